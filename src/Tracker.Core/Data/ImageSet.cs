@@ -1,0 +1,78 @@
+using Tracker.Abstractions;
+
+namespace Tracker.Core.Data;
+
+/// <summary>
+/// Labelled images in memory, channel-first float32 in [0, 1]: image i occupies
+/// <c>Pixels[i*C*H*W .. (i+1)*C*H*W)</c>. Immutable by convention: nothing writes to the arrays after creation.
+/// </summary>
+public sealed record ImageSet(InputShape Shape, IReadOnlyList<string> ClassNames, float[] Pixels, int[] Labels)
+{
+    /// <summary>The number of images.</summary>
+    public int Count => Labels.Length;
+
+    /// <summary>Values per image (C*H*W).</summary>
+    public int ImageSize => Shape.Channels * Shape.Height * Shape.Width;
+
+    /// <summary>Picks the given images, in the given order, into a new set.</summary>
+    public ImageSet Select(IReadOnlyList<int> indices)
+    {
+        int size = ImageSize;
+        var pixels = new float[indices.Count * size];
+        var labels = new int[indices.Count];
+        for (int i = 0; i < indices.Count; i++)
+        {
+            Array.Copy(Pixels, (long)indices[i] * size, pixels, (long)i * size, size);
+            labels[i] = Labels[indices[i]];
+        }
+        return this with { Pixels = pixels, Labels = labels };
+    }
+
+    /// <summary>
+    /// A stratified split: within every class, a seeded shuffle puts <paramref name="validationFraction"/> of its
+    /// images (at least one where the class has two or more) into the validation set.
+    /// </summary>
+    public (ImageSet Train, ImageSet Validation) SplitStratified(double validationFraction, int seed)
+    {
+        var random = new Random(seed);
+        var train = new List<int>();
+        var validation = new List<int>();
+        foreach (var group in Enumerable.Range(0, Count).GroupBy(i => Labels[i]).OrderBy(g => g.Key))
+        {
+            var members = group.ToArray();
+            random.Shuffle(members);
+            int take = members.Length < 2 ? 0 : Math.Max(1, (int)Math.Round(members.Length * validationFraction));
+            validation.AddRange(members.Take(take));
+            train.AddRange(members.Skip(take));
+        }
+        train.Sort();
+        validation.Sort();
+        return (Select(train), Select(validation));
+    }
+}
+
+/// <summary>A data set split for training.</summary>
+public sealed record DatasetSplits(ImageSet Train, ImageSet Validation)
+{
+    /// <summary>The shape of one image.</summary>
+    public InputShape Shape => Train.Shape;
+
+    /// <summary>The class names, index = label.</summary>
+    public IReadOnlyList<string> ClassNames => Train.ClassNames;
+}
+
+/// <summary>A named source of image data sets that experiments can use.</summary>
+public interface IDatasetProvider
+{
+    /// <summary>The id used in specs, e.g. <c>shapes</c>.</summary>
+    string Name { get; }
+
+    /// <summary>A short description for forms.</summary>
+    string Description { get; }
+
+    /// <summary>The provider's options with defaults (size, class count, ...).</summary>
+    IReadOnlyList<ParameterSpec> Options { get; }
+
+    /// <summary>Loads (or generates) the data set; deterministic for the same options and seed.</summary>
+    DatasetSplits Load(IReadOnlyDictionary<string, ParameterValue> options, int seed);
+}

@@ -1,0 +1,147 @@
+using Tracker.Abstractions;
+using Tracker.Core.Data;
+using Tracker.Core.Live;
+using Tracker.Core.Plugins;
+using Tracker.Core.Running;
+using Tracker.Core.Storage;
+using Tracker.Core.Training;
+
+namespace Tracker.Core.Experiments;
+
+/// <summary>The outcome of <see cref="ExperimentService.Create"/>: the experiment, or the problems by field.</summary>
+public sealed record CreateResult(Experiment? Experiment, IReadOnlyDictionary<string, string[]> Errors)
+{
+    /// <summary>Whether the spec was accepted.</summary>
+    public bool Succeeded => Experiment is not null;
+}
+
+/// <summary>
+/// The entry point for creating and controlling experiments, used by the dashboard and the API alike: validates a
+/// spec against the loaded plugins, data sets and its own search space, stores it, and wakes the runner.
+/// </summary>
+public sealed class ExperimentService(IRunStore store, PluginCatalog plugins, DatasetCatalog datasets, TrialRunnerService runner, MetricFeed feed)
+{
+    /// <summary>The largest trial budget accepted.</summary>
+    public const int MaxTrialsLimit = 10_000;
+
+    /// <summary>The largest epoch budget accepted.</summary>
+    public const int MaxEpochsLimit = 10_000;
+
+    /// <summary>Every hyperparameter an experiment on <paramref name="model"/> can set: the trainer's, then the model's.</summary>
+    public static IReadOnlyList<ParameterSpec> HyperparametersOf(IModelPlugin model) =>
+        [.. TrainerHyperparameters.All, .. model.Hyperparameters.Where(p => TrainerHyperparameters.All.All(t => t.Name != p.Name))];
+
+    /// <summary>A trial's full parameters: declared defaults, overridden by the spec's fixed values, then by the point.</summary>
+    public static Dictionary<string, ParameterValue> Resolve(ExperimentSpec spec, IModelPlugin model, IReadOnlyDictionary<string, ParameterValue> point)
+    {
+        var values = HyperparametersOf(model).Where(p => p.Default is not null).ToDictionary(p => p.Name, p => p.Default!.Value);
+        foreach (var (k, v) in spec.Fixed) values[k] = v;
+        foreach (var (k, v) in point) values[k] = v;
+        return values;
+    }
+
+    /// <summary>Lists every problem with <paramref name="spec"/>, keyed by the JSON path of the field at fault.</summary>
+    public IReadOnlyDictionary<string, string[]> Validate(ExperimentSpec? spec)
+    {
+        var errors = new Dictionary<string, List<string>>();
+        void Add(string field, string message) => (errors.TryGetValue(field, out var list) ? list : errors[field] = []).Add(message);
+        if (spec is null)
+        {
+            Add("spec", "the request body must be an experiment spec.");
+            return Freeze(errors);
+        }
+
+        if (string.IsNullOrWhiteSpace(spec.Name)) Add("name", "must not be empty.");
+        else if (spec.Name.Length > 200) Add("name", "must be at most 200 characters.");
+
+        var model = plugins.FindModel(spec.Model ?? "");
+        if (model is null)
+            Add("model", $"no active model plugin named '{spec.Model}' (available: {string.Join(", ", plugins.Models.Select(m => m.Name).Order())}).");
+        var strategy = plugins.FindStrategy(spec.Strategy ?? "");
+        if (strategy is null)
+            Add("strategy", $"no active strategy plugin named '{spec.Strategy}' (available: {string.Join(", ", plugins.Strategies.Select(s => s.Name).Order())}).");
+        else
+            CheckValues("strategyOptions", spec.StrategyOptions, strategy.Options, Add);
+
+        var dataset = datasets.Find(spec.Dataset?.Name ?? "");
+        if (dataset is null)
+            Add("dataset.name", $"no data set named '{spec.Dataset?.Name}' (available: {string.Join(", ", datasets.Providers.Select(p => p.Name))}).");
+        else
+            CheckValues("dataset.options", spec.Dataset!.Options ?? [], dataset.Options, Add);
+
+        var space = spec.SearchSpace ?? SearchSpace.Empty;
+        foreach (var problem in space.Validate())
+        {
+            var name = problem.Split(':')[0];
+            Add(space[name] is not null ? $"searchSpace.{name}" : "searchSpace", problem);
+        }
+        if (model is not null)
+        {
+            var known = HyperparametersOf(model);
+            foreach (var p in space.Parameters.Where(p => p is not null && known.All(k => k.Name != p.Name)))
+                Add($"searchSpace.{p.Name}", $"{p.Name}: not a hyperparameter of model '{model.Name}' or of the trainer (known: {string.Join(", ", known.Select(k => k.Name))}).");
+            CheckValues("fixed", spec.Fixed ?? [], known, Add);
+        }
+
+        if (spec.Objective is null || !MetricNames.Epoch.Contains(spec.Objective.Metric))
+            Add("objective.metric", $"must be one of {string.Join(", ", MetricNames.Epoch)}.");
+        if (spec.MaxTrials <= 0 || spec.MaxTrials > MaxTrialsLimit)
+            Add("maxTrials", $"must be between 1 and {MaxTrialsLimit} (got {spec.MaxTrials}).");
+        if (spec.Epochs <= 0 || spec.Epochs > MaxEpochsLimit)
+            Add("epochs", $"must be between 1 and {MaxEpochsLimit} (got {spec.Epochs}).");
+        if (spec.MaxConcurrentTrials <= 0)
+            Add("maxConcurrentTrials", $"must be positive (got {spec.MaxConcurrentTrials}).");
+        return Freeze(errors);
+    }
+
+    /// <summary>Validates and stores a new experiment, then wakes the runner.</summary>
+    public CreateResult Create(ExperimentSpec? spec)
+    {
+        var errors = Validate(spec);
+        if (errors.Count > 0) return new CreateResult(null, errors);
+        var experiment = new Experiment
+        {
+            Id = Guid.NewGuid().ToString("N")[..12],
+            Spec = spec!,
+            State = ExperimentState.Running,
+            CreatedAt = DateTimeOffset.UtcNow,
+        };
+        store.SaveExperiment(experiment);
+        feed.Publish(new ExperimentChanged(experiment));
+        runner.Wake();
+        return new CreateResult(experiment, errors);
+    }
+
+    /// <summary>Cancels a running experiment and its running trials. Returns the experiment, or <c>null</c> if unknown.</summary>
+    public Experiment? Cancel(string experimentId)
+    {
+        var experiment = store.GetExperiment(experimentId);
+        if (experiment is null) return null;
+        if (experiment.State == ExperimentState.Running)
+        {
+            experiment = experiment with { State = ExperimentState.Cancelled, Message = "cancelled by user", FinishedAt = DateTimeOffset.UtcNow };
+            store.SaveExperiment(experiment);
+            runner.Forget(experiment.Id);
+            feed.Publish(new ExperimentChanged(experiment));
+        }
+        foreach (var trial in store.ListTrials(experimentId).Where(t => !t.IsFinished))
+            runner.Cancel(trial.Id, "the experiment was cancelled by user");
+        return experiment;
+    }
+
+    /// <summary>Cancels one running trial (the experiment goes on). Returns false if it is unknown or not running.</summary>
+    public bool CancelTrial(string trialId) => runner.Cancel(trialId, "cancelled by user");
+
+    private static void CheckValues(string field, IReadOnlyDictionary<string, ParameterValue> values, IReadOnlyList<ParameterSpec> declared, Action<string, string> add)
+    {
+        foreach (var (name, value) in values)
+        {
+            var spec = declared.FirstOrDefault(d => d.Name == name);
+            if (spec is null) add($"{field}.{name}", $"unknown option (known: {string.Join(", ", declared.Select(d => d.Name))}).");
+            else if (spec.Check(value) is { } why) add($"{field}.{name}", why);
+        }
+    }
+
+    private static Dictionary<string, string[]> Freeze(Dictionary<string, List<string>> errors) =>
+        errors.ToDictionary(e => e.Key, e => e.Value.ToArray());
+}

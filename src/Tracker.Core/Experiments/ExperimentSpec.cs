@@ -1,0 +1,88 @@
+using Tracker.Abstractions;
+
+namespace Tracker.Core.Experiments;
+
+/// <summary>Which data set an experiment trains on, with the provider's options.</summary>
+public sealed record DatasetSpec
+{
+    /// <summary>The provider's name. Defaults to <c>shapes</c>.</summary>
+    public string Name { get; init; } = "shapes";
+
+    /// <summary>Provider options; missing ones take the provider's defaults.</summary>
+    public Dictionary<string, ParameterValue> Options { get; init; } = [];
+}
+
+/// <summary>The metric a search optimises and in which direction.</summary>
+public sealed record ObjectiveSpec
+{
+    /// <summary>A metric recorded every epoch. Defaults to <c>val_f1_macro</c>.</summary>
+    public string Metric { get; init; } = MetricNames.ValF1Macro;
+
+    /// <summary>Defaults to maximise.</summary>
+    public ObjectiveDirection Direction { get; init; } = ObjectiveDirection.Maximize;
+}
+
+/// <summary>
+/// Everything that defines an experiment; the same document the dashboard form builds and <c>POST /api/experiments</c>
+/// accepts. Parameters not in <see cref="SearchSpace"/> take <see cref="Fixed"/> values, else their declared defaults.
+/// </summary>
+public sealed record ExperimentSpec
+{
+    /// <summary>A human name.</summary>
+    public string Name { get; init; } = "";
+
+    /// <summary>The model plugin's name.</summary>
+    public string Model { get; init; } = "";
+
+    /// <summary>The search-strategy plugin's name.</summary>
+    public string Strategy { get; init; } = "";
+
+    /// <summary>Strategy options; missing ones take the plugin's defaults.</summary>
+    public Dictionary<string, ParameterValue> StrategyOptions { get; init; } = [];
+
+    /// <summary>The data set.</summary>
+    public DatasetSpec Dataset { get; init; } = new();
+
+    /// <summary>The hyperparameters to search.</summary>
+    public SearchSpace SearchSpace { get; init; } = SearchSpace.Empty;
+
+    /// <summary>Fixed values for hyperparameters that are not searched.</summary>
+    public Dictionary<string, ParameterValue> Fixed { get; init; } = [];
+
+    /// <summary>What to optimise.</summary>
+    public ObjectiveSpec Objective { get; init; } = new();
+
+    /// <summary>The most trials to run.</summary>
+    public int MaxTrials { get; init; } = 10;
+
+    /// <summary>Epochs of a full trial.</summary>
+    public int Epochs { get; init; } = 3;
+
+    /// <summary>The seed of the strategy, the data split and the trials' weight initialisation.</summary>
+    public int Seed { get; init; } = 1;
+
+    /// <summary>The most trials of this experiment to run at once (the runner's slots permitting). Defaults to 1.</summary>
+    public int MaxConcurrentTrials { get; init; } = 1;
+}
+
+/// <summary>Names of the metrics the trainer records.</summary>
+public static class MetricNames
+{
+    /// <summary>Mean training cross-entropy over the epoch.</summary>
+    public const string TrainLoss = "train_loss";
+
+    /// <summary>Validation cross-entropy.</summary>
+    public const string ValLoss = "val_loss";
+
+    /// <summary>Validation accuracy.</summary>
+    public const string ValAccuracy = "val_accuracy";
+
+    /// <summary>Validation macro-averaged F1.</summary>
+    public const string ValF1Macro = "val_f1_macro";
+
+    /// <summary>Validation support-weighted F1.</summary>
+    public const string ValF1Weighted = "val_f1_weighted";
+
+    /// <summary>Every metric the built-in trainer records each epoch.</summary>
+    public static IReadOnlyList<string> Epoch { get; } = [TrainLoss, ValLoss, ValAccuracy, ValF1Macro, ValF1Weighted];
+}

@@ -1,0 +1,29 @@
+using Tracker.Abstractions;
+
+namespace Tracker.Core.Experiments;
+
+/// <summary>An experiment with the figures lists show: trial counts by state and the best trial so far.</summary>
+public sealed record ExperimentSummary(
+    Experiment Experiment,
+    int TrialCount,
+    IReadOnlyDictionary<TrialState, int> TrialsByState,
+    string? BestTrialId,
+    double? BestObjective)
+{
+    /// <summary>Summarises an experiment from its trials.</summary>
+    public static ExperimentSummary From(Experiment experiment, IReadOnlyList<Trial> trials)
+    {
+        var best = Best(experiment.Spec.Objective.Direction, trials);
+        return new ExperimentSummary(experiment, trials.Count,
+            trials.GroupBy(t => t.State).ToDictionary(g => g.Key, g => g.Count()), best?.Id, best?.Objective);
+    }
+
+    /// <summary>The completed trial with the best objective, or <c>null</c>.</summary>
+    public static Trial? Best(ObjectiveDirection direction, IEnumerable<Trial> trials)
+    {
+        var scored = trials.Where(t => t.State == TrialState.Completed && t.Objective is { } v && double.IsFinite(v));
+        return direction == ObjectiveDirection.Maximize
+            ? scored.MaxBy(t => t.Objective)
+            : scored.MinBy(t => t.Objective);
+    }
+}

@@ -1,0 +1,65 @@
+using Tracker.Core.Experiments;
+
+namespace Tracker.Core.Live;
+
+/// <summary>Something that happened to an experiment or trial, pushed to live views.</summary>
+public abstract record FeedEvent(string ExperimentId);
+
+/// <summary>A trial recorded metrics for a step (an epoch).</summary>
+public sealed record MetricsRecorded(string ExperimentId, string TrialId, int Step, IReadOnlyDictionary<string, double> Values)
+    : FeedEvent(ExperimentId);
+
+/// <summary>A trial was created or changed state or progress.</summary>
+public sealed record TrialChanged(Trial Trial) : FeedEvent(Trial.ExperimentId);
+
+/// <summary>An experiment was created or changed state.</summary>
+public sealed record ExperimentChanged(Experiment Experiment) : FeedEvent(Experiment.Id);
+
+/// <summary>
+/// In-process publish/subscribe of <see cref="FeedEvent"/>s: the engine publishes after each store write, dashboard
+/// components and the SignalR relay subscribe. Handlers run on the publisher's thread and must return quickly
+/// (marshal to your own context); a throwing handler is isolated from the others and from the publisher.
+/// </summary>
+public sealed class MetricFeed
+{
+    private readonly Lock gate = new();
+    // Copy-on-write: Publish iterates a snapshot without locking. Entries are the subscriptions themselves, so that
+    // disposing one removes exactly that one even when the same delegate is subscribed twice.
+    private volatile Subscription[] subscriptions = [];
+
+    /// <summary>Subscribes; dispose the result to unsubscribe.</summary>
+    public IDisposable Subscribe(Action<FeedEvent> handler)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        var subscription = new Subscription(this, handler);
+        lock (gate) subscriptions = [.. subscriptions, subscription];
+        return subscription;
+    }
+
+    /// <summary>Delivers <paramref name="e"/> to every current subscriber.</summary>
+    public void Publish(FeedEvent e)
+    {
+        foreach (var subscription in subscriptions)
+        {
+            try { subscription.Handler(e); }
+            catch { /* one broken view must not stop training or the other views */ }
+        }
+    }
+
+    private void Unsubscribe(Subscription subscription)
+    {
+        lock (gate) subscriptions = subscriptions.Where(s => !ReferenceEquals(s, subscription)).ToArray();
+    }
+
+    private sealed class Subscription(MetricFeed feed, Action<FeedEvent> handler) : IDisposable
+    {
+        private int disposed;
+
+        public Action<FeedEvent> Handler { get; } = handler;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref disposed, 1) == 0) feed.Unsubscribe(this);
+        }
+    }
+}

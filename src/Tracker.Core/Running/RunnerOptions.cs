@@ -1,0 +1,24 @@
+namespace Tracker.Core.Running;
+
+/// <summary>Options of the trial runner, bound to <c>Runner</c> in appsettings.json.</summary>
+public sealed class RunnerOptions
+{
+    /// <summary>
+    /// Devices to run trials on: "auto" (every GPU when CUDA is present, else the CPU), "cpu", "cuda:0", ...
+    /// Defaults to <c>["auto"]</c>.
+    /// </summary>
+    public string[] Devices { get; set; } = ["auto"];
+
+    /// <summary>Trials run at once on each device. Defaults to 1.</summary>
+    public int TrialsPerDevice { get; set; } = 1;
+
+    /// <summary>
+    /// libtorch intra-op threads (process-wide). 0 divides the cores among the CPU slots. libtorch slows down many-fold
+    /// when its threads outnumber free cores (other trials, the web server), so keep threads × CPU slots ≤ cores.
+    /// Defaults to 0.
+    /// </summary>
+    public int TorchThreads { get; set; }
+
+    /// <summary>How often the runner re-checks experiments when nothing wakes it, in milliseconds. Defaults to 1000.</summary>
+    public int PollMilliseconds { get; set; } = 1000;
+}

@@ -1,0 +1,318 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Tracker.Abstractions;
+using Tracker.Core.Data;
+using Tracker.Core.Experiments;
+using Tracker.Core.Live;
+using Tracker.Core.Plugins;
+using Tracker.Core.Storage;
+using Tracker.Core.Training;
+using TorchSharp;
+
+namespace Tracker.Core.Running;
+
+/// <summary>
+/// Coordinates and runs trials: for every running experiment it asks the strategy for trials while slots are free,
+/// checks each suggestion against the search space, and trains it on a slot's device on a thread of its own.
+/// Slots are devices × <see cref="RunnerOptions.TrialsPerDevice"/>. A failing trial ends <c>Failed</c> with its reason
+/// and the others go on; a server restart marks what was running <c>Interrupted</c> and the search continues.
+/// </summary>
+public sealed class TrialRunnerService : BackgroundService
+{
+    private readonly IRunStore store;
+    private readonly PluginCatalog plugins;
+    private readonly DatasetCatalog datasets;
+    private readonly MetricFeed feed;
+    private readonly RunnerOptions options;
+    private readonly ILogger<TrialRunnerService> logger;
+    private readonly Trainer trainer = new();
+    private readonly SemaphoreSlim wake = new(0);
+    private readonly Lock schedulerGate = new();
+    private readonly ConcurrentQueue<string> freeSlots = new();
+    private readonly ConcurrentDictionary<string, RunningTrial> running = new();
+    private readonly ConcurrentDictionary<string, ISearchStrategy> strategies = new();
+    private CancellationToken stopping;
+
+    /// <summary>Creates the runner.</summary>
+    public TrialRunnerService(IRunStore store, PluginCatalog plugins, DatasetCatalog datasets, MetricFeed feed,
+        IOptions<RunnerOptions> options, ILogger<TrialRunnerService> logger)
+    {
+        (this.store, this.plugins, this.datasets, this.feed, this.options, this.logger) = (store, plugins, datasets, feed, options.Value, logger);
+    }
+
+    /// <summary>The resolved slots (device names, repeated per trial per device); set once the runner starts.</summary>
+    public IReadOnlyList<string> Slots { get; private set; } = [];
+
+    /// <summary>Asks the runner to look for work now instead of at its next poll.</summary>
+    public void Wake() => wake.Release();
+
+    /// <summary>Cancels a running trial; it ends <c>Interrupted</c> with <paramref name="reason"/>. False if it is not running.</summary>
+    public bool Cancel(string trialId, string reason)
+    {
+        if (!running.TryGetValue(trialId, out var trial)) return false;
+        trial.Reason = reason;
+        trial.Cancellation.Cancel();
+        return true;
+    }
+
+    /// <summary>Forgets the cached strategy of an experiment (after it ends).</summary>
+    internal void Forget(string experimentId) => strategies.TryRemove(experimentId, out _);
+
+    /// <inheritdoc />
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        stopping = stoppingToken;
+        RecoverInterrupted();
+        var devices = TorchDevices.Resolve(options.Devices);
+        Slots = devices.SelectMany(d => Enumerable.Repeat(d, Math.Max(1, options.TrialsPerDevice))).ToList();
+        foreach (var slot in Slots) freeSlots.Enqueue(slot);
+        int cpuSlots = Math.Max(1, Slots.Count(TorchDevices.IsCpu));
+        int threads = options.TorchThreads > 0 ? options.TorchThreads : Math.Max(1, Environment.ProcessorCount / cpuSlots);
+        torch.set_num_threads(threads);
+        logger.LogInformation("Trial runner started: slots [{Slots}], {Threads} torch threads", string.Join(", ", Slots), threads);
+
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                Schedule();
+            }
+            catch (Exception e)
+            {
+                logger.LogError(e, "Scheduling failed; retrying at the next poll");
+            }
+            try
+            {
+                await wake.WaitAsync(TimeSpan.FromMilliseconds(Math.Max(50, options.PollMilliseconds)), stoppingToken);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+        }
+
+        foreach (var trial in running.Values)
+        {
+            trial.Reason = "the server shut down while the trial was running";
+            trial.Cancellation.Cancel();
+        }
+        await Task.WhenAll(running.Values.Select(r => r.Task));
+    }
+
+    private void RecoverInterrupted()
+    {
+        foreach (var trial in store.ListTrialsInState(TrialState.Queued, TrialState.Running))
+        {
+            var ended = trial with { State = TrialState.Interrupted, Error = "the server stopped while the trial was running", FinishedAt = DateTimeOffset.UtcNow };
+            store.SaveTrial(ended);
+            logger.LogWarning("Trial {Trial} of experiment {Experiment} was interrupted by a restart", trial.Id, trial.ExperimentId);
+        }
+    }
+
+    private void Schedule()
+    {
+        lock (schedulerGate)
+        {
+            foreach (var experiment in store.ListExperiments().Where(e => e.State == ExperimentState.Running).OrderBy(e => e.CreatedAt))
+            {
+                if (stopping.IsCancellationRequested || freeSlots.IsEmpty) return;
+                ScheduleExperiment(experiment);
+            }
+        }
+    }
+
+    private void ScheduleExperiment(Experiment experiment)
+    {
+        var spec = experiment.Spec;
+        var trials = store.ListTrials(experiment.Id).ToList();
+        while (true)
+        {
+            int active = trials.Count(t => !t.IsFinished);
+            StrategyDecision decision;
+            if (trials.Count >= spec.MaxTrials)
+                decision = new StrategyDecision.Done($"the budget of {spec.MaxTrials} trials is used");
+            else
+            {
+                if (active >= spec.MaxConcurrentTrials || freeSlots.IsEmpty) return;
+                try
+                {
+                    decision = StrategyFor(experiment).Ask(View(experiment, trials));
+                }
+                catch (Exception e)
+                {
+                    Finish(experiment, ExperimentState.Failed, $"the strategy '{spec.Strategy}' failed: {e.GetType().Name}: {e.Message}");
+                    return;
+                }
+            }
+
+            switch (decision)
+            {
+                case StrategyDecision.Next next:
+                    trials.Add(Start(experiment, trials.Count, next.Request));
+                    break;
+                case StrategyDecision.Wait:
+                    return;
+                case StrategyDecision.Done done:
+                    if (active == 0) Finish(experiment, ExperimentState.Completed, done.Reason);
+                    return;
+            }
+        }
+    }
+
+    private Trial Start(Experiment experiment, int number, TrialRequest request)
+    {
+        var spec = experiment.Spec;
+        var now = DateTimeOffset.UtcNow;
+        var trial = new Trial
+        {
+            Id = Guid.NewGuid().ToString("N")[..12],
+            ExperimentId = experiment.Id,
+            Number = number,
+            Parameters = new(request.Parameters),
+            Epochs = request.Epochs,
+            ResumedFrom = request.ResumeFrom,
+            CreatedAt = now,
+        };
+
+        // The coordinator, not the strategy, is the authority on the space: a bad suggestion fails its trial.
+        string? problem = spec.SearchSpace.Check(request.Parameters) is { } why ? $"the strategy suggested a point outside the search space: {why}"
+            : request.Epochs <= 0 ? $"the strategy asked for {request.Epochs} epochs" : null;
+        var model = plugins.FindModel(spec.Model);
+        if (problem is null && model is null) problem = $"the model plugin '{spec.Model}' is not loaded";
+        if (problem is not null)
+        {
+            var failed = trial with { State = TrialState.Failed, Error = problem, FinishedAt = now };
+            Save(failed);
+            Tell(experiment, failed);
+            return failed;
+        }
+
+        trial = trial with
+        {
+            State = TrialState.Running,
+            StartedAt = now,
+            ResolvedParameters = ExperimentService.Resolve(spec, model!, request.Parameters),
+        };
+        Save(trial);
+        freeSlots.TryDequeue(out var slot);
+        var entry = new RunningTrial(new CancellationTokenSource());
+        running[trial.Id] = entry;
+        var started = trial;
+        entry.Task = Task.Factory.StartNew(() => Execute(experiment, started, model!, slot!, entry),
+            CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        return trial;
+    }
+
+    private void Execute(Experiment experiment, Trial trial, IModelPlugin model, string device, RunningTrial entry)
+    {
+        var spec = experiment.Spec;
+        try
+        {
+            var data = datasets.Load(spec.Dataset.Name, spec.Dataset.Options, spec.Seed);
+            // Trial n's seed depends only on the experiment seed and n, so a rerun reproduces every trial.
+            var job = new TrainingJob(model, trial.ResolvedParameters, data, trial.Epochs, Seeds.Derive(spec.Seed, trial.Number), device);
+            trainer.Train(job, result =>
+            {
+                var now = DateTimeOffset.UtcNow;
+                store.AppendMetrics(result.Metrics.Select(m => new MetricPoint(trial.Id, m.Key, result.Epoch, m.Value, now)).ToList());
+                store.SaveConfusionMatrix(trial.Id, result.Epoch, result.Validation.Confusion);
+                double objective = result.Metrics.GetValueOrDefault(spec.Objective.Metric, double.NaN);
+                trial = trial with
+                {
+                    EpochsDone = result.Epoch,
+                    Intermediate = [.. trial.Intermediate, new IntermediateValue(result.Epoch, objective)],
+                    FinalMetrics = new(result.Metrics),
+                };
+                store.SaveTrial(trial);
+                feed.Publish(new MetricsRecorded(trial.ExperimentId, trial.Id, result.Epoch, result.Metrics));
+                feed.Publish(new TrialChanged(trial));
+            }, entry.Cancellation.Token);
+            trial = trial with { State = TrialState.Completed, Objective = trial.Intermediate.LastOrDefault().Value };
+        }
+        catch (OperationCanceledException)
+        {
+            trial = trial with { State = TrialState.Interrupted, Error = entry.Reason ?? "cancelled" };
+        }
+        catch (TrainingFailedException e)
+        {
+            trial = trial with { State = TrialState.Failed, Error = e.Message };
+        }
+        catch (Exception e)
+        {
+            logger.LogError(e, "Trial {Trial} failed", trial.Id);
+            trial = trial with { State = TrialState.Failed, Error = $"{e.GetType().Name}: {e.Message}" };
+        }
+        finally
+        {
+            trial = trial with { FinishedAt = DateTimeOffset.UtcNow };
+            try
+            {
+                Save(trial);
+                lock (schedulerGate) Tell(experiment, trial);
+            }
+            catch (Exception e)
+            {
+                logger.LogError(e, "Could not record the end of trial {Trial}", trial.Id);
+            }
+            running.TryRemove(trial.Id, out _);
+            freeSlots.Enqueue(device);
+            Wake();
+        }
+    }
+
+    private void Tell(Experiment experiment, Trial trial)
+    {
+        if (!strategies.TryGetValue(experiment.Id, out var strategy)) return;
+        try
+        {
+            strategy.Tell(View(experiment, store.ListTrials(experiment.Id)), trial.ToRecord());
+        }
+        catch (Exception e)
+        {
+            logger.LogWarning(e, "Strategy {Strategy} threw in Tell for trial {Trial}", experiment.Spec.Strategy, trial.Id);
+        }
+    }
+
+    private ISearchStrategy StrategyFor(Experiment experiment) =>
+        strategies.GetOrAdd(experiment.Id, _ =>
+        {
+            var plugin = plugins.FindStrategy(experiment.Spec.Strategy)
+                ?? throw new InvalidOperationException($"the strategy plugin '{experiment.Spec.Strategy}' is not loaded");
+            var options = plugin.Options.Where(o => o.Default is not null).ToDictionary(o => o.Name, o => o.Default!.Value);
+            foreach (var (k, v) in experiment.Spec.StrategyOptions) options[k] = v;
+            return plugin.Create(new StrategyContext(experiment.Spec.SearchSpace, experiment.Spec.Seed, options));
+        });
+
+    private static StudyView View(Experiment experiment, IReadOnlyList<Trial> trials) => new()
+    {
+        Space = experiment.Spec.SearchSpace,
+        Trials = trials.Select(t => t.ToRecord()).ToList(),
+        Direction = experiment.Spec.Objective.Direction,
+        MaxTrials = experiment.Spec.MaxTrials,
+        Epochs = experiment.Spec.Epochs,
+    };
+
+    private void Finish(Experiment experiment, ExperimentState state, string message)
+    {
+        var ended = experiment with { State = state, Message = message, FinishedAt = DateTimeOffset.UtcNow };
+        store.SaveExperiment(ended);
+        feed.Publish(new ExperimentChanged(ended));
+        Forget(experiment.Id);
+        logger.LogInformation("Experiment {Experiment} {State}: {Message}", experiment.Id, state, message);
+    }
+
+    private void Save(Trial trial)
+    {
+        store.SaveTrial(trial);
+        feed.Publish(new TrialChanged(trial));
+    }
+
+    private sealed class RunningTrial(CancellationTokenSource cancellation)
+    {
+        public CancellationTokenSource Cancellation { get; } = cancellation;
+        public Task Task { get; set; } = Task.CompletedTask;
+        public volatile string? Reason;
+    }
+}

@@ -1,0 +1,131 @@
+using System.Text.Json;
+using LiteDB;
+using Microsoft.Extensions.Options;
+using Tracker.Core.Experiments;
+using TrialState = Tracker.Abstractions.TrialState;
+
+namespace Tracker.Core.Storage;
+
+/// <summary>Options of the embedded store, bound to <c>Store</c> in appsettings.json.</summary>
+public sealed class StoreOptions
+{
+    /// <summary>The LiteDB file; relative paths are resolved against the content root. Defaults to <c>data/tracker.db</c>.</summary>
+    public string DatabasePath { get; set; } = "data/tracker.db";
+}
+
+/// <summary>
+/// The LiteDB store: one file, one <see cref="LiteDatabase"/> per process. Records are converted through Tracker's
+/// JSON convention into BSON documents, so what is stored reads like the API's JSON and can be queried by field.
+/// </summary>
+public sealed class LiteDbRunStore : IRunStore, IDisposable
+{
+    private readonly LiteDatabase db;
+    private readonly ILiteCollection<BsonDocument> experiments, trials, metrics, confusion;
+
+    /// <summary>Opens (or creates) the database file at <paramref name="path"/>.</summary>
+    public LiteDbRunStore(string path)
+    {
+        Path = System.IO.Path.GetFullPath(path);
+        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(Path)!);
+        // Direct mode keeps the file open exclusively: one process owns the store (see ARCHITECTURE "Storage").
+        db = new LiteDatabase(new ConnectionString { Filename = Path, Connection = ConnectionType.Direct });
+        experiments = db.GetCollection("experiments");
+        trials = db.GetCollection("trials");
+        metrics = db.GetCollection("metrics");
+        confusion = db.GetCollection("confusion");
+        trials.EnsureIndex("experimentId");
+        trials.EnsureIndex("state");
+        metrics.EnsureIndex("trialId");
+        confusion.EnsureIndex("trialId");
+    }
+
+    /// <summary>Opens the file named by the options.</summary>
+    public LiteDbRunStore(IOptions<StoreOptions> options) : this(options.Value.DatabasePath) { }
+
+    /// <summary>The absolute path of the database file.</summary>
+    public string Path { get; }
+
+    /// <inheritdoc />
+    public void SaveExperiment(Experiment experiment) => experiments.Upsert(ToBson(experiment, experiment.Id));
+
+    /// <inheritdoc />
+    public Experiment? GetExperiment(string id) => FromBson<Experiment>(experiments.FindById(id));
+
+    /// <inheritdoc />
+    public IReadOnlyList<Experiment> ListExperiments() =>
+        experiments.FindAll().Select(d => FromBson<Experiment>(d)!).OrderByDescending(e => e.CreatedAt).ToList();
+
+    /// <inheritdoc />
+    public void SaveTrial(Trial trial) => trials.Upsert(ToBson(trial, trial.Id));
+
+    /// <inheritdoc />
+    public Trial? GetTrial(string id) => FromBson<Trial>(trials.FindById(id));
+
+    /// <inheritdoc />
+    public IReadOnlyList<Trial> ListTrials(string experimentId) =>
+        trials.Find(Query.EQ("experimentId", experimentId)).Select(d => FromBson<Trial>(d)!).OrderBy(t => t.Number).ToList();
+
+    /// <inheritdoc />
+    public IReadOnlyList<Trial> ListTrialsInState(params TrialState[] states) =>
+        trials.Find(Query.In("state", states.Select(s => new BsonValue(JsonNamingPolicy.CamelCase.ConvertName(s.ToString()))).ToArray()))
+            .Select(d => FromBson<Trial>(d)!).ToList();
+
+    /// <inheritdoc />
+    public void AppendMetrics(IReadOnlyCollection<MetricPoint> points)
+    {
+        if (points.Count == 0) return;
+        metrics.InsertBulk(points.Select(p => new BsonDocument
+        {
+            ["trialId"] = p.TrialId,
+            ["key"] = p.Key,
+            ["step"] = p.Step,
+            ["value"] = p.Value,
+            ["time"] = p.Timestamp.UtcDateTime,
+        }));
+    }
+
+    /// <inheritdoc />
+    public IReadOnlyList<MetricPoint> GetMetrics(string trialId, string? key = null) =>
+        metrics.Find(Query.EQ("trialId", trialId))
+            .Where(d => key is null || d["key"].AsString == key)
+            .Select(d => new MetricPoint(trialId, d["key"].AsString, d["step"].AsInt32, d["value"].AsDouble,
+                new DateTimeOffset(DateTime.SpecifyKind(d["time"].AsDateTime.ToUniversalTime(), DateTimeKind.Utc))))
+            .OrderBy(p => p.Key, StringComparer.Ordinal).ThenBy(p => p.Step)
+            .ToList();
+
+    /// <inheritdoc />
+    public void SaveConfusionMatrix(string trialId, int step, int[][] matrix)
+    {
+        var rows = new BsonArray(matrix.Select(r => new BsonArray(r.Select(v => new BsonValue(v)))));
+        confusion.Upsert(new BsonDocument { ["_id"] = $"{trialId}:{step}", ["trialId"] = trialId, ["step"] = step, ["matrix"] = rows });
+    }
+
+    /// <inheritdoc />
+    public (int Step, int[][] Matrix)? GetLatestConfusionMatrix(string trialId)
+    {
+        var doc = confusion.Find(Query.EQ("trialId", trialId)).OrderByDescending(d => d["step"].AsInt32).FirstOrDefault();
+        if (doc is null) return null;
+        return (doc["step"].AsInt32, doc["matrix"].AsArray.Select(r => r.AsArray.Select(v => v.AsInt32).ToArray()).ToArray());
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => db.Dispose();
+
+    // The conversion goes through System.Text.Json's element tree rather than through LiteDB's JSON text: LiteDB writes a
+    // double with at most nine decimals ("0.0########"), so learning rates such as 1.2345678e-4 or 3e-12 came back
+    // rounded or as 0 after a save.
+    private static BsonDocument ToBson<T>(T value, string id)
+    {
+        var doc = BsonJson.ToDocument(value);
+        doc["_id"] = id;
+        return doc;
+    }
+
+    private static T? FromBson<T>(BsonDocument? doc) where T : class
+    {
+        if (doc is null) return null;
+        var copy = new BsonDocument(doc);
+        copy.Remove("_id");
+        return BsonJson.FromDocument<T>(copy);
+    }
+}
