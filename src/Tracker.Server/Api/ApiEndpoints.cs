@@ -1,0 +1,93 @@
+using System.Text.Json;
+using Tracker.Abstractions;
+using Tracker.Core;
+using Tracker.Core.Data;
+using Tracker.Core.Experiments;
+using Tracker.Core.Plugins;
+using Tracker.Core.Storage;
+
+namespace Tracker.Server.Api;
+
+/// <summary>The REST API: JSON in Tracker's convention, problem details on every error.</summary>
+public static class ApiEndpoints
+{
+    /// <summary>A plugin as the API shows it: the catalog entry plus what it declares.</summary>
+    public sealed record PluginView(PluginInfo Info, IReadOnlyList<ParameterSpec>? Hyperparameters, IReadOnlyList<ParameterSpec>? Options);
+
+    /// <summary>A data set provider and its options.</summary>
+    public sealed record DatasetView(string Name, string Description, IReadOnlyList<ParameterSpec> Options);
+
+    /// <summary>A trial's metric series by key.</summary>
+    public sealed record MetricSeriesView(string TrialId, IReadOnlyDictionary<string, IReadOnlyList<MetricPointView>> Series);
+
+    /// <summary>One point of a series.</summary>
+    public sealed record MetricPointView(int Step, double Value, DateTimeOffset Timestamp);
+
+    /// <summary>Maps every endpoint.</summary>
+    public static IEndpointRouteBuilder MapTrackerApi(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/healthz", () => Results.Ok(new { status = "ok" }));
+
+        var api = app.MapGroup("/api");
+        api.MapGet("/plugins", (PluginCatalog catalog) => catalog.Entries.Select(e => new PluginView(e,
+            e.Status == PluginStatus.Active && e.Kind == PluginKind.Model ? ExperimentService.HyperparametersOf(catalog.FindModel(e.Name)!) : null,
+            e.Status == PluginStatus.Active && e.Kind == PluginKind.Strategy ? catalog.FindStrategy(e.Name)!.Options : null)));
+
+        api.MapGet("/datasets", (DatasetCatalog datasets) => datasets.Providers.Select(p => new DatasetView(p.Name, p.Description, p.Options)));
+
+        api.MapPost("/experiments", async (HttpRequest request, ExperimentService experiments) =>
+        {
+            ExperimentSpec? spec;
+            try
+            {
+                spec = await request.ReadFromJsonAsync<ExperimentSpec>(TrackerJson.Options);
+            }
+            catch (JsonException e)
+            {
+                return Results.Problem(statusCode: 400, title: "The request body is not a valid experiment spec.",
+                    detail: $"{e.Message}{(e.Path is null ? "" : $" (at {e.Path})")}");
+            }
+            catch (InvalidOperationException e)
+            {
+                return Results.Problem(statusCode: 415, title: "Expected a JSON body.", detail: e.Message);
+            }
+            var result = experiments.Create(spec);
+            return result.Succeeded
+                ? Results.Created($"/api/experiments/{result.Experiment!.Id}", result.Experiment)
+                : Results.ValidationProblem(result.Errors, title: "The experiment spec is invalid.");
+        });
+
+        api.MapGet("/experiments", (IRunStore store) =>
+            store.ListExperiments().Select(e => ExperimentSummary.From(e, store.ListTrials(e.Id))));
+
+        api.MapGet("/experiments/{id}", (string id, IRunStore store) =>
+            store.GetExperiment(id) is { } e ? Results.Ok(ExperimentSummary.From(e, store.ListTrials(id))) : NotFound("experiment", id));
+
+        api.MapGet("/experiments/{id}/trials", (string id, IRunStore store) =>
+            store.GetExperiment(id) is null ? NotFound("experiment", id) : Results.Ok(store.ListTrials(id)));
+
+        api.MapPost("/experiments/{id}/cancel", (string id, ExperimentService experiments) =>
+            experiments.Cancel(id) is { } e ? Results.Ok(e) : NotFound("experiment", id));
+
+        api.MapGet("/trials/{id}", (string id, IRunStore store) =>
+            store.GetTrial(id) is { } t ? Results.Ok(t) : NotFound("trial", id));
+
+        api.MapGet("/trials/{id}/metrics", (string id, string? key, IRunStore store) =>
+            store.GetTrial(id) is null ? NotFound("trial", id) : Results.Ok(new MetricSeriesView(id,
+                store.GetMetrics(id, key).GroupBy(p => p.Key).ToDictionary(g => g.Key,
+                    g => (IReadOnlyList<MetricPointView>)g.Select(p => new MetricPointView(p.Step, p.Value, p.Timestamp)).ToList()))));
+
+        api.MapGet("/trials/{id}/confusion", (string id, IRunStore store) =>
+            store.GetLatestConfusionMatrix(id) is { } c ? Results.Ok(new { trialId = id, step = c.Step, matrix = c.Matrix }) : NotFound("confusion matrix of trial", id));
+
+        api.MapPost("/trials/{id}/cancel", (string id, IRunStore store, ExperimentService experiments) =>
+            store.GetTrial(id) is not { } t ? NotFound("trial", id)
+            : experiments.CancelTrial(id) ? Results.Accepted($"/api/trials/{id}", t)
+            : Results.Problem(statusCode: 409, title: "The trial is not running.", detail: $"Trial '{id}' is {t.State}."));
+
+        return app;
+    }
+
+    private static IResult NotFound(string what, string id) =>
+        Results.Problem(statusCode: 404, title: $"No {what} '{id}'.", detail: $"There is no {what} with id '{id}'.");
+}

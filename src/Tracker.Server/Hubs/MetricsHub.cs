@@ -1,0 +1,77 @@
+using Microsoft.AspNetCore.SignalR;
+using Tracker.Core.Live;
+
+namespace Tracker.Server.Hubs;
+
+/// <summary>
+/// Relays the live feed to external clients. A client joins an experiment or a trial and then receives
+/// <c>metrics</c> (<see cref="MetricsRecorded"/>), <c>trialChanged</c> (a trial) and <c>experimentChanged</c>
+/// (an experiment) messages for it.
+/// </summary>
+public sealed class MetricsHub : Hub
+{
+    /// <summary>Where the hub is mapped.</summary>
+    public const string Path = "/hubs/metrics";
+
+    /// <summary>Receive the events of one experiment and its trials.</summary>
+    public Task JoinExperiment(string experimentId) => Groups.AddToGroupAsync(Context.ConnectionId, ExperimentGroup(experimentId));
+
+    /// <summary>Stop receiving an experiment's events.</summary>
+    public Task LeaveExperiment(string experimentId) => Groups.RemoveFromGroupAsync(Context.ConnectionId, ExperimentGroup(experimentId));
+
+    /// <summary>Receive the events of one trial.</summary>
+    public Task JoinTrial(string trialId) => Groups.AddToGroupAsync(Context.ConnectionId, TrialGroup(trialId));
+
+    /// <summary>Stop receiving a trial's events.</summary>
+    public Task LeaveTrial(string trialId) => Groups.RemoveFromGroupAsync(Context.ConnectionId, TrialGroup(trialId));
+
+    internal static string ExperimentGroup(string id) => $"experiment:{id}";
+
+    internal static string TrialGroup(string id) => $"trial:{id}";
+}
+
+/// <summary>Forwards every feed event to the hub groups it concerns.</summary>
+public sealed class MetricsHubRelay(MetricFeed feed, IHubContext<MetricsHub> hub, ILogger<MetricsHubRelay> logger) : IHostedService
+{
+    private IDisposable? subscription;
+
+    /// <inheritdoc />
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        subscription = feed.Subscribe(e => _ = RelayAsync(e));
+        return Task.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public Task StopAsync(CancellationToken cancellationToken)
+    {
+        subscription?.Dispose();
+        return Task.CompletedTask;
+    }
+
+    private async Task RelayAsync(FeedEvent e)
+    {
+        try
+        {
+            var experiment = hub.Clients.Group(MetricsHub.ExperimentGroup(e.ExperimentId));
+            switch (e)
+            {
+                case MetricsRecorded m:
+                    await experiment.SendAsync("metrics", m);
+                    await hub.Clients.Group(MetricsHub.TrialGroup(m.TrialId)).SendAsync("metrics", m);
+                    break;
+                case TrialChanged t:
+                    await experiment.SendAsync("trialChanged", t.Trial);
+                    await hub.Clients.Group(MetricsHub.TrialGroup(t.Trial.Id)).SendAsync("trialChanged", t.Trial);
+                    break;
+                case ExperimentChanged x:
+                    await experiment.SendAsync("experimentChanged", x.Experiment);
+                    break;
+            }
+        }
+        catch (Exception ex)
+        {
+            logger.LogDebug(ex, "Could not relay a feed event");
+        }
+    }
+}
