@@ -1,0 +1,163 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.AspNetCore.SignalR.Client;
+using Tracker.Abstractions;
+using Tracker.Core.Experiments;
+
+namespace Tracker.Server.Tests;
+
+/// <summary>The whole trial path through the real server: REST → coordinator → TorchSharp → LiteDB → REST and SignalR.</summary>
+public sealed class ExperimentApiTests
+{
+    [Fact]
+    public async Task PostExperiment_TinyRandomSearch_CompletesWithMetricsAndSurvivesRestart()
+    {
+        var folder = TrackerServerFactory.NewDataFolder();
+        string experimentId;
+        List<Trial> trials;
+        Dictionary<string, JsonElement> metricsBefore;
+        await using (var factory = new TrackerServerFactory(folder))
+        {
+            var client = factory.CreateClient();
+            experimentId = (await Api.CreateAsync(client, Api.TinySpec(trials: 3, epochs: 2))).Id;
+            var summary = await Api.WaitUntilAsync(client, experimentId, s => s.Experiment.State != ExperimentState.Running);
+
+            Assert.Equal(ExperimentState.Completed, summary.Experiment.State);
+            trials = await Api.TrialsAsync(client, experimentId);
+            Assert.Equal([0, 1, 2], trials.Select(t => t.Number));
+            foreach (var trial in trials)
+            {
+                Assert.Equal(TrialState.Completed, trial.State);
+                Assert.Equal(2, trial.EpochsDone);
+                double f1 = trial.FinalMetrics[MetricNames.ValF1Macro];
+                Assert.InRange(f1, 0, 1);
+                Assert.Equal(f1, trial.Objective);
+                Assert.Equal([1, 2], trial.Intermediate.Select(v => v.Step));
+                var lr = trial.Parameters["learning_rate"].AsDouble();
+                Assert.InRange(lr, 1e-3, 3e-2);
+                Assert.Equal(lr, trial.ResolvedParameters["learning_rate"].AsDouble());
+            }
+            // Random search draws distinct learning rates.
+            Assert.Equal(3, trials.Select(t => t.Parameters["learning_rate"].AsDouble()).Distinct().Count());
+            Assert.Equal(trials.Max(t => t.Objective), summary.BestObjective);
+
+            var series = await client.GetFromJsonAsync<JsonElement>($"/api/trials/{trials[0].Id}/metrics", Api.Json);
+            metricsBefore = series.GetProperty("series").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.Clone());
+            Assert.Equal(MetricNames.Epoch.Order(), metricsBefore.Keys.Order());
+            Assert.All(metricsBefore.Values, points => Assert.Equal([1, 2], points.EnumerateArray().Select(p => p.GetProperty("step").GetInt32())));
+            Assert.Equal(trials[0].FinalMetrics[MetricNames.ValF1Macro], metricsBefore[MetricNames.ValF1Macro][1].GetProperty("value").GetDouble());
+
+            var confusion = await client.GetFromJsonAsync<JsonElement>($"/api/trials/{trials[0].Id}/confusion", Api.Json);
+            var matrix = confusion.GetProperty("matrix").EnumerateArray().Select(r => r.EnumerateArray().Select(v => v.GetInt32()).ToArray()).ToArray();
+            Assert.Equal(3, matrix.Length);
+            Assert.Equal(30, matrix.Sum(r => r.Sum())); // 150 images, 20% of each class held out
+        }
+
+        // A new host on the same database file finds everything again.
+        await using (var factory = new TrackerServerFactory(folder))
+        {
+            var client = factory.CreateClient();
+            var summary = (await client.GetFromJsonAsync<ExperimentSummary>($"/api/experiments/{experimentId}", Api.Json))!;
+            Assert.Equal(ExperimentState.Completed, summary.Experiment.State);
+            var again = await Api.TrialsAsync(client, experimentId);
+            Assert.Equal(trials.Select(t => (t.Id, t.State, t.Objective)), again.Select(t => (t.Id, t.State, t.Objective)));
+            Assert.Equal(trials.Select(t => t.Parameters["learning_rate"].AsDouble()), again.Select(t => t.Parameters["learning_rate"].AsDouble()));
+            var series = await client.GetFromJsonAsync<JsonElement>($"/api/trials/{trials[0].Id}/metrics", Api.Json);
+            var metricsAfter = series.GetProperty("series").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetRawText());
+            Assert.Equal(metricsBefore.ToDictionary(p => p.Key, p => p.Value.GetRawText()), metricsAfter);
+        }
+    }
+
+    [Fact]
+    public async Task PostExperiment_SameSpecAndSeedTwice_GivesSameMetrics()
+    {
+        await using var factory = new TrackerServerFactory(TrackerServerFactory.NewDataFolder());
+        var client = factory.CreateClient();
+        var first = (await Api.CreateAsync(client, Api.TinySpec(trials: 2, epochs: 1, name: "a"))).Id;
+        await Api.WaitUntilAsync(client, first, s => s.Experiment.State != ExperimentState.Running);
+        var second = (await Api.CreateAsync(client, Api.TinySpec(trials: 2, epochs: 1, name: "b"))).Id;
+        await Api.WaitUntilAsync(client, second, s => s.Experiment.State != ExperimentState.Running);
+
+        var a = await Api.TrialsAsync(client, first);
+        var b = await Api.TrialsAsync(client, second);
+        Assert.Equal(a.Select(t => t.Parameters["learning_rate"].AsDouble()), b.Select(t => t.Parameters["learning_rate"].AsDouble()));
+        Assert.Equal(a.Select(t => t.FinalMetrics[MetricNames.ValLoss]), b.Select(t => t.FinalMetrics[MetricNames.ValLoss]));
+    }
+
+    [Fact]
+    public async Task CancelExperiment_WhileTrialRuns_EndsCancelledWithInterruptedTrial()
+    {
+        await using var factory = new TrackerServerFactory(TrackerServerFactory.NewDataFolder());
+        var client = factory.CreateClient();
+        var id = (await Api.CreateAsync(client, Api.TinySpec(trials: 5, epochs: 500))).Id;
+        await Api.WaitUntilAsync(client, id, s => s.TrialsByState.GetValueOrDefault(TrialState.Running) == 1, seconds: 60);
+
+        var response = await client.PostAsync($"/api/experiments/{id}/cancel", null);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var summary = await Api.WaitUntilAsync(client, id, s => s.TrialsByState.GetValueOrDefault(TrialState.Running) == 0, seconds: 60);
+
+        Assert.Equal(ExperimentState.Cancelled, summary.Experiment.State);
+        var trial = Assert.Single(await Api.TrialsAsync(client, id));
+        Assert.Equal(TrialState.Interrupted, trial.State);
+        Assert.Contains("cancelled", trial.Error);
+        Assert.True(trial.EpochsDone < 500);
+    }
+
+    [Fact]
+    public async Task CancelTrial_WhileItRuns_InterruptsItAndTheExperimentGoesOn()
+    {
+        await using var factory = new TrackerServerFactory(TrackerServerFactory.NewDataFolder());
+        var client = factory.CreateClient();
+        var id = (await Api.CreateAsync(client, Api.TinySpec(trials: 2, epochs: 1000))).Id;
+        await Api.WaitUntilAsync(client, id, s => s.TrialsByState.GetValueOrDefault(TrialState.Running) == 1, seconds: 60);
+        var first = (await Api.TrialsAsync(client, id)).Single();
+
+        Assert.Equal(HttpStatusCode.Accepted, (await client.PostAsync($"/api/trials/{first.Id}/cancel", null)).StatusCode);
+        // The second trial starts once the first is interrupted.
+        await Api.WaitUntilAsync(client, id, s => s.TrialCount == 2, seconds: 60);
+        var trials = await Api.TrialsAsync(client, id);
+        Assert.Equal(TrialState.Interrupted, trials[0].State);
+        Assert.NotEqual(TrialState.Interrupted, trials[1].State);
+        await client.PostAsync($"/api/experiments/{id}/cancel", null);
+        Assert.Equal(HttpStatusCode.Conflict, (await client.PostAsync($"/api/trials/{first.Id}/cancel", null)).StatusCode);
+    }
+
+    [Fact]
+    public async Task MetricsHub_JoinedExperiment_ReceivesEpochMetricsAsTheyHappen()
+    {
+        await using var factory = new TrackerServerFactory(TrackerServerFactory.NewDataFolder());
+        var client = factory.CreateClient();
+        var connection = new HubConnectionBuilder()
+            .WithUrl(new Uri(factory.Server.BaseAddress, "hubs/metrics"), o =>
+            {
+                o.HttpMessageHandlerFactory = _ => factory.Server.CreateHandler();
+                o.Transports = Microsoft.AspNetCore.Http.Connections.HttpTransportType.LongPolling;
+            })
+            .Build();
+        var received = new List<JsonElement>();
+        var twoEpochs = new TaskCompletionSource();
+        connection.On<JsonElement>("metrics", m =>
+        {
+            lock (received)
+            {
+                received.Add(m);
+                if (received.Count >= 2) twoEpochs.TrySetResult();
+            }
+        });
+        await connection.StartAsync();
+
+        // Create the experiment, then join before its first epoch can finish: data generation alone takes longer.
+        var id = (await Api.CreateAsync(client, Api.TinySpec(trials: 1, epochs: 2))).Id;
+        await connection.InvokeAsync("JoinExperiment", id);
+        await twoEpochs.Task.WaitAsync(TimeSpan.FromSeconds(60));
+        await connection.DisposeAsync();
+
+        lock (received)
+        {
+            Assert.All(received, m => Assert.Equal(id, m.GetProperty("experimentId").GetString()));
+            Assert.Equal([1, 2], received.Take(2).Select(m => m.GetProperty("step").GetInt32()));
+            Assert.InRange(received[0].GetProperty("values").GetProperty("val_f1_macro").GetDouble(), 0, 1);
+        }
+    }
+}
