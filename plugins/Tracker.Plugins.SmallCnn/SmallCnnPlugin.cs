@@ -17,7 +17,7 @@ public sealed class SmallCnnPlugin : IModelPlugin
     /// <inheritdoc />
     public string Description =>
         "Small CNN: two conv-BN-ReLU-maxpool blocks (width, 2×width channels), global average pooling, dropout, linear head. " +
-        "About 20k parameters at width 16; trains in seconds on a CPU.";
+        "About 5k parameters at width 16; trains in seconds on a CPU.";
 
     /// <inheritdoc />
     public IReadOnlyList<ParameterSpec> Hyperparameters { get; } =

@@ -225,14 +225,15 @@ public sealed record SearchSpace
     public IReadOnlyList<string> Validate()
     {
         var errors = new List<string>();
-        var seen = new HashSet<string>();
+        // Case-insensitive: the store (LiteDB) treats field names that differ only by case as the same field.
+        var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         foreach (var p in Parameters)
         {
             if (p is null) { errors.Add("a parameter is null."); continue; }
             if (string.IsNullOrWhiteSpace(p.Name) || !p.Name.All(c => char.IsLetterOrDigit(c) || c is '_' or '.' or '-'))
                 errors.Add($"'{p.Name}': a parameter name must be non-empty and use letters, digits, '_', '.' or '-'.");
             else if (!seen.Add(p.Name))
-                errors.Add($"{p.Name}: the name is used twice.");
+                errors.Add($"{p.Name}: the name is used twice (names are compared ignoring case).");
             errors.AddRange(p.Validate());
             if (p.Condition is { } c)
             {

@@ -16,7 +16,7 @@ public static class CoreServiceCollectionExtensions
 {
     /// <summary>
     /// Adds the store, plugin catalog, data sets, live feed, experiment service and trial runner, with options bound
-    /// to the <c>Store</c>, <c>Plugins</c> and <c>Runner</c> sections. Relative paths resolve against the content root.
+    /// to the <c>Store</c>, <c>Plugins</c>, <c>Datasets</c> and <c>Runner</c> sections. Relative paths resolve against the content root.
     /// </summary>
     public static IHostApplicationBuilder AddTrackerCore(this IHostApplicationBuilder builder)
     {
@@ -37,7 +37,10 @@ public static class CoreServiceCollectionExtensions
         services.AddSingleton<LiteDbRunStore>();
         services.AddSingleton<IRunStore>(sp => sp.GetRequiredService<LiteDbRunStore>());
         services.AddSingleton<PluginCatalog>();
+        services.AddOptions<DatasetOptions>().Bind(builder.Configuration.GetSection("Datasets"))
+            .PostConfigure(o => o.FashionMnistFolder = Full(o.FashionMnistFolder));
         services.AddSingleton<IDatasetProvider, ShapesDataset>();
+        services.AddSingleton<IDatasetProvider, FashionMnistDataset>();
         services.AddSingleton<DatasetCatalog>();
         services.AddSingleton<MetricFeed>();
         services.AddSingleton<TrialRunnerService>();

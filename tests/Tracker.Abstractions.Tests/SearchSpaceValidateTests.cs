@@ -60,6 +60,7 @@ public sealed class SearchSpaceValidateTests
         "DuplicateChoiceStrings" => (new([new ChoiceParameter { Name = "optimizer", Values = ["sgd", "adam", "sgd"] }]), "optimizer", "distinct"),
         "DuplicateChoiceNumbers" => (new([new ChoiceParameter { Name = "layers", Values = [1, 2, 2.0] }]), "layers", "distinct"),
         "DuplicateNames" => (new([Spaces.LearningRate(), new FloatParameter { Name = "lr", Low = 0, High = 1 }]), "lr", "twice"),
+        "DuplicateNamesIgnoringCase" => (new([Spaces.LearningRate(), new FloatParameter { Name = "LR", Low = 0, High = 1 }]), "LR", "twice"),
         "NameWithSpace" => (new([new FloatParameter { Name = "learning rate", Low = 0, High = 1 }]), "learning rate", "name"),
         "NameWithSlash" => (new([new FloatParameter { Name = "a/b", Low = 0, High = 1 }]), "a/b", "name"),
         "FloatDefaultOutsideRange" => (new([new FloatParameter { Name = "lr", Low = 1e-4, High = 1e-1, Default = 0.5 }]), "lr", "default"),
@@ -101,6 +102,7 @@ public sealed class SearchSpaceValidateTests
     [InlineData("DuplicateChoiceStrings")]
     [InlineData("DuplicateChoiceNumbers")]
     [InlineData("DuplicateNames")]
+    [InlineData("DuplicateNamesIgnoringCase")]
     [InlineData("NameWithSpace")]
     [InlineData("NameWithSlash")]
     [InlineData("FloatDefaultOutsideRange")]

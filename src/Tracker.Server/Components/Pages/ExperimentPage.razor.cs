@@ -24,15 +24,17 @@ public partial class ExperimentPage : LiveComponentBase
     private Trial? Best => experiment is null ? null : ExperimentSummary.Best(experiment.Spec.Objective.Direction, trials);
 
     /// <summary>
-    /// Every finished epoch of every trial as a point (x = trial number + epoch fraction, so a trial's points climb
-    /// within its slot), plus each trial's final objective and the best-so-far line.
+    /// The objective against the trial number, as in the table: each trial's result, its earlier epochs as faint points
+    /// leading up to it from the left (so the chart grows with every epoch), and the best-so-far line.
     /// </summary>
     private IReadOnlyList<ChartSeries> ObjectiveSeries => experiment is null ? [] : BuildObjectiveSeries(experiment.Spec.Objective.Direction, trials);
 
     internal static IReadOnlyList<ChartSeries> BuildObjectiveSeries(ObjectiveDirection direction, IReadOnlyList<Trial> trials)
     {
-        var epochs = trials.SelectMany(t => t.Intermediate.Select(v => (X: t.Number + (double)v.Step / Math.Max(1, t.Epochs), Y: v.Value))).ToList();
-        var finals = trials.Where(t => t.Objective is not null).Select(t => (X: (double)t.Number + 1, Y: t.Objective!.Value)).ToList();
+        const double lead = 0.6; // how far left of its trial the first epoch sits
+        var epochs = trials.SelectMany(t => t.Intermediate.Where(v => v.Step < t.Epochs || t.Objective is null)
+            .Select(v => (X: t.Number - lead * (1 - (double)v.Step / Math.Max(1, t.Epochs)), Y: v.Value))).ToList();
+        var finals = trials.Where(t => t.Objective is not null).Select(t => (X: (double)t.Number, Y: t.Objective!.Value)).ToList();
         var bestSoFar = new List<(double X, double Y)>();
         double? best = null;
         foreach (var (x, y) in finals.OrderBy(p => p.X))
@@ -43,9 +45,9 @@ public partial class ExperimentPage : LiveComponentBase
         }
         return
         [
-            new ChartSeries("per epoch", epochs, "#90a4ae", Line: false),
+            new ChartSeries("best so far", bestSoFar, "#43a047", Markers: false),
+            new ChartSeries("epochs", epochs, "#90a4ae", Line: false),
             new ChartSeries("trial result", finals, "#1e88e5", Line: false),
-            new ChartSeries("best so far", bestSoFar, "#43a047"),
         ];
     }
 
@@ -80,8 +82,8 @@ public partial class ExperimentPage : LiveComponentBase
     private void CancelExperiment() => experiment = Experiments.Cancel(Id) ?? experiment;
 
     internal static string FormatParameters(IReadOnlyDictionary<string, ParameterValue> parameters) =>
-        string.Join(", ", parameters.Select(p => $"{p.Key}={(p.Value.Number is { } n ? n.ToString("G4", System.Globalization.CultureInfo.InvariantCulture) : p.Value.Text)}"));
+        string.Join(", ", parameters.Select(p => $"{p.Key}={Format.Value(p.Value)}"));
 
     private static string Metric(Trial trial, string key) =>
-        trial.FinalMetrics.TryGetValue(key, out var v) ? v.ToString("0.0000", System.Globalization.CultureInfo.InvariantCulture) : "–";
+        Format.Metric(trial.FinalMetrics.TryGetValue(key, out var v) ? v : null);
 }

@@ -1,0 +1,49 @@
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Tracker.Server;
+
+namespace Tracker.EndToEnd.Tests;
+
+/// <summary>
+/// The real server on a loopback Kestrel port, with its own database and drop-in plugin folder in a temp folder.
+/// The built-in plugins still come from artifacts/plugins, which building the server fills.
+/// </summary>
+public sealed class TrackerServerFactory : WebApplicationFactory<Program>
+{
+    private readonly DirectoryInfo dataFolder = Directory.CreateTempSubdirectory("tracker-e2e-");
+
+    /// <summary>The server's base address, e.g. <c>http://127.0.0.1:41234</c>; set by <see cref="Start"/>.</summary>
+    public Uri BaseAddress { get; private set; } = default!;
+
+    /// <summary>Starts Kestrel on a free port and reads back the address it bound.</summary>
+    public void Start()
+    {
+        UseKestrel(0);
+        StartServer();
+        var addresses = Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
+        BaseAddress = new Uri(addresses.First());
+    }
+
+    /// <inheritdoc />
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        // Program.cs fixes the content root at the repository root; the factory's default (the project folder) would
+        // make WebApplicationBuilder fail with "the content root changed".
+        builder.UseContentRoot(TrackerPaths.ContentRoot());
+        builder.UseSetting("Store:DatabasePath", Path.Combine(dataFolder.FullName, "tracker.db"));
+        builder.UseSetting("Plugins:DropInFolder", Path.Combine(dataFolder.FullName, "plugins"));
+        builder.UseSetting("Runner:PollMilliseconds", "200");
+        builder.UseSetting("Urls", "http://127.0.0.1:0");
+    }
+
+    /// <inheritdoc />
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync();
+        try { dataFolder.Delete(recursive: true); }
+        catch (IOException) { } // a file still held open must not fail the run
+    }
+}
