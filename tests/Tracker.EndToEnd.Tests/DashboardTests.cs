@@ -39,7 +39,11 @@ public sealed class DashboardTests(BrowserFixture fixture) : IAsyncLifetime
         await FillAsync("#dataset-image_size", "16");
         await page.ClickAsync("[data-testid=create]");
 
-        // Blazor navigates client-side: the URL changes, no load event follows.
+        // Blazor navigates client-side: the URL changes, no load event follows. A rejected spec shows its errors instead.
+        await page.WaitForFunctionAsync("() => !location.pathname.endsWith('/experiments/new') || document.querySelector('[data-testid=form-errors]')",
+            null, new() { Timeout = 15_000 });
+        var formErrors = page.Locator("[data-testid=form-errors]");
+        if (await formErrors.CountAsync() > 0) Assert.Fail($"the form was rejected: {await formErrors.InnerTextAsync()}");
         await page.WaitForURLAsync(url => !url.EndsWith("/experiments/new", StringComparison.Ordinal), new() { WaitUntil = WaitUntilState.Commit });
         Assert.Matches("^/experiments/[0-9a-z]+$", new Uri(page.Url).AbsolutePath);
         string id = new Uri(page.Url).AbsolutePath["/experiments/".Length..];
