@@ -51,14 +51,20 @@ public sealed record ImageSet(InputShape Shape, IReadOnlyList<string> ClassNames
     }
 }
 
-/// <summary>A data set split for training.</summary>
-public sealed record DatasetSplits(ImageSet Train, ImageSet Validation)
+/// <summary>
+/// A data set split for training: the model learns from <see cref="Train"/>, is scored on <see cref="Validation"/>
+/// every epoch (that score drives the search), and is scored once on <see cref="Test"/> at the end when there is one.
+/// </summary>
+public sealed record DatasetSplits(ImageSet Train, ImageSet Validation, ImageSet? Test = null)
 {
     /// <summary>The shape of one image.</summary>
     public InputShape Shape => Train.Shape;
 
     /// <summary>The class names, index = label.</summary>
     public IReadOnlyList<string> ClassNames => Train.ClassNames;
+
+    /// <summary>Problems met while loading that did not stop it (e.g. a corrupt image skipped), for the run's log.</summary>
+    public IReadOnlyList<string> Warnings { get; init; } = [];
 }
 
 /// <summary>A named source of image data sets that experiments can use.</summary>
