@@ -8,6 +8,7 @@ using Tracker.Core.Live;
 using Tracker.Core.Plugins;
 using Tracker.Core.Running;
 using Tracker.Core.Storage;
+using Tracker.Core.Training;
 
 namespace Tracker.Core;
 
@@ -34,14 +35,27 @@ public static class CoreServiceCollectionExtensions
             .Validate(o => o.TorchThreads >= 0, "Runner:TorchThreads must be 0 (automatic) or positive.")
             .ValidateOnStart();
 
+        services.AddOptions<ModelOptions>().Bind(builder.Configuration.GetSection("Models"))
+            .PostConfigure(o => o.WeightsFolder = Full(o.WeightsFolder));
+        services.AddSingleton<WeightsLibrary>();
         services.AddSingleton<LiteDbRunStore>();
         services.AddSingleton<IRunStore>(sp => sp.GetRequiredService<LiteDbRunStore>());
         services.AddSingleton<PluginCatalog>();
         services.AddOptions<DatasetOptions>().Bind(builder.Configuration.GetSection("Datasets"))
-            .PostConfigure(o => o.FashionMnistFolder = Full(o.FashionMnistFolder));
+            .Validate(o => o.ImageFolders.All(f => !string.IsNullOrWhiteSpace(f.Key) && !string.IsNullOrWhiteSpace(f.Value)),
+                "Datasets:ImageFolders: every entry needs a name and a folder.")
+            .PostConfigure(o =>
+            {
+                o.FashionMnistFolder = Full(o.FashionMnistFolder);
+                o.ImageFolders = o.ImageFolders.ToDictionary(f => f.Key, f => string.IsNullOrWhiteSpace(f.Value) ? f.Value : Full(f.Value));
+            })
+            .ValidateOnStart();
         services.AddSingleton<IDatasetProvider, ShapesDataset>();
         services.AddSingleton<IDatasetProvider, FashionMnistDataset>();
-        services.AddSingleton<DatasetCatalog>();
+        // Code-defined providers are registered services; configured image folders are data, one provider per entry,
+        // so the catalog gets both: the registrations plus a provider for each Datasets:ImageFolders entry.
+        services.AddSingleton(sp => new DatasetCatalog(sp.GetServices<IDatasetProvider>()
+            .Concat(ImageFolderDataset.FromOptions(sp.GetRequiredService<IOptions<DatasetOptions>>().Value))));
         services.AddSingleton<MetricFeed>();
         services.AddSingleton<TrialRunnerService>();
         services.AddHostedService(sp => sp.GetRequiredService<TrialRunnerService>());

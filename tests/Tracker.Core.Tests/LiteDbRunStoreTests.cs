@@ -1,3 +1,4 @@
+using Tracker.Core.Metrics;
 using System.Text.Json;
 using Tracker.Abstractions;
 using Tracker.Core.Experiments;
@@ -242,34 +243,62 @@ public sealed class LiteDbRunStoreTests : IDisposable
         Assert.Empty(store.GetMetrics("none"));
     }
 
+    private static EvaluationReport Report(string trial, string split, int step, int[] truth, int[] predicted) =>
+        new(trial, split, step, ["cat", "dog"], ClassificationMetrics.Compute(truth, predicted, 2));
+
     [Fact]
-    public void GetLatestConfusionMatrix_SeveralSteps_ReturnsHighestStep()
+    public void GetLatestReport_SeveralSteps_ReturnsHighestStepOfTheSplit()
     {
         var store = Open();
-        store.SaveConfusionMatrix("t1", 2, [[5, 1], [2, 4]]);
-        store.SaveConfusionMatrix("t1", 10, [[6, 0], [1, 5]]);
-        store.SaveConfusionMatrix("t1", 9, [[4, 2], [3, 3]]);
-        store.SaveConfusionMatrix("t2", 11, [[1, 0], [0, 1]]);
+        store.SaveReport(Report("t1", "validation", 2, [0, 0, 1], [0, 1, 1]));
+        store.SaveReport(Report("t1", "validation", 10, [0, 1, 1], [0, 1, 1]));
+        store.SaveReport(Report("t1", "validation", 9, [1, 1, 1], [0, 0, 0]));
+        store.SaveReport(Report("t1", "test", 3, [0, 0], [1, 1]));
+        store.SaveReport(Report("t2", "validation", 11, [0], [0]));
 
-        var latest = store.GetLatestConfusionMatrix("t1");
+        var latest = store.GetLatestReport("t1", "validation");
 
         Assert.NotNull(latest);
-        Assert.Equal(10, latest.Value.Step);
-        Assert.Equal([[6, 0], [1, 5]], latest.Value.Matrix);
-        Assert.Null(store.GetLatestConfusionMatrix("none"));
+        Assert.Equal(10, latest.Step);
+        Assert.Equal([[1, 0], [0, 2]], latest.Scores.Confusion);
+        Assert.Equal(1.0, latest.Scores.MacroF1);
+        Assert.Equal(["cat", "dog"], latest.ClassNames);
+        Assert.Equal(10, store.GetLatestReport("t1")!.Step); // any split: the highest step
+        Assert.Equal([[0, 2], [0, 0]], store.GetLatestReport("t1", "test")!.Scores.Confusion);
+        Assert.Null(store.GetLatestReport("none"));
     }
 
     [Fact]
-    public void SaveConfusionMatrix_SameStepTwice_Replaces()
+    public void SaveReport_SameStepTwice_Replaces()
     {
         var store = Open();
-        store.SaveConfusionMatrix("t1", 3, [[1, 2, 3], [4, 5, 6], [7, 8, 9]]);
-        store.SaveConfusionMatrix("t1", 3, [[9, 0, 0], [0, 9, 0], [0, 0, 9]]);
+        store.SaveReport(Report("t1", "validation", 3, [0, 1], [1, 0]));
+        store.SaveReport(Report("t1", "validation", 3, [0, 1], [0, 1]));
 
-        var latest = store.GetLatestConfusionMatrix("t1")!.Value;
+        var latest = store.GetLatestReport("t1", "validation")!;
 
-        Assert.Equal(3, latest.Step);
-        Assert.Equal([[9, 0, 0], [0, 9, 0], [0, 0, 9]], latest.Matrix);
+        Assert.Equal([[1, 0], [0, 1]], latest.Scores.Confusion);
+        Assert.Equal([1.0, 1.0], latest.Scores.F1);
+    }
+
+    [Fact]
+    public void SavePredictions_WithThumbnails_RoundTripsAndReplaces()
+    {
+        var store = Open();
+        var set = new PredictionSet("t1", "test", ["cat", "dog"],
+            [new Prediction(0, 0, 0, 0.9), new Prediction(1, 1, 0, 0.6), new Prediction(2, 1, 1, 0.75)], [1, 2]);
+        store.SavePredictions(set, new Dictionary<int, byte[]> { [1] = [1, 2, 3], [2] = [4, 5] });
+
+        var read = store.GetPredictions("t1")!;
+        Assert.Equal(set.Items, read.Items);
+        Assert.Equal([1, 2], read.SampleIndices);
+        Assert.Equal([1, 2, 3], store.GetSampleImage("t1", 1));
+        Assert.Null(store.GetSampleImage("t1", 0));
+
+        store.SavePredictions(set with { SampleIndices = [0] }, new Dictionary<int, byte[]> { [0] = [9] });
+        Assert.Equal([9], store.GetSampleImage("t1", 0));
+        Assert.Null(store.GetSampleImage("t1", 1)); // the earlier thumbnails are gone
+        Assert.Null(store.GetPredictions("none"));
     }
 
     [Fact]
@@ -286,7 +315,7 @@ public sealed class LiteDbRunStoreTests : IDisposable
             first.SaveExperiment(experiment);
             foreach (var t in trials) first.SaveTrial(t);
             first.AppendMetrics([new MetricPoint("t0", "val_loss", 1, 0.5, T0), new MetricPoint("t0", "val_loss", 2, 0.25, T0)]);
-            first.SaveConfusionMatrix("t0", 2, [[3, 1], [0, 4]]);
+            first.SaveReport(Report("t0", "validation", 2, [0, 0, 0, 0, 1, 1, 1, 1], [0, 0, 0, 1, 1, 1, 1, 1]));
         }
 
         var second = Open();
@@ -299,8 +328,8 @@ public sealed class LiteDbRunStoreTests : IDisposable
         Assert.Equal(["t0", "t1"], second.ListTrials("exp1").Select(t => t.Id));
         Assert.Equal(["t1"], second.ListTrialsInState(TrialState.Running).Select(t => t.Id));
         Assert.Equal([0.5, 0.25], second.GetMetrics("t0", "val_loss").Select(p => p.Value));
-        var matrix = second.GetLatestConfusionMatrix("t0")!.Value;
-        Assert.Equal(2, matrix.Step);
-        Assert.Equal([[3, 1], [0, 4]], matrix.Matrix);
+        var report = second.GetLatestReport("t0", "validation")!;
+        Assert.Equal(2, report.Step);
+        Assert.Equal([[3, 1], [0, 4]], report.Scores.Confusion);
     }
 }

@@ -48,7 +48,10 @@ public sealed class TrainerTests
         Assert.Equal([1, 2], results.Select(r => r.Epoch));
         foreach (var result in results)
         {
-            Assert.Equal(MetricNames.Epoch.Order(), result.Metrics.Keys.Order());
+            Assert.Equal(MetricNames.Epoch.Concat([MetricNames.LearningRate, MetricNames.EpochSeconds, MetricNames.ImagesPerSecond, MetricNames.DataWaitFraction]).Order(),
+                result.Metrics.Keys.Order());
+            Assert.InRange(result.Metrics[MetricNames.DataWaitFraction], 0.0, 1.0);
+            Assert.Equal(0.01, result.Metrics[MetricNames.LearningRate]);
             Assert.All(result.Metrics.Values, v => Assert.True(double.IsFinite(v), $"{v} is not finite"));
             Assert.InRange(result.Metrics[MetricNames.ValF1Macro], 0.0, 1.0);
             Assert.InRange(result.Metrics[MetricNames.ValF1Weighted], 0.0, 1.0);
@@ -75,7 +78,9 @@ public sealed class TrainerTests
         Assert.Equal(first.Count, second.Count);
         for (int i = 0; i < first.Count; i++)
         {
-            Assert.Equal(first[i].Metrics.OrderBy(m => m.Key), second[i].Metrics.OrderBy(m => m.Key));
+            // Everything but the wall-clock figures is reproduced exactly.
+            string[] timing = [MetricNames.EpochSeconds, MetricNames.ImagesPerSecond, MetricNames.DataWaitFraction];
+            Assert.Equal(first[i].Metrics.Where(m => !timing.Contains(m.Key)).OrderBy(m => m.Key), second[i].Metrics.Where(m => !timing.Contains(m.Key)).OrderBy(m => m.Key));
             Assert.Equal(first[i].Validation.Confusion, second[i].Validation.Confusion);
         }
     }
@@ -108,9 +113,9 @@ public sealed class TrainerTests
     [Fact]
     public void Train_UnknownOptimizer_ThrowsTrainingFailed()
     {
-        var e = Assert.Throws<TrainingFailedException>(() => Train(Job(optimizer: "rmsprop")));
+        var e = Assert.Throws<TrainingFailedException>(() => Train(Job(optimizer: "lion")));
 
-        Assert.Contains("rmsprop", e.Message);
+        Assert.Contains("lion", e.Message);
     }
 
     [Fact]

@@ -8,6 +8,7 @@ using Tracker.Core.Live;
 using Tracker.Core.Plugins;
 using Tracker.Core.Running;
 using Tracker.Core.Storage;
+using Tracker.Core.Training;
 using TorchSharp;
 
 namespace Tracker.Plugins.Tests;
@@ -79,9 +80,10 @@ public sealed class RunnerFailureTests : IDisposable
         using var store = new LiteDbRunStore(Path.Combine(folder, "tracker.db"));
         var datasets = new DatasetCatalog([new ShapesDataset()]);
         var feed = new MetricFeed();
-        var runner = new TrialRunnerService(store, catalog, datasets, feed,
+        var weights = new WeightsLibrary(Options.Create(new ModelOptions { WeightsFolder = Path.Combine(folder, "weights") }));
+        var runner = new TrialRunnerService(store, catalog, datasets, feed, weights,
             Options.Create(new RunnerOptions { Devices = ["cpu"], TorchThreads = 1, PollMilliseconds = 50 }), NullLogger<TrialRunnerService>.Instance);
-        var experiments = new ExperimentService(store, catalog, datasets, runner, feed);
+        var experiments = new ExperimentService(store, catalog, datasets, runner, feed, weights);
 
         var created = experiments.Create(new ExperimentSpec
         {

@@ -44,14 +44,27 @@ public sealed class ExperimentApiTests
 
             var series = await client.GetFromJsonAsync<JsonElement>($"/api/trials/{trials[0].Id}/metrics", Api.Json);
             metricsBefore = series.GetProperty("series").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.Clone());
-            Assert.Equal(MetricNames.Epoch.Order(), metricsBefore.Keys.Order());
+            Assert.Subset(metricsBefore.Keys.ToHashSet(), MetricNames.Epoch.Append(MetricNames.LearningRate).Append(MetricNames.ImagesPerSecond).ToHashSet());
             Assert.All(metricsBefore.Values, points => Assert.Equal([1, 2], points.EnumerateArray().Select(p => p.GetProperty("step").GetInt32())));
             Assert.Equal(trials[0].FinalMetrics[MetricNames.ValF1Macro], metricsBefore[MetricNames.ValF1Macro][1].GetProperty("value").GetDouble());
 
-            var confusion = await client.GetFromJsonAsync<JsonElement>($"/api/trials/{trials[0].Id}/confusion", Api.Json);
-            var matrix = confusion.GetProperty("matrix").EnumerateArray().Select(r => r.EnumerateArray().Select(v => v.GetInt32()).ToArray()).ToArray();
-            Assert.Equal(3, matrix.Length);
-            Assert.Equal(30, matrix.Sum(r => r.Sum())); // 150 images, 20% of each class held out
+            var report = await client.GetFromJsonAsync<EvaluationReport>($"/api/trials/{trials[0].Id}/report?split=validation", Api.Json);
+            Assert.Equal(2, report!.Step);
+            Assert.Equal(3, report.Scores.Confusion.Length);
+            Assert.Equal(30, report.Scores.Confusion.Sum(r => r.Sum())); // 150 images, 20% of each class held out
+            Assert.Equal(trials[0].FinalMetrics[MetricNames.ValF1Macro], report.Scores.MacroF1);
+
+            // No test split in this data set: the final evaluation and the predictions are on the validation split.
+            var predictions = await client.GetFromJsonAsync<JsonElement>($"/api/trials/{trials[0].Id}/predictions", Api.Json);
+            Assert.Equal("validation", predictions.GetProperty("split").GetString());
+            var items = predictions.GetProperty("items").EnumerateArray().ToList();
+            Assert.Equal(30, items.Count);
+            Assert.Equal(report.Scores.Accuracy, items.Count(i => i.GetProperty("trueLabel").GetInt32() == i.GetProperty("predictedLabel").GetInt32()) / 30.0, 12);
+            Assert.All(items, i => Assert.InRange(i.GetProperty("confidence").GetDouble(), 1.0 / 3 - 1e-9, 1.0));
+            var sample = predictions.GetProperty("samples").EnumerateArray().First();
+            var png = await client.GetByteArrayAsync(sample.GetProperty("imageUrl").GetString());
+            Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], png.Take(4));
+            Assert.Equal(trials[0].FinalMetrics["test_f1_macro"], report.Scores.MacroF1); // final evaluation of the last weights
         }
 
         // A new host on the same database file finds everything again.

@@ -11,6 +11,13 @@ public sealed class DatasetOptions
     /// <c>dataset-fashion-mnist</c> package installs them, <c>/usr/share/datasets/fashion-mnist</c>.
     /// </summary>
     public string FashionMnistFolder { get; set; } = "/usr/share/datasets/fashion-mnist";
+
+    /// <summary>
+    /// Image folders, name → folder (one subfolder per class); each becomes a data set named <c>folder:&lt;name&gt;</c>,
+    /// read by <see cref="ImageFolderDataset"/>. Relative folders resolve against the content root. Declared here
+    /// rather than sent by clients, so HTTP clients never name server paths. Defaults to none.
+    /// </summary>
+    public Dictionary<string, string> ImageFolders { get; set; } = [];
 }
 
 /// <summary>

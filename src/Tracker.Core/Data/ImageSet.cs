@@ -49,6 +49,45 @@ public sealed record ImageSet(InputShape Shape, IReadOnlyList<string> ClassNames
         validation.Sort();
         return (Select(train), Select(validation));
     }
+
+    /// <summary>
+    /// A stratified three-way split: within every class, a seeded shuffle puts <paramref name="validationFraction"/>
+    /// of its images into the validation set, the next <paramref name="testFraction"/> into the test set and the rest
+    /// into the training set. A class of three or more images gets at least one image in each split whose fraction is
+    /// above zero, and always keeps at least one for training; a class of two gives one to validation (when its
+    /// fraction is above zero), a class of one stays in training. With <paramref name="testFraction"/> 0 the train and
+    /// validation sets equal those of <see cref="SplitStratified(double, int)"/> for the same seed.
+    /// </summary>
+    public (ImageSet Train, ImageSet Validation, ImageSet Test) SplitStratified(double validationFraction, double testFraction, int seed)
+    {
+        if (!(validationFraction >= 0 && validationFraction < 1)) throw new ArgumentOutOfRangeException(nameof(validationFraction));
+        if (!(testFraction >= 0 && testFraction < 1)) throw new ArgumentOutOfRangeException(nameof(testFraction));
+        var random = new Random(seed);
+        var train = new List<int>();
+        var validation = new List<int>();
+        var test = new List<int>();
+        foreach (var group in Enumerable.Range(0, Count).GroupBy(i => Labels[i]).OrderBy(g => g.Key))
+        {
+            var members = group.ToArray();
+            random.Shuffle(members);
+            int n = members.Length;
+            int v = n < 2 || validationFraction == 0 ? 0 : Math.Max(1, (int)Math.Round(n * validationFraction));
+            int t = n < 3 || testFraction == 0 ? 0 : Math.Max(1, (int)Math.Round(n * testFraction));
+            // Keep one for training, taking back from the larger held-out share (test first on a tie), never below one.
+            while (v + t > n - 1)
+            {
+                if ((t >= v && t > 1) || (v <= 1 && t > 0)) t--;
+                else v--;
+            }
+            validation.AddRange(members.Take(v));
+            test.AddRange(members.Skip(v).Take(t));
+            train.AddRange(members.Skip(v + t));
+        }
+        train.Sort();
+        validation.Sort();
+        test.Sort();
+        return (Select(train), Select(validation), Select(test));
+    }
 }
 
 /// <summary>

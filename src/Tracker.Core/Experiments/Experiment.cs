@@ -82,6 +82,9 @@ public sealed record Trial
     /// <summary>Why it failed or was interrupted, or <c>null</c>.</summary>
     public string? Error { get; init; }
 
+    /// <summary>Problems that did not stop the trial (e.g. corrupt images skipped while loading the data).</summary>
+    public List<string> Warnings { get; init; } = [];
+
     /// <summary>When the strategy asked for it.</summary>
     public DateTimeOffset CreatedAt { get; init; }
 

@@ -19,7 +19,7 @@ public sealed record CreateResult(Experiment? Experiment, IReadOnlyDictionary<st
 /// The entry point for creating and controlling experiments, used by the dashboard and the API alike: validates a
 /// spec against the loaded plugins, data sets and its own search space, stores it, and wakes the runner.
 /// </summary>
-public sealed class ExperimentService(IRunStore store, PluginCatalog plugins, DatasetCatalog datasets, TrialRunnerService runner, MetricFeed feed)
+public sealed class ExperimentService(IRunStore store, PluginCatalog plugins, DatasetCatalog datasets, TrialRunnerService runner, MetricFeed feed, WeightsLibrary weights)
 {
     /// <summary>The largest trial budget accepted.</summary>
     public const int MaxTrialsLimit = 10_000;
@@ -81,6 +81,13 @@ public sealed class ExperimentService(IRunStore store, PluginCatalog plugins, Da
             foreach (var p in space.Parameters.Where(p => p is not null && known.All(k => k.Name != p.Name)))
                 Add($"searchSpace.{p.Name}", $"{p.Name}: not a hyperparameter of model '{model.Name}' or of the trainer (known: {string.Join(", ", known.Select(k => k.Name))}).");
             CheckValues("fixed", spec.Fixed ?? [], known, Add);
+        }
+
+        if (spec.InitialWeights is not null)
+        {
+            if (weights.Check(spec.InitialWeights) is { } problem) Add("initialWeights", problem);
+            else if (model is not null and not IHasClassifierHead)
+                Add("initialWeights", $"model '{model.Name}' does not name its classifier head, so its head cannot be replaced for new classes.");
         }
 
         if (spec.Objective is null || !MetricNames.Epoch.Contains(spec.Objective.Metric))

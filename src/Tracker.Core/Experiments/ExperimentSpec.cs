@@ -61,6 +61,12 @@ public sealed record ExperimentSpec
     /// <summary>The seed of the strategy, the data split and the trials' weight initialisation.</summary>
     public int Seed { get; init; } = 1;
 
+    /// <summary>
+    /// Pretrained weights to start every trial from (transfer learning): a file name in the weights folder
+    /// (<c>Models:WeightsFolder</c>). The classifier head is replaced for the data set's classes. Defaults to none.
+    /// </summary>
+    public string? InitialWeights { get; init; }
+
     /// <summary>The most trials of this experiment to run at once (the runner's slots permitting). Defaults to 1.</summary>
     public int MaxConcurrentTrials { get; init; } = 1;
 }
@@ -83,6 +89,21 @@ public static class MetricNames
     /// <summary>Validation support-weighted F1.</summary>
     public const string ValF1Weighted = "val_f1_weighted";
 
-    /// <summary>Every metric the built-in trainer records each epoch.</summary>
+    /// <summary>The learning rate at the start of the epoch (after warm-up and schedule).</summary>
+    public const string LearningRate = "lr";
+
+    /// <summary>Wall-clock seconds of the epoch's training pass (data loading included, validation not).</summary>
+    public const string EpochSeconds = "epoch_seconds";
+
+    /// <summary>Training images per second over the epoch.</summary>
+    public const string ImagesPerSecond = "images_per_second";
+
+    /// <summary>Share of the training pass spent waiting for batches: near 0 means data loading never starved training.</summary>
+    public const string DataWaitFraction = "data_wait_fraction";
+
+    /// <summary>Every quality metric the built-in trainer records each epoch (the candidates for an objective).</summary>
     public static IReadOnlyList<string> Epoch { get; } = [TrainLoss, ValLoss, ValAccuracy, ValF1Macro, ValF1Weighted];
+
+    /// <summary>Test-split (or final validation) metrics recorded once at the end, prefixed <c>test_</c>.</summary>
+    public static IReadOnlyList<string> Final { get; } = ["test_loss", "test_accuracy", "test_f1_macro", "test_f1_weighted"];
 }

@@ -27,6 +27,7 @@ public sealed class TrialRunnerService : BackgroundService
     private readonly MetricFeed feed;
     private readonly RunnerOptions options;
     private readonly ILogger<TrialRunnerService> logger;
+    private readonly WeightsLibrary weights;
     private readonly Trainer trainer = new();
     private readonly SemaphoreSlim wake = new(0);
     private readonly Lock schedulerGate = new();
@@ -36,10 +37,10 @@ public sealed class TrialRunnerService : BackgroundService
     private CancellationToken stopping;
 
     /// <summary>Creates the runner.</summary>
-    public TrialRunnerService(IRunStore store, PluginCatalog plugins, DatasetCatalog datasets, MetricFeed feed,
+    public TrialRunnerService(IRunStore store, PluginCatalog plugins, DatasetCatalog datasets, MetricFeed feed, WeightsLibrary weights,
         IOptions<RunnerOptions> options, ILogger<TrialRunnerService> logger)
     {
-        (this.store, this.plugins, this.datasets, this.feed, this.options, this.logger) = (store, plugins, datasets, feed, options.Value, logger);
+        (this.store, this.plugins, this.datasets, this.feed, this.weights, this.options, this.logger) = (store, plugins, datasets, feed, weights, options.Value, logger);
     }
 
     /// <summary>The resolved slots (device names, repeated per trial per device); set once the runner starts.</summary>
@@ -211,13 +212,26 @@ public sealed class TrialRunnerService : BackgroundService
         try
         {
             var data = datasets.Load(spec.Dataset.Name, spec.Dataset.Options, spec.Seed);
-            // Trial n's seed depends only on the experiment seed and n, so a rerun reproduces every trial.
-            var job = new TrainingJob(model, trial.ResolvedParameters, data, trial.Epochs, Seeds.Derive(spec.Seed, trial.Number), device);
-            trainer.Train(job, result =>
+            if (data.Warnings.Count > 0) trial = Saved(trial with { Warnings = [.. data.Warnings] });
+            var job = new TrainingJob(model, trial.ResolvedParameters, data, trial.Epochs, Seeds.Derive(spec.Seed, trial.Number), device)
+            {
+                CheckpointFolder = store.ArtifactFolder(trial.Id),
+                ObjectiveMetric = spec.Objective.Metric,
+                Maximize = spec.Objective.Direction == ObjectiveDirection.Maximize,
+                InitialWeights = spec.InitialWeights is null ? null : weights.Resolve(spec.InitialWeights),
+            };
+            if (trial.ResumedFrom is { } from)
+            {
+                // A promotion continues the earlier trial's weights and epoch count (Hyperband's rungs).
+                var source = store.GetTrial(from) ?? throw new TrainingFailedException($"the trial to continue from, '{from}', does not exist.");
+                job = job with { ResumeFrom = Path.Combine(store.ArtifactFolder(source.Id), Checkpoints.Last), StartEpoch = source.EpochsDone + 1 };
+            }
+
+            var final = trainer.Train(job, result =>
             {
                 var now = DateTimeOffset.UtcNow;
                 store.AppendMetrics(result.Metrics.Select(m => new MetricPoint(trial.Id, m.Key, result.Epoch, m.Value, now)).ToList());
-                store.SaveConfusionMatrix(trial.Id, result.Epoch, result.Validation.Confusion);
+                store.SaveReport(new EvaluationReport(trial.Id, "validation", result.Epoch, data.ClassNames, result.Validation));
                 double objective = result.Metrics.GetValueOrDefault(spec.Objective.Metric, double.NaN);
                 trial = trial with
                 {
@@ -229,7 +243,16 @@ public sealed class TrialRunnerService : BackgroundService
                 feed.Publish(new MetricsRecorded(trial.ExperimentId, trial.Id, result.Epoch, result.Metrics));
                 feed.Publish(new TrialChanged(trial));
             }, entry.Cancellation.Token);
-            trial = trial with { State = TrialState.Completed, Objective = trial.Intermediate.LastOrDefault().Value };
+
+            RecordFinalEvaluation(trial, data.ClassNames, final);
+            var finalMetrics = new Dictionary<string, double>(trial.FinalMetrics)
+            {
+                ["test_loss"] = final.Loss,
+                ["test_accuracy"] = final.Scores.Accuracy,
+                ["test_f1_macro"] = final.Scores.MacroF1,
+                ["test_f1_weighted"] = final.Scores.WeightedF1,
+            };
+            trial = trial with { State = TrialState.Completed, Objective = trial.Intermediate.LastOrDefault().Value, FinalMetrics = finalMetrics };
         }
         catch (OperationCanceledException)
         {
@@ -260,6 +283,20 @@ public sealed class TrialRunnerService : BackgroundService
             freeSlots.Enqueue(device);
             Wake();
         }
+    }
+
+    private void RecordFinalEvaluation(Trial trial, IReadOnlyList<string> classNames, FinalEvaluation final)
+    {
+        store.SaveReport(new EvaluationReport(trial.Id, final.Split, trial.EpochsDone, classNames, final.Scores));
+        var items = final.Predicted.Select((p, i) => new Prediction(i, final.Truth[i], p, final.Confidence[i])).ToList();
+        store.SavePredictions(new PredictionSet(trial.Id, final.Split, classNames, items, final.Samples.Select(s => s.Index).ToList()),
+            final.Samples.ToDictionary(s => s.Index, s => s.Png));
+    }
+
+    private Trial Saved(Trial trial)
+    {
+        Save(trial);
+        return trial;
     }
 
     private void Tell(Experiment experiment, Trial trial)

@@ -35,9 +35,21 @@ public interface IRunStore
     /// <summary>A trial's metric points ordered by key and step; all keys when <paramref name="key"/> is null.</summary>
     IReadOnlyList<MetricPoint> GetMetrics(string trialId, string? key = null);
 
-    /// <summary>Stores the confusion matrix of a trial at a step (replacing one stored for that step).</summary>
-    void SaveConfusionMatrix(string trialId, int step, int[][] matrix);
+    /// <summary>Stores a classification report (replacing one for the same trial, split and step).</summary>
+    void SaveReport(EvaluationReport report);
 
-    /// <summary>The confusion matrix at the latest step stored, or <c>null</c>.</summary>
-    (int Step, int[][] Matrix)? GetLatestConfusionMatrix(string trialId);
+    /// <summary>The report of the latest step for <paramref name="split"/> (any split when null), or <c>null</c>.</summary>
+    EvaluationReport? GetLatestReport(string trialId, string? split = null);
+
+    /// <summary>Stores a trial's predictions and the PNG thumbnails of its sample images (replacing earlier ones).</summary>
+    void SavePredictions(PredictionSet predictions, IReadOnlyDictionary<int, byte[]> sampleImages);
+
+    /// <summary>A trial's predictions, or <c>null</c>.</summary>
+    PredictionSet? GetPredictions(string trialId);
+
+    /// <summary>The PNG thumbnail of evaluation image <paramref name="index"/> of a trial, or <c>null</c>.</summary>
+    byte[]? GetSampleImage(string trialId, int index);
+
+    /// <summary>The folder for a trial's large artifacts (checkpoints), beside the database file.</summary>
+    string ArtifactFolder(string trialId);
 }

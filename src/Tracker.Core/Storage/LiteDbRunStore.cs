@@ -20,7 +20,7 @@ public sealed class StoreOptions
 public sealed class LiteDbRunStore : IRunStore, IDisposable
 {
     private readonly LiteDatabase db;
-    private readonly ILiteCollection<BsonDocument> experiments, trials, metrics, confusion;
+    private readonly ILiteCollection<BsonDocument> experiments, trials, metrics, reports, predictions;
 
     /// <summary>Opens (or creates) the database file at <paramref name="path"/>.</summary>
     public LiteDbRunStore(string path)
@@ -32,11 +32,12 @@ public sealed class LiteDbRunStore : IRunStore, IDisposable
         experiments = db.GetCollection("experiments");
         trials = db.GetCollection("trials");
         metrics = db.GetCollection("metrics");
-        confusion = db.GetCollection("confusion");
+        reports = db.GetCollection("reports");
+        predictions = db.GetCollection("predictions");
         trials.EnsureIndex("experimentId");
         trials.EnsureIndex("state");
         metrics.EnsureIndex("trialId");
-        confusion.EnsureIndex("trialId");
+        reports.EnsureIndex("trialId");
     }
 
     /// <summary>Opens the file named by the options.</summary>
@@ -94,19 +95,49 @@ public sealed class LiteDbRunStore : IRunStore, IDisposable
             .ToList();
 
     /// <inheritdoc />
-    public void SaveConfusionMatrix(string trialId, int step, int[][] matrix)
+    public void SaveReport(EvaluationReport report) =>
+        reports.Upsert(ToBson(report, $"{report.TrialId}:{report.Split}:{report.Step}"));
+
+    /// <inheritdoc />
+    public EvaluationReport? GetLatestReport(string trialId, string? split = null) =>
+        reports.Find(Query.EQ("trialId", trialId))
+            .Where(d => split is null || d["split"].AsString == split)
+            .OrderByDescending(d => d["step"].AsInt32)
+            .Select(d => FromBson<EvaluationReport>(d))
+            .FirstOrDefault();
+
+    /// <inheritdoc />
+    public void SavePredictions(PredictionSet predictions, IReadOnlyDictionary<int, byte[]> sampleImages)
     {
-        var rows = new BsonArray(matrix.Select(r => new BsonArray(r.Select(v => new BsonValue(v)))));
-        confusion.Upsert(new BsonDocument { ["_id"] = $"{trialId}:{step}", ["trialId"] = trialId, ["step"] = step, ["matrix"] = rows });
+        // Thumbnails are small, so they live in LiteDB's file storage rather than on disk.
+        foreach (var old in db.FileStorage.Find(Query.StartsWith("_id", $"{predictions.TrialId}/")).ToList())
+            db.FileStorage.Delete(old.Id);
+        foreach (var (index, png) in sampleImages)
+        {
+            using var stream = new MemoryStream(png);
+            db.FileStorage.Upload(SampleId(predictions.TrialId, index), $"{index}.png", stream);
+        }
+        this.predictions.Upsert(ToBson(predictions, predictions.TrialId));
     }
 
     /// <inheritdoc />
-    public (int Step, int[][] Matrix)? GetLatestConfusionMatrix(string trialId)
+    public PredictionSet? GetPredictions(string trialId) => FromBson<PredictionSet>(predictions.FindById(trialId));
+
+    /// <inheritdoc />
+    public byte[]? GetSampleImage(string trialId, int index)
     {
-        var doc = confusion.Find(Query.EQ("trialId", trialId)).OrderByDescending(d => d["step"].AsInt32).FirstOrDefault();
-        if (doc is null) return null;
-        return (doc["step"].AsInt32, doc["matrix"].AsArray.Select(r => r.AsArray.Select(v => v.AsInt32).ToArray()).ToArray());
+        var file = db.FileStorage.FindById(SampleId(trialId, index));
+        if (file is null) return null;
+        using var stream = new MemoryStream();
+        file.CopyTo(stream);
+        return stream.ToArray();
     }
+
+    /// <inheritdoc />
+    public string ArtifactFolder(string trialId) =>
+        System.IO.Path.Combine(System.IO.Path.GetDirectoryName(Path)!, "artifacts", trialId);
+
+    private static string SampleId(string trialId, int index) => $"{trialId}/samples/{index}";
 
     /// <inheritdoc />
     public void Dispose() => db.Dispose();

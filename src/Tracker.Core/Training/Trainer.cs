@@ -1,9 +1,10 @@
+using System.Diagnostics;
 using Tracker.Abstractions;
 using Tracker.Core.Data;
 using Tracker.Core.Experiments;
 using Tracker.Core.Metrics;
 using TorchSharp;
-using TorchSharp.Modules;
+using TorchSharp.PyBridge;
 using static TorchSharp.torch;
 
 namespace Tracker.Core.Training;
@@ -12,11 +13,36 @@ namespace Tracker.Core.Training;
 /// <param name="Model">The model plugin.</param>
 /// <param name="Parameters">Every hyperparameter, resolved (trainer's and model's).</param>
 /// <param name="Data">The data set.</param>
-/// <param name="Epochs">Epochs to train.</param>
-/// <param name="Seed">Seeds the weight initialisation and the batch order.</param>
+/// <param name="Epochs">The epoch budget: training ends after this epoch.</param>
+/// <param name="Seed">Seeds the weight initialisation, the batch order and the augmentation.</param>
 /// <param name="Device">A resolved TorchSharp device name (see <see cref="TorchDevices"/>).</param>
 public sealed record TrainingJob(
-    IModelPlugin Model, IReadOnlyDictionary<string, ParameterValue> Parameters, DatasetSplits Data, int Epochs, int Seed, string Device);
+    IModelPlugin Model, IReadOnlyDictionary<string, ParameterValue> Parameters, DatasetSplits Data, int Epochs, int Seed, string Device)
+{
+    /// <summary>Where to write <c>last.pt</c> and <c>best.pt</c> (TorchSharp format), or <c>null</c> for no checkpoints.</summary>
+    public string? CheckpointFolder { get; init; }
+
+    /// <summary>A checkpoint to continue from (same model and shape); training then starts at <see cref="StartEpoch"/>.</summary>
+    public string? ResumeFrom { get; init; }
+
+    /// <summary>The first epoch to train (1 unless continuing a checkpoint, e.g. after a Hyperband promotion).</summary>
+    public int StartEpoch { get; init; } = 1;
+
+    /// <summary>
+    /// Pretrained weights for transfer learning: a PyTorch <c>state_dict</c> (<c>.pt</c>, <c>.pth</c>, <c>.bin</c>), a
+    /// safetensors file, or a TorchSharp file (anything else). Every parameter but the classifier head is loaded.
+    /// </summary>
+    public string? InitialWeights { get; init; }
+
+    /// <summary>The metric that decides which epoch's weights are <c>best.pt</c>. Defaults to validation macro-F1.</summary>
+    public string ObjectiveMetric { get; init; } = MetricNames.ValF1Macro;
+
+    /// <summary>Whether larger <see cref="ObjectiveMetric"/> is better. Defaults to true.</summary>
+    public bool Maximize { get; init; } = true;
+
+    /// <summary>How many evaluation images to keep as thumbnails with their predictions. Defaults to 48.</summary>
+    public int SampleImages { get; init; } = 48;
+}
 
 /// <summary>What one epoch produced.</summary>
 /// <param name="Epoch">The epoch, from 1.</param>
@@ -24,13 +50,31 @@ public sealed record TrainingJob(
 /// <param name="Validation">Validation scores and the confusion matrix.</param>
 public sealed record EpochResult(int Epoch, IReadOnlyDictionary<string, double> Metrics, ClassificationMetrics Validation);
 
+/// <summary>One evaluation image kept for the prediction gallery.</summary>
+/// <param name="Index">Its index in the evaluation split.</param>
+/// <param name="Truth">True label.</param>
+/// <param name="Predicted">Predicted label.</param>
+/// <param name="Confidence">Softmax probability of the predicted label.</param>
+/// <param name="Png">The image as PNG (in the data set's size).</param>
+public sealed record SampleImage(int Index, int Truth, int Predicted, double Confidence, byte[] Png);
+
+/// <summary>The final evaluation of a trained model on the test split (or validation when there is none).</summary>
+/// <param name="Split">"test" or "validation".</param>
+/// <param name="Loss">Mean cross-entropy.</param>
+/// <param name="Scores">Per-class and averaged scores, confusion matrix.</param>
+/// <param name="Predicted">The predicted label of every image of the split, in order.</param>
+/// <param name="Confidence">The softmax probability of each predicted label.</param>
+/// <param name="Samples">A seeded sample of images with their predictions.</param>
+public sealed record FinalEvaluation(string Split, double Loss, ClassificationMetrics Scores, int[] Truth, int[] Predicted, double[] Confidence, IReadOnlyList<SampleImage> Samples);
+
 /// <summary>A trial could not go on (e.g. its loss became NaN); the message is shown to users.</summary>
 public sealed class TrainingFailedException(string message) : Exception(message);
 
 /// <summary>
-/// Trains one model with TorchSharp: shuffled mini-batches, cross-entropy, the chosen optimizer, and a full
-/// validation pass after every epoch. Owns the loop so every model gets the same metrics. With one trial at a
-/// time on the CPU, the same job gives the same metrics.
+/// Trains one model with TorchSharp and owns the loop, so every model gets the same metrics, checkpoints and
+/// prediction panels: shuffled, prefetched, optionally augmented mini-batches; the chosen optimizer and learning-rate
+/// schedule; label-smoothed cross-entropy; a validation pass after every epoch; a final evaluation with predictions.
+/// With one trial at a time on the CPU, the same job gives the same metrics.
 /// </summary>
 public sealed class Trainer
 {
@@ -38,99 +82,156 @@ public sealed class Trainer
     private static readonly Lock InitGate = new();
 
     /// <summary>
-    /// Trains <paramref name="job"/>, calling <paramref name="onEpoch"/> after each epoch. Throws
-    /// <see cref="TrainingFailedException"/> on a non-finite loss and <see cref="OperationCanceledException"/> when
-    /// <paramref name="cancellation"/> fires (checked between batches).
+    /// Trains <paramref name="job"/>, calling <paramref name="onEpoch"/> after each epoch, and returns the final
+    /// evaluation. Throws <see cref="TrainingFailedException"/> on a non-finite loss or unusable weights, and
+    /// <see cref="OperationCanceledException"/> when <paramref name="cancellation"/> fires (checked between batches).
     /// </summary>
-    public void Train(TrainingJob job, Action<EpochResult> onEpoch, CancellationToken cancellation)
+    public FinalEvaluation Train(TrainingJob job, Action<EpochResult> onEpoch, CancellationToken cancellation)
     {
+        var settings = TrainingSettings.From(job.Parameters);
         var device = torch.device(job.Device);
         var data = job.Data;
         int classes = data.ClassNames.Count;
-        double learningRate = Get(job, TrainerHyperparameters.LearningRate).AsDouble();
-        int batchSize = Math.Max(1, Get(job, TrainerHyperparameters.BatchSize).AsInt());
-        double weightDecay = Get(job, TrainerHyperparameters.WeightDecay).AsDouble();
-        string optimizerName = Get(job, TrainerHyperparameters.Optimizer).AsString();
 
         using var outer = torch.NewDisposeScope();
         var (trainX, mean, std) = Normalised(data.Train, null, null);
         var (valX, _, _) = Normalised(data.Validation, mean, std);
         var trainY = torch.tensor(data.Train.Labels, ScalarType.Int64);
-        var valY = data.Validation.Labels;
 
         nn.Module<Tensor, Tensor> model;
         lock (InitGate)
         {
             torch.manual_seed(job.Seed);
-            model = job.Model.Build(new ModelSpec(classes, data.Shape, job.Parameters));
+            model = job.Model.Build(new ModelSpec(classes, ModelInput(data.Shape, settings), job.Parameters));
         }
         using var _ = model;
+        string[] head = HeadParameters(job.Model, model);
+        if (job.ResumeFrom is not null) Checkpoints.Load(model, job.ResumeFrom, strict: true);
+        else if (job.InitialWeights is not null) Checkpoints.LoadPretrained(model, job.InitialWeights, head);
+        if (settings.FreezeBackboneEpochs > 0 && head.Length == 0)
+            throw new TrainingFailedException($"{TrainerHyperparameters.FreezeBackboneEpochs} needs a model that names its classifier head; '{job.Model.Name}' does not.");
         model.to(device);
-        using var optimizer = CreateOptimizer(optimizerName, model, learningRate, weightDecay);
-        var order = new Random(job.Seed);
-        int n = data.Train.Count;
 
-        for (int epoch = 1; epoch <= job.Epochs; epoch++)
+        using var optimizer = CreateOptimizer(settings, model);
+        double? best = null;
+        for (int epoch = job.StartEpoch; epoch <= job.Epochs; epoch++)
         {
-            model.train();
-            var permutation = Enumerable.Range(0, n).ToArray();
-            order.Shuffle(permutation);
-            double lossSum = 0;
-            for (int start = 0; start < n; start += batchSize)
-            {
-                cancellation.ThrowIfCancellationRequested();
-                using var scope = torch.NewDisposeScope();
-                var index = torch.tensor(permutation.AsSpan(start, Math.Min(batchSize, n - start)).ToArray(), ScalarType.Int64);
-                var x = trainX.index_select(0, index).to(device);
-                var y = trainY.index_select(0, index).to(device);
-                optimizer.zero_grad();
-                var loss = nn.functional.cross_entropy(model.forward(x), y);
-                double value = loss.item<float>();
-                if (!double.IsFinite(value))
-                    throw new TrainingFailedException($"training loss became {value} at epoch {epoch}, batch {start / batchSize + 1} (learning rate {learningRate:G3}).");
-                loss.backward();
-                optimizer.step();
-                lossSum += value * index.shape[0];
-            }
+            SetBackboneTrainable(model, head, trainable: epoch > settings.FreezeBackboneEpochs);
+            var stopwatch = Stopwatch.StartNew();
+            var (trainLoss, dataWait) = TrainEpoch(job, settings, model, optimizer, trainX, trainY, epoch, device, cancellation);
+            double seconds = stopwatch.Elapsed.TotalSeconds;
 
-            var (valLoss, predictions) = Evaluate(model, valX, valY, device, cancellation);
-            var scores = ClassificationMetrics.Compute(valY, predictions, classes);
+            var validation = Evaluate(model, valX, data.Validation.Labels, settings.InputSize, device, cancellation);
+            if (!double.IsFinite(validation.Loss))
+                throw new TrainingFailedException($"validation loss became {validation.Loss} at epoch {epoch} (learning rate {settings.LearningRate:G3}).");
+            var scores = ClassificationMetrics.Compute(data.Validation.Labels, validation.Predicted, classes);
             var metrics = new Dictionary<string, double>
             {
-                [MetricNames.TrainLoss] = lossSum / n,
-                [MetricNames.ValLoss] = valLoss,
+                [MetricNames.TrainLoss] = trainLoss,
+                [MetricNames.ValLoss] = validation.Loss,
                 [MetricNames.ValAccuracy] = scores.Accuracy,
                 [MetricNames.ValF1Macro] = scores.MacroF1,
                 [MetricNames.ValF1Weighted] = scores.WeightedF1,
+                [MetricNames.LearningRate] = settings.LearningRateAt(epoch - 1, job.Epochs),
+                [MetricNames.EpochSeconds] = seconds,
+                [MetricNames.ImagesPerSecond] = data.Train.Count / Math.Max(seconds, 1e-9),
+                [MetricNames.DataWaitFraction] = dataWait / Math.Max(seconds, 1e-9),
             };
-            if (!double.IsFinite(valLoss))
-                throw new TrainingFailedException($"validation loss became {valLoss} at epoch {epoch} (learning rate {learningRate:G3}).");
+
+            if (job.CheckpointFolder is not null)
+            {
+                double objective = metrics.GetValueOrDefault(job.ObjectiveMetric, double.NaN);
+                bool improved = best is null || (job.Maximize ? objective > best : objective < best);
+                Checkpoints.Save(model, job.CheckpointFolder, improved);
+                if (improved) best = objective;
+            }
             onEpoch(new EpochResult(epoch, metrics, scores));
         }
+        return FinalEvaluate(job, model, settings, mean, std, device, cancellation);
     }
 
-    private static ParameterValue Get(TrainingJob job, string name) =>
-        job.Parameters.TryGetValue(name, out var v) ? v : TrainerHyperparameters.All.First(p => p.Name == name).Default!.Value;
+    /// <summary>The input the model sees: the data set's images, resized when the input-size setting asks for it.</summary>
+    private static InputShape ModelInput(InputShape data, TrainingSettings settings) =>
+        settings.InputSize > 0 ? data with { Height = settings.InputSize, Width = settings.InputSize } : data;
 
-    private static (double Loss, int[] Predictions) Evaluate(nn.Module<Tensor, Tensor> model, Tensor x, int[] y, Device device, CancellationToken cancellation)
+    private static (double Loss, double DataWaitSeconds) TrainEpoch(TrainingJob job, TrainingSettings settings, nn.Module<Tensor, Tensor> model,
+        optim.Optimizer optimizer, Tensor x, Tensor y, int epoch, Device device, CancellationToken cancellation)
+    {
+        model.train();
+        int n = (int)x.shape[0];
+        var order = Enumerable.Range(0, n).ToArray();
+        // The order of epoch e depends only on the seed and e, so a resumed trial sees the batches it would have seen.
+        new Random(Seeds.Derive(job.Seed, epoch)).Shuffle(order);
+        int batches = (n + settings.BatchSize - 1) / settings.BatchSize, b = 0;
+        double lossSum = 0;
+        using var source = new BatchSource(x, y, order, settings.BatchSize, (settings.Flip, settings.Crop), settings.InputSize,
+            Seeds.Derive(job.Seed, -epoch), device);
+        foreach (var (bx, by) in source.Batches())
+        {
+            using var batchX = bx;
+            using var batchY = by;
+            using var scope = torch.NewDisposeScope();
+            cancellation.ThrowIfCancellationRequested();
+            double lr = settings.LearningRateAt(epoch - 1 + (double)b / batches, job.Epochs);
+            foreach (var group in optimizer.ParamGroups) group.LearningRate = lr;
+            optimizer.zero_grad();
+            var loss = nn.functional.cross_entropy(model.forward(bx), by, label_smoothing: settings.LabelSmoothing);
+            double value = loss.item<float>();
+            if (!double.IsFinite(value))
+                throw new TrainingFailedException($"training loss became {value} at epoch {epoch}, batch {b + 1} (learning rate {lr:G3}).");
+            loss.backward();
+            optimizer.step();
+            lossSum += value * bx.shape[0];
+            b++;
+        }
+        return (lossSum / n, source.WaitTime.TotalSeconds);
+    }
+
+    private sealed record Evaluation(double Loss, int[] Predicted, double[] Confidence);
+
+    private static Evaluation Evaluate(nn.Module<Tensor, Tensor> model, Tensor x, int[] labels, int inputSize, Device device, CancellationToken cancellation)
     {
         model.eval();
         using var noGrad = torch.no_grad();
-        var predictions = new int[y.Length];
+        var predicted = new int[labels.Length];
+        var confidence = new double[labels.Length];
         double lossSum = 0;
-        const int batch = 256;
-        for (int start = 0; start < y.Length; start += batch)
+        using var source = new BatchSource(x, torch.tensor(labels, ScalarType.Int64), Enumerable.Range(0, labels.Length).ToArray(),
+            256, (false, false), inputSize, 0, device);
+        int offset = 0;
+        foreach (var (bx, by) in source.Batches())
         {
-            cancellation.ThrowIfCancellationRequested();
+            using var batchX = bx;
+            using var batchY = by;
             using var scope = torch.NewDisposeScope();
-            int count = Math.Min(batch, y.Length - start);
-            var logits = model.forward(x.narrow(0, start, count).to(device));
-            var target = torch.tensor(y.AsSpan(start, count).ToArray(), ScalarType.Int64).to(device);
-            lossSum += nn.functional.cross_entropy(logits, target, reduction: nn.Reduction.Sum).item<float>();
-            var predicted = logits.argmax(1).to(ScalarType.Int32).cpu().data<int>().ToArray();
-            predicted.CopyTo(predictions, start);
+            cancellation.ThrowIfCancellationRequested();
+            var logits = model.forward(bx);
+            lossSum += nn.functional.cross_entropy(logits, by, reduction: nn.Reduction.Sum).item<float>();
+            var (top, index) = nn.functional.softmax(logits, 1).max(1);
+            index.to(ScalarType.Int32).cpu().data<int>().ToArray().CopyTo(predicted, offset);
+            top.to(ScalarType.Float64).cpu().data<double>().ToArray().CopyTo(confidence, offset);
+            offset += (int)bx.shape[0];
         }
-        return (y.Length == 0 ? double.NaN : lossSum / y.Length, predictions);
+        return new Evaluation(labels.Length == 0 ? double.NaN : lossSum / labels.Length, predicted, confidence);
+    }
+
+    private static FinalEvaluation FinalEvaluate(TrainingJob job, nn.Module<Tensor, Tensor> model, TrainingSettings settings, Tensor mean, Tensor std,
+        Device device, CancellationToken cancellation)
+    {
+        var (split, set) = job.Data.Test is { Count: > 0 } test ? ("test", test) : ("validation", job.Data.Validation);
+        var (x, _, _) = Normalised(set, mean, std);
+        var evaluation = Evaluate(model, x, set.Labels, settings.InputSize, device, cancellation);
+        var scores = ClassificationMetrics.Compute(set.Labels, evaluation.Predicted, job.Data.ClassNames.Count);
+
+        // A seeded sample, misclassified images first, so the gallery shows what the model gets wrong.
+        var random = new Random(Seeds.Derive(job.Seed, 0x6a11e7));
+        var indices = Enumerable.Range(0, set.Count).ToArray();
+        random.Shuffle(indices);
+        var chosen = indices.OrderBy(i => evaluation.Predicted[i] == set.Labels[i] ? 1 : 0).Take(job.SampleImages).Order();
+        var shape = set.Shape;
+        var samples = chosen.Select(i => new SampleImage(i, set.Labels[i], evaluation.Predicted[i], evaluation.Confidence[i],
+            Png.Encode(set.Pixels.AsSpan(i * set.ImageSize, set.ImageSize), shape.Channels, shape.Height, shape.Width))).ToList();
+        return new FinalEvaluation(split, evaluation.Loss, scores, set.Labels, evaluation.Predicted, evaluation.Confidence, samples);
     }
 
     /// <summary>Images as an [N, C, H, W] tensor, standardised per channel with the training split's statistics.</summary>
@@ -143,11 +244,24 @@ public sealed class Trainer
         return ((x - mean) / std, mean, std);
     }
 
-    private static optim.Optimizer CreateOptimizer(string name, nn.Module model, double learningRate, double weightDecay) => name switch
+    private static string[] HeadParameters(IModelPlugin plugin, nn.Module model) =>
+        plugin is IHasClassifierHead head
+            ? model.named_parameters().Select(p => p.name).Where(n => n.StartsWith(head.ClassifierPrefix, StringComparison.Ordinal)).ToArray()
+            : [];
+
+    private static void SetBackboneTrainable(nn.Module model, string[] head, bool trainable)
     {
-        "adam" => torch.optim.Adam(model.parameters(), learningRate, weight_decay: weightDecay),
-        "adamw" => torch.optim.AdamW(model.parameters(), learningRate, weight_decay: weightDecay),
-        "sgd" => torch.optim.SGD(model.parameters(), learningRate, momentum: 0.9, weight_decay: weightDecay),
-        _ => throw new TrainingFailedException($"unknown optimizer '{name}' (expected adam, adamw or sgd)."),
+        if (head.Length == 0) return;
+        foreach (var (name, parameter) in model.named_parameters())
+            if (!head.Contains(name)) parameter.requires_grad = trainable;
+    }
+
+    private static optim.Optimizer CreateOptimizer(TrainingSettings s, nn.Module model) => s.Optimizer switch
+    {
+        "adam" => torch.optim.Adam(model.parameters(), s.LearningRate, weight_decay: s.WeightDecay),
+        "adamw" => torch.optim.AdamW(model.parameters(), s.LearningRate, weight_decay: s.WeightDecay),
+        "sgd" => torch.optim.SGD(model.parameters(), s.LearningRate, momentum: s.Momentum, weight_decay: s.WeightDecay, nesterov: s.Nesterov && s.Momentum > 0),
+        "rmsprop" => torch.optim.RMSProp(model.parameters(), s.LearningRate, momentum: s.Momentum, weight_decay: s.WeightDecay),
+        _ => throw new TrainingFailedException($"unknown optimizer '{s.Optimizer}' (expected adam, adamw, sgd or rmsprop)."),
     };
 }

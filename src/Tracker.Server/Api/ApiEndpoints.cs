@@ -23,6 +23,12 @@ public static class ApiEndpoints
     /// <summary>One point of a series.</summary>
     public sealed record MetricPointView(int Step, double Value, DateTimeOffset Timestamp);
 
+    /// <summary>A trial's predictions, with links to the stored sample thumbnails.</summary>
+    public sealed record PredictionsView(string TrialId, string Split, IReadOnlyList<string> ClassNames, IReadOnlyList<Prediction> Items, IReadOnlyList<SampleView> Samples);
+
+    /// <summary>A prediction with a thumbnail.</summary>
+    public sealed record SampleView(Prediction Prediction, string ImageUrl);
+
     /// <summary>Maps every endpoint.</summary>
     public static IEndpointRouteBuilder MapTrackerApi(this IEndpointRouteBuilder app)
     {
@@ -77,8 +83,17 @@ public static class ApiEndpoints
                 store.GetMetrics(id, key).GroupBy(p => p.Key).ToDictionary(g => g.Key,
                     g => (IReadOnlyList<MetricPointView>)g.Select(p => new MetricPointView(p.Step, p.Value, p.Timestamp)).ToList()))));
 
-        api.MapGet("/trials/{id}/confusion", (string id, IRunStore store) =>
-            store.GetLatestConfusionMatrix(id) is { } c ? Results.Ok(new { trialId = id, step = c.Step, matrix = c.Matrix }) : NotFound("confusion matrix of trial", id));
+        api.MapGet("/trials/{id}/report", (string id, string? split, IRunStore store) =>
+            store.GetLatestReport(id, split) is { } r ? Results.Ok(r) : NotFound("classification report of trial", id));
+
+        api.MapGet("/trials/{id}/predictions", (string id, IRunStore store) =>
+            store.GetPredictions(id) is { } p
+                ? Results.Ok(new PredictionsView(p.TrialId, p.Split, p.ClassNames, p.Items,
+                    p.SampleIndices.Select(i => new SampleView(p.Items[i], $"/api/trials/{id}/predictions/images/{i}.png")).ToList()))
+                : NotFound("predictions of trial", id));
+
+        api.MapGet("/trials/{id}/predictions/images/{index:int}.png", (string id, int index, IRunStore store) =>
+            store.GetSampleImage(id, index) is { } png ? Results.File(png, "image/png") : NotFound($"sample image {index} of trial", id));
 
         api.MapPost("/trials/{id}/cancel", (string id, IRunStore store, ExperimentService experiments) =>
             store.GetTrial(id) is not { } t ? NotFound("trial", id)

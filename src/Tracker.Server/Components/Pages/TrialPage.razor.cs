@@ -1,5 +1,4 @@
 using Microsoft.AspNetCore.Components;
-using Tracker.Core.Data;
 using Tracker.Core.Experiments;
 using Tracker.Core.Live;
 using Tracker.Core.Storage;
@@ -17,12 +16,22 @@ public partial class TrialPage : LiveComponentBase
 
     [Inject] private ExperimentService Experiments { get; set; } = default!;
 
-    [Inject] private DatasetCatalog Datasets { get; set; } = default!;
-
     private Trial? trial;
     private readonly Dictionary<string, List<(double X, double Y)>> series = [];
-    private (int Step, int[][] Matrix)? confusion;
-    private IReadOnlyList<string> classNames = [];
+    private EvaluationReport? report;
+    private PredictionSet? predictions;
+    private int galleryClass = -1;
+    private int? galleryPredicted;
+    private bool misclassifiedOnly;
+
+    private IReadOnlyList<string> ClassNames => report?.ClassNames ?? predictions?.ClassNames ?? [];
+
+    /// <summary>The sampled predictions that pass the gallery's filters (a confusion-matrix cell, a class, mistakes).</summary>
+    private IEnumerable<Prediction> GalleryItems => predictions is null ? [] :
+        predictions.SampleIndices.Select(i => predictions.Items[i])
+            .Where(p => galleryClass < 0 || p.TrueLabel == galleryClass)
+            .Where(p => galleryPredicted is null || p.PredictedLabel == galleryPredicted)
+            .Where(p => !misclassifiedOnly || p.TrueLabel != p.PredictedLabel);
 
     private IReadOnlyList<ChartSeries> LossSeries =>
     [
@@ -42,8 +51,7 @@ public partial class TrialPage : LiveComponentBase
         trial = Store.GetTrial(Id);
         series.Clear();
         foreach (var p in Store.GetMetrics(Id)) Points(p.Key).Add((p.Step, p.Value));
-        confusion = Store.GetLatestConfusionMatrix(Id);
-        classNames = ClassNamesOf(trial);
+        LoadEvaluation();
     }
 
     /// <inheritdoc />
@@ -61,10 +69,11 @@ public partial class TrialPage : LiveComponentBase
         {
             case MetricsRecorded m:
                 foreach (var (key, value) in m.Values) Points(key).Add((m.Step, value));
-                confusion = Store.GetLatestConfusionMatrix(Id);
+                report = Store.GetLatestReport(Id, "validation");
                 break;
             case TrialChanged t:
                 trial = t.Trial;
+                if (trial.IsFinished) LoadEvaluation();
                 break;
         }
     }
@@ -72,19 +81,21 @@ public partial class TrialPage : LiveComponentBase
     private List<(double X, double Y)> Points(string key) =>
         series.TryGetValue(key, out var list) ? list : series[key] = [];
 
-    private string ClassName(int index) => index < classNames.Count ? classNames[index] : index.ToString();
+    private string ClassName(int index) => index < ClassNames.Count ? ClassNames[index] : index.ToString();
 
-    private IReadOnlyList<string> ClassNamesOf(Trial? t)
+    /// <summary>The final report (test split) once there is one, else the latest validation report.</summary>
+    private void LoadEvaluation()
     {
-        if (t is null || Store.GetExperiment(t.ExperimentId) is not { } experiment) return [];
-        try
-        {
-            // Cached by the catalog, so this is cheap once the trial has trained.
-            return Datasets.Load(experiment.Spec.Dataset.Name, experiment.Spec.Dataset.Options, experiment.Spec.Seed).ClassNames;
-        }
-        catch
-        {
-            return [];
-        }
+        predictions = Store.GetPredictions(Id);
+        report = (predictions is null ? null : Store.GetLatestReport(Id, predictions.Split)) ?? Store.GetLatestReport(Id, "validation");
+    }
+
+    /// <summary>Clicking a confusion-matrix cell shows the sampled images of that cell.</summary>
+    private void ShowCell(int truth, int predicted)
+    {
+        if (predictions is null) return;
+        galleryClass = truth;
+        galleryPredicted = predicted;
+        misclassifiedOnly = false;
     }
 }
