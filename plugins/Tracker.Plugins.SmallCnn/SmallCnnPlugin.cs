@@ -9,7 +9,7 @@ namespace Tracker.Plugins.SmallCnn;
 /// A small convolutional network that trains in seconds on a CPU: two conv-BN-ReLU-pool blocks, global average
 /// pooling, dropout and a linear head. The baseline for tests and demos.
 /// </summary>
-public sealed class SmallCnnPlugin : IModelPlugin
+public sealed class SmallCnnPlugin : IModelPlugin, IHasClassifierHead, IHasFeatureLayer
 {
     /// <inheritdoc />
     public string Name => "small-cnn";
@@ -25,6 +25,12 @@ public sealed class SmallCnnPlugin : IModelPlugin
         new IntParameter { Name = "width", Low = 8, High = 64, Step = 8, Default = 16, Description = "Channels of the first block (the second has twice as many)." },
         new FloatParameter { Name = "dropout", Low = 0.0, High = 0.5, Default = 0.1, Description = "Dropout before the classifier." },
     ];
+
+    /// <inheritdoc />
+    public string ClassifierPrefix => "classifier.";
+
+    /// <inheritdoc />
+    public string FeatureLayer => "features";
 
     /// <inheritdoc />
     public nn.Module<Tensor, Tensor> Build(ModelSpec spec)

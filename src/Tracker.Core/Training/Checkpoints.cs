@@ -40,29 +40,60 @@ public static class Checkpoints
     public static void LoadPretrained(torch.nn.Module model, string path, IList<string> skip)
     {
         if (!File.Exists(path)) throw new TrainingFailedException($"the weights file {path} does not exist.");
-        var loaded = new Dictionary<string, bool>();
+        string file = Path.GetFileName(path);
+        if (Path.GetExtension(path).ToLowerInvariant() is not (".pt" or ".pth" or ".bin" or ".safetensors") || !(IsZip(path) || path.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase)))
+        {
+            // TorchSharp's own format: its loader skips the head by name.
+            var loaded = new Dictionary<string, bool>();
+            try
+            {
+                model.load(path, strict: false, skip: skip, loadedParameters: loaded);
+            }
+            catch (Exception e)
+            {
+                throw new TrainingFailedException($"the weights file {file} could not be loaded: {FirstLine(e.Message)}");
+            }
+            if (!loaded.Values.Any(v => v))
+                throw new TrainingFailedException($"the weights file {file} has none of the model's parameter names; is it for another architecture?");
+            return;
+        }
+
+        // PyTorch and safetensors files: read the whole state dict, then copy what matches by name and shape. (The
+        // PyBridge loader reads skipped entries into the model's tensors too, which fails when the head's shape differs.)
+        Dictionary<string, torch.Tensor> state;
         try
         {
-            switch (Path.GetExtension(path).ToLowerInvariant())
-            {
-                case ".pt" or ".pth" or ".bin" when IsZip(path):
-                    model.load_py(path, strict: false, skip: skip, loadedParameters: loaded);
-                    break;
-                case ".safetensors":
-                    model.load_safetensors(path, strict: false, skip: skip, loadedParameters: loaded);
-                    break;
-                default:
-                    model.load(path, strict: false, skip: skip, loadedParameters: loaded);
-                    break;
-            }
+            state = path.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase)
+                ? Safetensors.LoadStateDict(path)
+                : PyTorchUnpickler.UnpickleStateDict(path).Cast<System.Collections.DictionaryEntry>()
+                    .ToDictionary(e => (string)e.Key, e => (torch.Tensor)e.Value!);
         }
-        catch (Exception e) when (e is not TrainingFailedException)
+        catch (Exception e)
         {
-            throw new TrainingFailedException($"the weights file {Path.GetFileName(path)} could not be loaded: {e.Message}");
+            throw new TrainingFailedException($"the weights file {file} could not be read: {FirstLine(e.Message)}");
         }
-        if (!loaded.Values.Any(v => v))
-            throw new TrainingFailedException($"the weights file {Path.GetFileName(path)} has none of the model's parameter names; is it for another architecture?");
+        try
+        {
+            int copied = 0;
+            using var noGrad = torch.no_grad();
+            foreach (var (name, target) in model.state_dict())
+            {
+                if (skip.Contains(name) || !state.TryGetValue(name, out var source)) continue;
+                if (!source.shape.SequenceEqual(target.shape))
+                    throw new TrainingFailedException($"the weights file {file} gives '{name}' the shape [{string.Join(", ", source.shape)}] but the model has [{string.Join(", ", target.shape)}].");
+                target.copy_(source);
+                copied++;
+            }
+            if (copied == 0)
+                throw new TrainingFailedException($"the weights file {file} has none of the model's parameter names; is it for another architecture?");
+        }
+        finally
+        {
+            foreach (var tensor in state.Values) tensor.Dispose();
+        }
     }
+
+    private static string FirstLine(string message) => message.Split('\n')[0];
 
     /// <summary>PyTorch's own format since 1.6 is a zip archive; TorchSharp's is not.</summary>
     private static bool IsZip(string path)
