@@ -91,8 +91,11 @@ public sealed class FashionMnistDatasetTests : IDisposable
         int n = 10 * perClass;
         var labels = Enumerable.Range(0, n).Select(i => (byte)(i % 10)).ToArray();
         var pixels = labels.SelectMany(l => Enumerable.Repeat((byte)(l * 20), 16)).ToArray();
-        IdxReaderTests.WriteIdx(Path.Combine(folder, "train-images-idx3-ubyte.gz"), [n, 4, 4], pixels);
-        IdxReaderTests.WriteIdx(Path.Combine(folder, "train-labels-idx1-ubyte.gz"), [n], labels);
+        foreach (var split in new[] { "train", "t10k" })
+        {
+            IdxReaderTests.WriteIdx(Path.Combine(folder, $"{split}-images-idx3-ubyte.gz"), [n, 4, 4], pixels);
+            IdxReaderTests.WriteIdx(Path.Combine(folder, $"{split}-labels-idx1-ubyte.gz"), [n], labels);
+        }
     }
 
     [Fact]
@@ -100,7 +103,7 @@ public sealed class FashionMnistDatasetTests : IDisposable
     {
         WriteSmallSet(perClass: 30);
 
-        var splits = Dataset(folder).Load(new Dictionary<string, ParameterValue> { ["samples"] = 100, ["validation_fraction"] = 0.2 }, seed: 5);
+        var splits = Dataset(folder).Load(new Dictionary<string, ParameterValue> { ["samples"] = 100, ["validation_fraction"] = 0.2, ["test_samples"] = 50 }, seed: 5);
 
         Assert.Equal(new InputShape(1, 4, 4), splits.Shape);
         Assert.Equal(10, splits.ClassNames.Count);
@@ -109,6 +112,8 @@ public sealed class FashionMnistDatasetTests : IDisposable
         Assert.Equal(20, splits.Validation.Count);
         Assert.All(Enumerable.Range(0, 10), c => Assert.Equal(8, splits.Train.Labels.Count(l => l == c)));
         Assert.All(Enumerable.Range(0, 10), c => Assert.Equal(2, splits.Validation.Labels.Count(l => l == c)));
+        Assert.Equal(50, splits.Test!.Count);
+        Assert.All(Enumerable.Range(0, 10), c => Assert.Equal(5, splits.Test.Labels.Count(l => l == c)));
         // Pixels travel with their labels and are scaled to [0, 1].
         for (int i = 0; i < splits.Train.Count; i++)
             Assert.Equal(splits.Train.Labels[i] * 20 / 255f, splits.Train.Pixels[i * 16 + 5], 6);

@@ -23,7 +23,8 @@ public sealed class DatasetOptions
 /// <summary>
 /// Fashion-MNIST (Zalando, 2017): 28×28 grey images of 10 kinds of clothing, 60,000 for training and 10,000 for
 /// testing. Read from the standard IDX files; a seeded, class-balanced subsample of the training file keeps quick
-/// runs quick, and a stratified share of it becomes the validation split.
+/// runs quick, a stratified share of it becomes the validation split, and a subsample of the separate test file is
+/// the test split.
 /// </summary>
 public sealed class FashionMnistDataset(IOptions<DatasetOptions> options) : IDatasetProvider
 {
@@ -41,6 +42,7 @@ public sealed class FashionMnistDataset(IOptions<DatasetOptions> options) : IDat
     [
         new IntParameter { Name = "samples", Low = 20, High = 60_000, Default = 2000, Description = "Images drawn from the training file (class-balanced), train + validation." },
         new FloatParameter { Name = "validation_fraction", Low = 0.05, High = 0.5, Default = 0.2, Description = "Share of each class held out for validation." },
+        new IntParameter { Name = "test_samples", Low = 0, High = 10_000, Default = 1000, Description = "Images drawn from the separate test file (class-balanced) for the final evaluation; 0 for none." },
     ];
 
     /// <summary>The folder read from.</summary>
@@ -54,7 +56,15 @@ public sealed class FashionMnistDataset(IOptions<DatasetOptions> options) : IDat
         var all = ReadSplit("train");
         var subset = all.Select(BalancedSubsample(all.Labels, samples, seed));
         var (train, validation) = subset.SplitStratified(fraction, seed);
-        return new DatasetSplits(train, validation);
+        int testSamples = values.TryGetValue("test_samples", out var t) ? t.AsInt() : 1000;
+        ImageSet? test = null;
+        if (testSamples > 0)
+        {
+            // The published test file, never seen in training or model selection.
+            var testFile = ReadSplit("t10k");
+            test = testFile.Select(BalancedSubsample(testFile.Labels, testSamples, seed));
+        }
+        return new DatasetSplits(train, validation, test);
     }
 
     /// <summary>Reads one split ("train" or "t10k") as an image set with pixels scaled to [0, 1].</summary>
