@@ -13,9 +13,9 @@ public sealed class RunnerOptions
     public int TrialsPerDevice { get; set; } = 1;
 
     /// <summary>
-    /// libtorch intra-op threads (process-wide). 0 divides the cores among the CPU slots. libtorch slows down many-fold
-    /// when its threads outnumber free cores (other trials, the web server), so keep threads × CPU slots ≤ cores.
-    /// Defaults to 0.
+    /// libtorch intra-op threads (process-wide). 0 divides all cores but one among the CPU slots (at least 1 thread).
+    /// libtorch slows down many-fold when its threads outnumber free cores (other trials, the web server, batch
+    /// prefetching), so keep threads × CPU slots below the core count. Defaults to 0.
     /// </summary>
     public int TorchThreads { get; set; }
 

@@ -70,7 +70,9 @@ public sealed class TrialRunnerService : BackgroundService
         Slots = devices.SelectMany(d => Enumerable.Repeat(d, Math.Max(1, options.TrialsPerDevice))).ToList();
         foreach (var slot in Slots) freeSlots.Enqueue(slot);
         int cpuSlots = Math.Max(1, Slots.Count(TorchDevices.IsCpu));
-        int threads = options.TorchThreads > 0 ? options.TorchThreads : Math.Max(1, Environment.ProcessorCount / cpuSlots);
+        // One core stays free for the web server, batch prefetching and the OS: libtorch slows down many-fold when its
+        // threads compete for cores (measured here: 2 threads on 2 busy cores ran 10x slower than 1 thread).
+        int threads = options.TorchThreads > 0 ? options.TorchThreads : Math.Max(1, (Environment.ProcessorCount - 1) / cpuSlots);
         torch.set_num_threads(threads);
         logger.LogInformation("Trial runner started: slots [{Slots}], {Threads} torch threads", string.Join(", ", Slots), threads);
 
