@@ -162,6 +162,10 @@ public sealed class Trainer
         var order = Enumerable.Range(0, n).ToArray();
         // The order of epoch e depends only on the seed and e, so a resumed trial sees the batches it would have seen.
         new Random(Seeds.Derive(job.Seed, epoch)).Shuffle(order);
+        // A last batch of one image would give batch norm a variance over one value; libtorch (unlike PyTorch) does not
+        // refuse it and the running statistics turn NaN. Leave that image out of this epoch: the shuffle varies it.
+        if (n > 1 && n % settings.BatchSize == 1) order = order[..^1];
+        n = order.Length;
         int batches = (n + settings.BatchSize - 1) / settings.BatchSize, b = 0;
         double lossSum = 0;
         using var source = new BatchSource(x, y, order, settings.BatchSize, (settings.Flip, settings.Crop), settings.InputSize,
