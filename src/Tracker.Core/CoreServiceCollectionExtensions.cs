@@ -57,6 +57,8 @@ public static class CoreServiceCollectionExtensions
         services.AddSingleton(sp => new DatasetCatalog(sp.GetServices<IDatasetProvider>()
             .Concat(ImageFolderDataset.FromOptions(sp.GetRequiredService<IOptions<DatasetOptions>>().Value))));
         services.AddSingleton<MetricFeed>();
+        services.AddSingleton<StudyCoordinator>();
+        services.AddSingleton<ExternalTrials>();
         services.AddSingleton<TrialRunnerService>();
         services.AddHostedService(sp => sp.GetRequiredService<TrialRunnerService>());
         services.AddSingleton<ExperimentService>();

@@ -131,7 +131,7 @@ public sealed class DropInPluginTests : IDisposable
 
         var entry = Assert.Single(catalog.Entries, e => e.Name == "NoPlugin");
         Assert.Equal(PluginStatus.Incompatible, entry.Status);
-        Assert.Equal("contains no model or strategy plugin type.", entry.Reason);
+        Assert.Equal("contains no model, strategy or pruner plugin type.", entry.Reason);
     }
 
     [Fact]

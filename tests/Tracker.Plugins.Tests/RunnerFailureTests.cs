@@ -81,9 +81,10 @@ public sealed class RunnerFailureTests : IDisposable
         var datasets = new DatasetCatalog([new ShapesDataset()]);
         var feed = new MetricFeed();
         var weights = new WeightsLibrary(Options.Create(new ModelOptions { WeightsFolder = Path.Combine(folder, "weights") }));
-        var runner = new TrialRunnerService(store, catalog, datasets, feed, weights,
+        var coordinator = new StudyCoordinator(store, catalog, feed, NullLogger<StudyCoordinator>.Instance);
+        var runner = new TrialRunnerService(store, catalog, datasets, feed, weights, coordinator,
             Options.Create(new RunnerOptions { Devices = ["cpu"], TorchThreads = 1, PollMilliseconds = 50 }), NullLogger<TrialRunnerService>.Instance);
-        var experiments = new ExperimentService(store, catalog, datasets, runner, feed, weights);
+        var experiments = new ExperimentService(store, catalog, datasets, runner, coordinator, feed, weights);
 
         var created = experiments.Create(new ExperimentSpec
         {

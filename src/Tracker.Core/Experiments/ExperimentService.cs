@@ -19,7 +19,8 @@ public sealed record CreateResult(Experiment? Experiment, IReadOnlyDictionary<st
 /// The entry point for creating and controlling experiments, used by the dashboard and the API alike: validates a
 /// spec against the loaded plugins, data sets and its own search space, stores it, and wakes the runner.
 /// </summary>
-public sealed class ExperimentService(IRunStore store, PluginCatalog plugins, DatasetCatalog datasets, TrialRunnerService runner, MetricFeed feed, WeightsLibrary weights)
+public sealed class ExperimentService(IRunStore store, PluginCatalog plugins, DatasetCatalog datasets, TrialRunnerService runner,
+    StudyCoordinator coordinator, MetricFeed feed, WeightsLibrary weights)
 {
     /// <summary>The largest trial budget accepted.</summary>
     public const int MaxTrialsLimit = 10_000;
@@ -54,20 +55,31 @@ public sealed class ExperimentService(IRunStore store, PluginCatalog plugins, Da
         if (string.IsNullOrWhiteSpace(spec.Name)) Add("name", "must not be empty.");
         else if (spec.Name.Length > 200) Add("name", "must be at most 200 characters.");
 
-        var model = plugins.FindModel(spec.Model ?? "");
-        if (model is null)
+        bool builtin = spec.Execution == TrialExecution.Builtin;
+        var model = builtin ? plugins.FindModel(spec.Model ?? "") : null;
+        if (builtin && model is null)
             Add("model", $"no active model plugin named '{spec.Model}' (available: {string.Join(", ", plugins.Models.Select(m => m.Name).Order())}).");
         var strategy = plugins.FindStrategy(spec.Strategy ?? "");
         if (strategy is null)
             Add("strategy", $"no active strategy plugin named '{spec.Strategy}' (available: {string.Join(", ", plugins.Strategies.Select(s => s.Name).Order())}).");
         else
-            CheckValues("strategyOptions", spec.StrategyOptions, strategy.Options, Add);
+            CheckValues("strategyOptions", spec.StrategyOptions ?? [], strategy.Options, Add);
+        if (spec.Pruner is { Length: > 0 } prunerName)
+        {
+            if (plugins.FindPruner(prunerName) is not { } pruner)
+                Add("pruner", $"no active pruner plugin named '{prunerName}' (available: {string.Join(", ", plugins.Pruners.Select(p => p.Name).Order())}).");
+            else
+                CheckValues("prunerOptions", spec.PrunerOptions ?? [], pruner.Options, Add);
+        }
 
-        var dataset = datasets.Find(spec.Dataset?.Name ?? "");
-        if (dataset is null)
-            Add("dataset.name", $"no data set named '{spec.Dataset?.Name}' (available: {string.Join(", ", datasets.Providers.Select(p => p.Name))}).");
-        else
-            CheckValues("dataset.options", spec.Dataset!.Options ?? [], dataset.Options, Add);
+        if (builtin)
+        {
+            var dataset = datasets.Find(spec.Dataset?.Name ?? "");
+            if (dataset is null)
+                Add("dataset.name", $"no data set named '{spec.Dataset?.Name}' (available: {string.Join(", ", datasets.Providers.Select(p => p.Name))}).");
+            else
+                CheckValues("dataset.options", spec.Dataset!.Options ?? [], dataset.Options, Add);
+        }
 
         var space = spec.SearchSpace ?? SearchSpace.Empty;
         foreach (var problem in space.Validate())
@@ -85,12 +97,15 @@ public sealed class ExperimentService(IRunStore store, PluginCatalog plugins, Da
 
         if (spec.InitialWeights is not null)
         {
-            if (weights.Check(spec.InitialWeights) is { } problem) Add("initialWeights", problem);
+            if (!builtin) Add("initialWeights", "only built-in trials load weights.");
+            else if (weights.Check(spec.InitialWeights) is { } problem) Add("initialWeights", problem);
             else if (model is not null and not IHasClassifierHead)
                 Add("initialWeights", $"model '{model.Name}' does not name its classifier head, so its head cannot be replaced for new classes.");
         }
 
-        if (spec.Objective is null || !MetricNames.Epoch.Contains(spec.Objective.Metric))
+        if (spec.Objective is null || string.IsNullOrWhiteSpace(spec.Objective.Metric))
+            Add("objective.metric", "must name a metric.");
+        else if (builtin && !MetricNames.Epoch.Contains(spec.Objective.Metric))
             Add("objective.metric", $"must be one of {string.Join(", ", MetricNames.Epoch)}.");
         if (spec.MaxTrials <= 0 || spec.MaxTrials > MaxTrialsLimit)
             Add("maxTrials", $"must be between 1 and {MaxTrialsLimit} (got {spec.MaxTrials}).");
@@ -125,14 +140,13 @@ public sealed class ExperimentService(IRunStore store, PluginCatalog plugins, Da
         var experiment = store.GetExperiment(experimentId);
         if (experiment is null) return null;
         if (experiment.State == ExperimentState.Running)
-        {
-            experiment = experiment with { State = ExperimentState.Cancelled, Message = "cancelled by user", FinishedAt = DateTimeOffset.UtcNow };
-            store.SaveExperiment(experiment);
-            runner.Forget(experiment.Id);
-            feed.Publish(new ExperimentChanged(experiment));
-        }
+            experiment = coordinator.EndExperiment(experiment, ExperimentState.Cancelled, "cancelled by user");
         foreach (var trial in store.ListTrials(experimentId).Where(t => !t.IsFinished))
-            runner.Cancel(trial.Id, "the experiment was cancelled by user");
+        {
+            // Built-in trials stop at their next batch; external ones are closed here, their workers learn it on report.
+            if (!runner.Cancel(trial.Id, "the experiment was cancelled by user"))
+                coordinator.Finish(trial with { State = TrialState.Interrupted, Error = "the experiment was cancelled by user" });
+        }
         return experiment;
     }
 

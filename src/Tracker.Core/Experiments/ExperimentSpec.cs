@@ -22,6 +22,16 @@ public sealed record ObjectiveSpec
     public ObjectiveDirection Direction { get; init; } = ObjectiveDirection.Maximize;
 }
 
+/// <summary>Who runs an experiment's trials.</summary>
+public enum TrialExecution
+{
+    /// <summary>The server trains them with the built-in trainer and a model plugin.</summary>
+    Builtin,
+
+    /// <summary>Clients ask for trials and report results over HTTP (ask/tell); no model or data set is involved.</summary>
+    External,
+}
+
 /// <summary>
 /// Everything that defines an experiment; the same document the dashboard form builds and <c>POST /api/experiments</c>
 /// accepts. Parameters not in <see cref="SearchSpace"/> take <see cref="Fixed"/> values, else their declared defaults.
@@ -31,7 +41,10 @@ public sealed record ExperimentSpec
     /// <summary>A human name.</summary>
     public string Name { get; init; } = "";
 
-    /// <summary>The model plugin's name.</summary>
+    /// <summary>Who runs the trials. Defaults to <see cref="TrialExecution.Builtin"/>.</summary>
+    public TrialExecution Execution { get; init; } = TrialExecution.Builtin;
+
+    /// <summary>The model plugin's name (built-in execution only).</summary>
     public string Model { get; init; } = "";
 
     /// <summary>The search-strategy plugin's name.</summary>
@@ -40,7 +53,13 @@ public sealed record ExperimentSpec
     /// <summary>Strategy options; missing ones take the plugin's defaults.</summary>
     public Dictionary<string, ParameterValue> StrategyOptions { get; init; } = [];
 
-    /// <summary>The data set.</summary>
+    /// <summary>A pruner plugin that stops unpromising trials early (e.g. <c>asha</c>, <c>median</c>), or <c>null</c> for none.</summary>
+    public string? Pruner { get; init; }
+
+    /// <summary>Pruner options; missing ones take the plugin's defaults.</summary>
+    public Dictionary<string, ParameterValue> PrunerOptions { get; init; } = [];
+
+    /// <summary>The data set (built-in execution only).</summary>
     public DatasetSpec Dataset { get; init; } = new();
 
     /// <summary>The hyperparameters to search.</summary>

@@ -26,6 +26,9 @@ public enum PluginKind
     /// <summary>An <see cref="ISearchStrategyPlugin"/>.</summary>
     Strategy,
 
+    /// <summary>An <see cref="IPrunerPlugin"/>.</summary>
+    Pruner,
+
     /// <summary>Nothing usable could be read from it.</summary>
     Unknown,
 }
@@ -48,7 +51,7 @@ public sealed record PluginInfo(
     string Name, PluginKind Kind, string Version, PluginStatus Status, string? Reason, string Source, string? Description);
 
 /// <summary>
-/// Loads model and strategy plugins from the built-in and drop-in folders with McMaster.NETCore.Plugins (the only
+/// Loads model, strategy and pruner plugins from the built-in and drop-in folders with McMaster.NETCore.Plugins (the only
 /// place that library is used). The SDK and TorchSharp are shared with the host so that plugins and the engine agree
 /// on their types and one libtorch is loaded. A plugin that cannot be loaded becomes an entry with a status and a
 /// reason; loading never throws.
@@ -59,6 +62,7 @@ public sealed class PluginCatalog
     private readonly List<PluginInfo> entries = [];
     private readonly Dictionary<string, IModelPlugin> models = new(StringComparer.Ordinal);
     private readonly Dictionary<string, ISearchStrategyPlugin> strategies = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, IPrunerPlugin> pruners = new(StringComparer.Ordinal);
     private readonly ILogger logger;
 
     /// <summary>Scans the folders named by <paramref name="options"/>.</summary>
@@ -82,6 +86,12 @@ public sealed class PluginCatalog
 
     /// <summary>The active strategy plugins.</summary>
     public IReadOnlyCollection<ISearchStrategyPlugin> Strategies => strategies.Values;
+
+    /// <summary>The active pruner plugins.</summary>
+    public IReadOnlyCollection<IPrunerPlugin> Pruners => pruners.Values;
+
+    /// <summary>An active pruner plugin by name, or <c>null</c>.</summary>
+    public IPrunerPlugin? FindPruner(string name) => pruners.GetValueOrDefault(name);
 
     /// <summary>An active model plugin by name, or <c>null</c>.</summary>
     public IModelPlugin? FindModel(string name) => models.GetValueOrDefault(name);
@@ -140,10 +150,10 @@ public sealed class PluginCatalog
             }
 
             var pluginTypes = types.Where(t => t is { IsClass: true, IsAbstract: false } &&
-                (typeof(IModelPlugin).IsAssignableFrom(t) || typeof(ISearchStrategyPlugin).IsAssignableFrom(t))).ToList();
+                (typeof(IModelPlugin).IsAssignableFrom(t) || typeof(ISearchStrategyPlugin).IsAssignableFrom(t) || typeof(IPrunerPlugin).IsAssignableFrom(t))).ToList();
             if (pluginTypes.Count == 0)
             {
-                Add(new(fallbackName, PluginKind.Unknown, version, PluginStatus.Incompatible, "contains no model or strategy plugin type.", path, null));
+                Add(new(fallbackName, PluginKind.Unknown, version, PluginStatus.Incompatible, "contains no model, strategy or pruner plugin type.", path, null));
                 return;
             }
             foreach (var type in pluginTypes) Instantiate(type, version, path);
@@ -160,7 +170,8 @@ public sealed class PluginCatalog
 
     private void Instantiate(Type type, string version, string path)
     {
-        var kind = typeof(IModelPlugin).IsAssignableFrom(type) ? PluginKind.Model : PluginKind.Strategy;
+        var kind = typeof(IModelPlugin).IsAssignableFrom(type) ? PluginKind.Model
+            : typeof(ISearchStrategyPlugin).IsAssignableFrom(type) ? PluginKind.Strategy : PluginKind.Pruner;
         object instance;
         string name, description;
         try
@@ -170,6 +181,7 @@ public sealed class PluginCatalog
             {
                 IModelPlugin m => (m.Name, m.Description),
                 ISearchStrategyPlugin s => (s.Name, s.Description),
+                IPrunerPlugin p => (p.Name, p.Description),
                 _ => throw new InvalidOperationException("unreachable"),
             };
         }
@@ -180,7 +192,12 @@ public sealed class PluginCatalog
             return;
         }
 
-        bool duplicate = kind == PluginKind.Model ? models.ContainsKey(name) : strategies.ContainsKey(name);
+        bool duplicate = kind switch
+        {
+            PluginKind.Model => models.ContainsKey(name),
+            PluginKind.Strategy => strategies.ContainsKey(name),
+            _ => pruners.ContainsKey(name),
+        };
         if (duplicate)
         {
             var first = entries.First(x => x.Name == name && x.Kind == kind && x.Status == PluginStatus.Active);
@@ -189,6 +206,7 @@ public sealed class PluginCatalog
         }
         if (instance is IModelPlugin model) models[name] = model;
         if (instance is ISearchStrategyPlugin strategy) strategies[name] = strategy;
+        if (instance is IPrunerPlugin pruner) pruners[name] = pruner;
         Add(new(name, kind, version, PluginStatus.Active, null, path, description));
     }
 

@@ -29,18 +29,19 @@ public sealed class TrialRunnerService : BackgroundService
     private readonly ILogger<TrialRunnerService> logger;
     private readonly WeightsLibrary weights;
     private readonly Trainer trainer = new();
+    private readonly StudyCoordinator coordinator;
     private readonly SemaphoreSlim wake = new(0);
     private readonly Lock schedulerGate = new();
     private readonly ConcurrentQueue<string> freeSlots = new();
     private readonly ConcurrentDictionary<string, RunningTrial> running = new();
-    private readonly ConcurrentDictionary<string, ISearchStrategy> strategies = new();
     private CancellationToken stopping;
 
     /// <summary>Creates the runner.</summary>
     public TrialRunnerService(IRunStore store, PluginCatalog plugins, DatasetCatalog datasets, MetricFeed feed, WeightsLibrary weights,
-        IOptions<RunnerOptions> options, ILogger<TrialRunnerService> logger)
+        StudyCoordinator coordinator, IOptions<RunnerOptions> options, ILogger<TrialRunnerService> logger)
     {
-        (this.store, this.plugins, this.datasets, this.feed, this.weights, this.options, this.logger) = (store, plugins, datasets, feed, weights, options.Value, logger);
+        (this.store, this.plugins, this.datasets, this.feed, this.weights, this.coordinator, this.options, this.logger) =
+            (store, plugins, datasets, feed, weights, coordinator, options.Value, logger);
     }
 
     /// <summary>The resolved slots (device names, repeated per trial per device); set once the runner starts.</summary>
@@ -57,9 +58,6 @@ public sealed class TrialRunnerService : BackgroundService
         trial.Cancellation.Cancel();
         return true;
     }
-
-    /// <summary>Forgets the cached strategy of an experiment (after it ends).</summary>
-    internal void Forget(string experimentId) => strategies.TryRemove(experimentId, out _);
 
     /// <inheritdoc />
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -118,94 +116,33 @@ public sealed class TrialRunnerService : BackgroundService
     {
         lock (schedulerGate)
         {
-            foreach (var experiment in store.ListExperiments().Where(e => e.State == ExperimentState.Running).OrderBy(e => e.CreatedAt))
+            var experiments = store.ListExperiments()
+                .Where(e => e.State == ExperimentState.Running && e.Spec.Execution == TrialExecution.Builtin)
+                .OrderBy(e => e.CreatedAt);
+            foreach (var experiment in experiments)
             {
-                if (stopping.IsCancellationRequested || freeSlots.IsEmpty) return;
-                ScheduleExperiment(experiment);
+                while (!stopping.IsCancellationRequested && !freeSlots.IsEmpty
+                       && coordinator.Ask(experiment, trial => Prepare(experiment, trial)) is AskOutcome.Started started)
+                    Launch(experiment, started.Trial);
             }
         }
     }
 
-    private void ScheduleExperiment(Experiment experiment)
+    /// <summary>Resolves a new trial's parameters against its model; a model that is gone fails the trial.</summary>
+    private Trial Prepare(Experiment experiment, Trial trial)
     {
-        var spec = experiment.Spec;
-        var trials = store.ListTrials(experiment.Id).ToList();
-        while (true)
-        {
-            int active = trials.Count(t => !t.IsFinished);
-            StrategyDecision decision;
-            if (trials.Count >= spec.MaxTrials)
-                decision = new StrategyDecision.Done($"the budget of {spec.MaxTrials} trials is used");
-            else
-            {
-                if (active >= spec.MaxConcurrentTrials || freeSlots.IsEmpty) return;
-                try
-                {
-                    decision = StrategyFor(experiment).Ask(View(experiment, trials));
-                }
-                catch (Exception e)
-                {
-                    Finish(experiment, ExperimentState.Failed, $"the strategy '{spec.Strategy}' failed: {e.GetType().Name}: {e.Message}");
-                    return;
-                }
-            }
-
-            switch (decision)
-            {
-                case StrategyDecision.Next next:
-                    trials.Add(Start(experiment, trials.Count, next.Request));
-                    break;
-                case StrategyDecision.Wait:
-                    return;
-                case StrategyDecision.Done done:
-                    if (active == 0) Finish(experiment, ExperimentState.Completed, done.Reason);
-                    return;
-            }
-        }
+        var model = plugins.FindModel(experiment.Spec.Model) ?? throw new InvalidOperationException($"the model plugin '{experiment.Spec.Model}' is not loaded");
+        return trial with { ResolvedParameters = ExperimentService.Resolve(experiment.Spec, model, trial.Parameters) };
     }
 
-    private Trial Start(Experiment experiment, int number, TrialRequest request)
+    private void Launch(Experiment experiment, Trial trial)
     {
-        var spec = experiment.Spec;
-        var now = DateTimeOffset.UtcNow;
-        var trial = new Trial
-        {
-            Id = Guid.NewGuid().ToString("N")[..12],
-            ExperimentId = experiment.Id,
-            Number = number,
-            Parameters = new(request.Parameters),
-            Epochs = request.Epochs,
-            ResumedFrom = request.ResumeFrom,
-            CreatedAt = now,
-        };
-
-        // The coordinator, not the strategy, is the authority on the space: a bad suggestion fails its trial.
-        string? problem = spec.SearchSpace.Check(request.Parameters) is { } why ? $"the strategy suggested a point outside the search space: {why}"
-            : request.Epochs <= 0 ? $"the strategy asked for {request.Epochs} epochs" : null;
-        var model = plugins.FindModel(spec.Model);
-        if (problem is null && model is null) problem = $"the model plugin '{spec.Model}' is not loaded";
-        if (problem is not null)
-        {
-            var failed = trial with { State = TrialState.Failed, Error = problem, FinishedAt = now };
-            Save(failed);
-            Tell(experiment, failed);
-            return failed;
-        }
-
-        trial = trial with
-        {
-            State = TrialState.Running,
-            StartedAt = now,
-            ResolvedParameters = ExperimentService.Resolve(spec, model!, request.Parameters),
-        };
-        Save(trial);
         freeSlots.TryDequeue(out var slot);
         var entry = new RunningTrial(new CancellationTokenSource());
         running[trial.Id] = entry;
-        var started = trial;
-        entry.Task = Task.Factory.StartNew(() => Execute(experiment, started, model!, slot!, entry),
+        var model = plugins.FindModel(experiment.Spec.Model)!;
+        entry.Task = Task.Factory.StartNew(() => Execute(experiment, trial, model, slot!, entry),
             CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
-        return trial;
     }
 
     private void Execute(Experiment experiment, Trial trial, IModelPlugin model, string device, RunningTrial entry)
@@ -214,7 +151,11 @@ public sealed class TrialRunnerService : BackgroundService
         try
         {
             var data = datasets.Load(spec.Dataset.Name, spec.Dataset.Options, spec.Seed);
-            if (data.Warnings.Count > 0) trial = Saved(trial with { Warnings = [.. data.Warnings] });
+            if (data.Warnings.Count > 0)
+            {
+                trial = trial with { Warnings = [.. data.Warnings] };
+                store.SaveTrial(trial);
+            }
             var job = new TrainingJob(model, trial.ResolvedParameters, data, trial.Epochs, Seeds.Derive(spec.Seed, trial.Number), device)
             {
                 CheckpointFolder = store.ArtifactFolder(trial.Id),
@@ -229,23 +170,20 @@ public sealed class TrialRunnerService : BackgroundService
                 job = job with { ResumeFrom = Path.Combine(store.ArtifactFolder(source.Id), Checkpoints.Last), StartEpoch = source.EpochsDone + 1 };
             }
 
+            bool pruned = false;
             var final = trainer.Train(job, result =>
             {
-                var now = DateTimeOffset.UtcNow;
-                store.AppendMetrics(result.Metrics.Select(m => new MetricPoint(trial.Id, m.Key, result.Epoch, m.Value, now)).ToList());
                 store.SaveReport(new EvaluationReport(trial.Id, "validation", result.Epoch, data.ClassNames, result.Validation));
-                double objective = result.Metrics.GetValueOrDefault(spec.Objective.Metric, double.NaN);
-                trial = trial with
-                {
-                    EpochsDone = result.Epoch,
-                    Intermediate = [.. trial.Intermediate, new IntermediateValue(result.Epoch, objective)],
-                    FinalMetrics = new(result.Metrics),
-                };
-                store.SaveTrial(trial);
-                feed.Publish(new MetricsRecorded(trial.ExperimentId, trial.Id, result.Epoch, result.Metrics));
-                feed.Publish(new TrialChanged(trial));
+                (trial, var decision) = coordinator.Report(experiment, trial, result.Epoch, result.Metrics);
+                pruned = decision == PruneDecision.Prune;
+                return !pruned;
             }, entry.Cancellation.Token);
 
+            if (pruned || final is null)
+            {
+                trial = trial with { State = TrialState.Pruned, Objective = trial.Intermediate.LastOrDefault().Value };
+                return;
+            }
             RecordFinalEvaluation(trial, data.ClassNames, final);
             var finalMetrics = new Dictionary<string, double>(trial.FinalMetrics)
             {
@@ -271,11 +209,9 @@ public sealed class TrialRunnerService : BackgroundService
         }
         finally
         {
-            trial = trial with { FinishedAt = DateTimeOffset.UtcNow };
             try
             {
-                Save(trial);
-                lock (schedulerGate) Tell(experiment, trial);
+                coordinator.Finish(trial with { FinishedAt = DateTimeOffset.UtcNow });
             }
             catch (Exception e)
             {
@@ -293,59 +229,6 @@ public sealed class TrialRunnerService : BackgroundService
         var items = final.Predicted.Select((p, i) => new Prediction(i, final.Truth[i], p, final.Confidence[i])).ToList();
         store.SavePredictions(new PredictionSet(trial.Id, final.Split, classNames, items, final.Samples.Select(s => s.Index).ToList()),
             final.Samples.ToDictionary(s => s.Index, s => s.Png));
-    }
-
-    private Trial Saved(Trial trial)
-    {
-        Save(trial);
-        return trial;
-    }
-
-    private void Tell(Experiment experiment, Trial trial)
-    {
-        if (!strategies.TryGetValue(experiment.Id, out var strategy)) return;
-        try
-        {
-            strategy.Tell(View(experiment, store.ListTrials(experiment.Id)), trial.ToRecord());
-        }
-        catch (Exception e)
-        {
-            logger.LogWarning(e, "Strategy {Strategy} threw in Tell for trial {Trial}", experiment.Spec.Strategy, trial.Id);
-        }
-    }
-
-    private ISearchStrategy StrategyFor(Experiment experiment) =>
-        strategies.GetOrAdd(experiment.Id, _ =>
-        {
-            var plugin = plugins.FindStrategy(experiment.Spec.Strategy)
-                ?? throw new InvalidOperationException($"the strategy plugin '{experiment.Spec.Strategy}' is not loaded");
-            var options = plugin.Options.Where(o => o.Default is not null).ToDictionary(o => o.Name, o => o.Default!.Value);
-            foreach (var (k, v) in experiment.Spec.StrategyOptions) options[k] = v;
-            return plugin.Create(new StrategyContext(experiment.Spec.SearchSpace, experiment.Spec.Seed, options));
-        });
-
-    private static StudyView View(Experiment experiment, IReadOnlyList<Trial> trials) => new()
-    {
-        Space = experiment.Spec.SearchSpace,
-        Trials = trials.Select(t => t.ToRecord()).ToList(),
-        Direction = experiment.Spec.Objective.Direction,
-        MaxTrials = experiment.Spec.MaxTrials,
-        Epochs = experiment.Spec.Epochs,
-    };
-
-    private void Finish(Experiment experiment, ExperimentState state, string message)
-    {
-        var ended = experiment with { State = state, Message = message, FinishedAt = DateTimeOffset.UtcNow };
-        store.SaveExperiment(ended);
-        feed.Publish(new ExperimentChanged(ended));
-        Forget(experiment.Id);
-        logger.LogInformation("Experiment {Experiment} {State}: {Message}", experiment.Id, state, message);
-    }
-
-    private void Save(Trial trial)
-    {
-        store.SaveTrial(trial);
-        feed.Publish(new TrialChanged(trial));
     }
 
     private sealed class RunningTrial(CancellationTokenSource cancellation)

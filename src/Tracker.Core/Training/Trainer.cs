@@ -86,7 +86,15 @@ public sealed class Trainer
     /// evaluation. Throws <see cref="TrainingFailedException"/> on a non-finite loss or unusable weights, and
     /// <see cref="OperationCanceledException"/> when <paramref name="cancellation"/> fires (checked between batches).
     /// </summary>
-    public FinalEvaluation Train(TrainingJob job, Action<EpochResult> onEpoch, CancellationToken cancellation)
+    public FinalEvaluation Train(TrainingJob job, Action<EpochResult> onEpoch, CancellationToken cancellation) =>
+        Train(job, result => { onEpoch(result); return true; }, cancellation)!;
+
+    /// <summary>
+    /// Trains like <see cref="Train(TrainingJob, Action{EpochResult}, CancellationToken)"/>, but stops after any epoch
+    /// for which <paramref name="onEpoch"/> returns false (a pruned trial); it then returns <c>null</c> instead of a
+    /// final evaluation.
+    /// </summary>
+    public FinalEvaluation? Train(TrainingJob job, Func<EpochResult, bool> onEpoch, CancellationToken cancellation)
     {
         var settings = TrainingSettings.From(job.Parameters);
         var device = torch.device(job.Device);
@@ -145,7 +153,7 @@ public sealed class Trainer
                 Checkpoints.Save(model, job.CheckpointFolder, improved);
                 if (improved) best = objective;
             }
-            onEpoch(new EpochResult(epoch, metrics, scores));
+            if (!onEpoch(new EpochResult(epoch, metrics, scores))) return null;
         }
         return FinalEvaluate(job, model, settings, mean, std, device, cancellation);
     }

@@ -4,6 +4,7 @@ using Tracker.Core;
 using Tracker.Core.Data;
 using Tracker.Core.Experiments;
 using Tracker.Core.Plugins;
+using Tracker.Core.Running;
 using Tracker.Core.Storage;
 
 namespace Tracker.Server.Api;
@@ -75,6 +76,14 @@ public static class ApiEndpoints
         api.MapPost("/experiments/{id}/cancel", (string id, ExperimentService experiments) =>
             experiments.Cancel(id) is { } e ? Results.Ok(e) : NotFound("experiment", id));
 
+        // Ask/tell for external workers.
+        api.MapPost("/experiments/{id}/ask", (string id, ExternalTrials external) => ToResult(external.Ask(id)));
+        api.MapPost("/trials/{id}/report", (string id, StepReport body, ExternalTrials external) =>
+            ToResult(external.Report(id, body.Step, body.Metrics ?? []), action => new { action }));
+        api.MapPost("/trials/{id}/complete", (string id, CompletionReport? body, ExternalTrials external) =>
+            ToResult(external.Complete(id, body?.Metrics ?? [])));
+        api.MapPost("/trials/{id}/fail", (string id, FailureReport? body, ExternalTrials external) => ToResult(external.Fail(id, body?.Error)));
+
         api.MapGet("/trials/{id}", (string id, IRunStore store) =>
             store.GetTrial(id) is { } t ? Results.Ok(t) : NotFound("trial", id));
 
@@ -102,6 +111,19 @@ public static class ApiEndpoints
 
         return app;
     }
+
+    /// <summary>A step reported by an external worker.</summary>
+    public sealed record StepReport(int Step, Dictionary<string, double>? Metrics);
+
+    /// <summary>The final metrics of an external trial.</summary>
+    public sealed record CompletionReport(Dictionary<string, double>? Metrics);
+
+    /// <summary>Why an external trial failed.</summary>
+    public sealed record FailureReport(string? Error);
+
+    private static IResult ToResult<T>(ExternalResult<T> result, Func<T, object>? shape = null) =>
+        result.Succeeded ? Results.Ok(shape is null ? result.Value : shape(result.Value!))
+            : Results.Problem(statusCode: result.Status, title: result.Problem);
 
     private static IResult NotFound(string what, string id) =>
         Results.Problem(statusCode: 404, title: $"No {what} '{id}'.", detail: $"There is no {what} with id '{id}'.");

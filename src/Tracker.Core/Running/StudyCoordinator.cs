@@ -1,0 +1,263 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+using Tracker.Abstractions;
+using Tracker.Core.Experiments;
+using Tracker.Core.Live;
+using Tracker.Core.Plugins;
+using Tracker.Core.Storage;
+
+namespace Tracker.Core.Running;
+
+/// <summary>What <see cref="StudyCoordinator.Ask"/> decided.</summary>
+public abstract record AskOutcome
+{
+    private AskOutcome() { }
+
+    /// <summary>A trial was created and is <c>Running</c>; whoever asked must run it and report its end.</summary>
+    public sealed record Started(Trial Trial) : AskOutcome;
+
+    /// <summary>Nothing to run until a running trial ends (or the concurrency limit is reached).</summary>
+    public sealed record Wait : AskOutcome;
+
+    /// <summary>The experiment has ended, or will once its running trials end.</summary>
+    public sealed record Done(string Reason) : AskOutcome;
+}
+
+/// <summary>
+/// The single authority between experiments and their search strategies, used by the built-in runner and by
+/// external workers over HTTP alike: asks the strategy (and pruner) what to do, checks every suggestion against the
+/// search space, records trials and their ends, tells the strategy, and ends experiments. Strategies and pruners are
+/// created per experiment on first use and rebuilt from the stored history after a restart. Thread-safe: every
+/// decision runs under one lock, so strategies are called from one thread at a time.
+/// </summary>
+public sealed class StudyCoordinator(IRunStore store, PluginCatalog plugins, MetricFeed feed, ILogger<StudyCoordinator> logger)
+{
+    private readonly Lock gate = new();
+    private readonly ConcurrentDictionary<string, ISearchStrategy> strategies = new();
+    private readonly ConcurrentDictionary<string, IPruner?> pruners = new();
+
+    /// <summary>
+    /// Asks for the next trial of a running experiment. A suggestion outside the search space is recorded as a failed
+    /// trial and the strategy is asked again; the trial budget bounds this.
+    /// </summary>
+    /// <param name="experiment">The experiment (its stored state is re-read).</param>
+    /// <param name="prepare">Completes a new trial before it is stored (e.g. the resolved parameters); may throw
+    /// <see cref="InvalidOperationException"/> to fail it.</param>
+    public AskOutcome Ask(Experiment experiment, Func<Trial, Trial>? prepare = null)
+    {
+        lock (gate)
+        {
+            var current = store.GetExperiment(experiment.Id);
+            if (current is null || current.State != ExperimentState.Running)
+                return new AskOutcome.Done(current?.Message ?? "the experiment does not exist");
+            var spec = current.Spec;
+            var trials = store.ListTrials(current.Id).ToList();
+            while (true)
+            {
+                int active = trials.Count(t => !t.IsFinished);
+                StrategyDecision decision;
+                if (trials.Count >= spec.MaxTrials)
+                    decision = new StrategyDecision.Done($"the budget of {spec.MaxTrials} trials is used");
+                else if (active >= spec.MaxConcurrentTrials)
+                    return new AskOutcome.Wait();
+                else
+                {
+                    try
+                    {
+                        decision = StrategyFor(current).Ask(View(current, trials));
+                    }
+                    catch (Exception e)
+                    {
+                        EndExperiment(current, ExperimentState.Failed, $"the strategy '{spec.Strategy}' failed: {e.GetType().Name}: {e.Message}");
+                        return new AskOutcome.Done("the strategy failed");
+                    }
+                }
+
+                switch (decision)
+                {
+                    case StrategyDecision.Next next:
+                        var trial = Create(current, trials.Count, next.Request, trials, prepare);
+                        trials.Add(trial);
+                        if (trial.State == TrialState.Running) return new AskOutcome.Started(trial);
+                        break; // the suggestion failed its checks: ask again
+                    case StrategyDecision.Wait:
+                        return active > 0 ? new AskOutcome.Wait()
+                            : Ended(current, $"the strategy '{spec.Strategy}' answered wait with no trial running");
+                    case StrategyDecision.Done done:
+                        if (active == 0) EndExperiment(current, ExperimentState.Completed, done.Reason);
+                        return new AskOutcome.Done(done.Reason);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Records a step of a running trial (its metrics and the objective's intermediate value) and asks the pruner
+    /// whether it should go on. Returns the updated trial and the verdict.
+    /// </summary>
+    public (Trial Trial, PruneDecision Decision) Report(Experiment experiment, Trial trial, int step, IReadOnlyDictionary<string, double> metrics)
+    {
+        var spec = experiment.Spec;
+        var now = DateTimeOffset.UtcNow;
+        store.AppendMetrics(metrics.Select(m => new MetricPoint(trial.Id, m.Key, step, m.Value, now)).ToList());
+        double objective = metrics.GetValueOrDefault(spec.Objective.Metric, double.NaN);
+        trial = trial with
+        {
+            EpochsDone = Math.Max(trial.EpochsDone, step),
+            Intermediate = [.. trial.Intermediate.Where(v => v.Step != step), new IntermediateValue(step, objective)],
+            FinalMetrics = Merge(trial.FinalMetrics, metrics),
+        };
+        store.SaveTrial(trial);
+        feed.Publish(new MetricsRecorded(trial.ExperimentId, trial.Id, step, metrics));
+        feed.Publish(new TrialChanged(trial));
+
+        if (!double.IsFinite(objective) || PrunerFor(experiment) is not { } pruner) return (trial, PruneDecision.Continue);
+        lock (gate)
+        {
+            try
+            {
+                var trials = store.ListTrials(experiment.Id);
+                return (trial, pruner.OnReport(View(experiment, trials), trial.ToRecord(), new IntermediateValue(step, objective)));
+            }
+            catch (Exception e)
+            {
+                logger.LogWarning(e, "Pruner {Pruner} threw for trial {Trial}; the trial goes on", spec.Pruner, trial.Id);
+                return (trial, PruneDecision.Continue);
+            }
+        }
+    }
+
+    /// <summary>Records the end of a trial and tells the strategy. The trial must be in a final state.</summary>
+    public Trial Finish(Trial trial)
+    {
+        if (!trial.IsFinished) throw new ArgumentException($"trial {trial.Id} is {trial.State}, not finished.", nameof(trial));
+        trial = trial with { FinishedAt = trial.FinishedAt ?? DateTimeOffset.UtcNow };
+        lock (gate)
+        {
+            Save(trial);
+            if (store.GetExperiment(trial.ExperimentId) is { } experiment && strategies.TryGetValue(experiment.Id, out var strategy))
+            {
+                try
+                {
+                    strategy.Tell(View(experiment, store.ListTrials(experiment.Id)), trial.ToRecord());
+                }
+                catch (Exception e)
+                {
+                    logger.LogWarning(e, "Strategy {Strategy} threw in Tell for trial {Trial}", experiment.Spec.Strategy, trial.Id);
+                }
+            }
+        }
+        return trial;
+    }
+
+    /// <summary>Ends an experiment (completed, cancelled or failed) and forgets its strategy.</summary>
+    public Experiment EndExperiment(Experiment experiment, ExperimentState state, string message)
+    {
+        lock (gate)
+        {
+            var ended = experiment with { State = state, Message = message, FinishedAt = DateTimeOffset.UtcNow };
+            store.SaveExperiment(ended);
+            feed.Publish(new ExperimentChanged(ended));
+            strategies.TryRemove(experiment.Id, out _);
+            pruners.TryRemove(experiment.Id, out _);
+            logger.LogInformation("Experiment {Experiment} {State}: {Message}", experiment.Id, state, message);
+            return ended;
+        }
+    }
+
+    private AskOutcome Ended(Experiment experiment, string message)
+    {
+        EndExperiment(experiment, ExperimentState.Failed, message);
+        return new AskOutcome.Done(message);
+    }
+
+    private Trial Create(Experiment experiment, int number, TrialRequest request, IReadOnlyList<Trial> trials, Func<Trial, Trial>? prepare)
+    {
+        var spec = experiment.Spec;
+        var now = DateTimeOffset.UtcNow;
+        var trial = new Trial
+        {
+            Id = Guid.NewGuid().ToString("N")[..12],
+            ExperimentId = experiment.Id,
+            Number = number,
+            Parameters = new(request.Parameters),
+            Epochs = request.Epochs,
+            ResumedFrom = request.ResumeFrom,
+            CreatedAt = now,
+        };
+
+        // The coordinator, not the strategy, is the authority on the space and the budget.
+        string? problem = spec.SearchSpace.Check(request.Parameters) is { } why ? $"the strategy suggested a point outside the search space: {why}"
+            : request.Epochs <= 0 ? $"the strategy asked for {request.Epochs} epochs"
+            : request.ResumeFrom is { } from && trials.FirstOrDefault(t => t.Id == from) is not { IsFinished: true }
+                ? $"the strategy asked to continue '{from}', which is not a finished trial of this experiment" : null;
+        if (problem is null)
+        {
+            try
+            {
+                trial = (prepare?.Invoke(trial) ?? trial) with { State = TrialState.Running, StartedAt = now };
+            }
+            catch (InvalidOperationException e)
+            {
+                problem = e.Message;
+            }
+        }
+        if (problem is not null)
+        {
+            logger.LogWarning("Trial {Number} of experiment {Experiment} failed before it started: {Problem}", number, experiment.Id, problem);
+            return Finish(trial with { State = TrialState.Failed, Error = problem, FinishedAt = now });
+        }
+        Save(trial);
+        return trial;
+    }
+
+    private ISearchStrategy StrategyFor(Experiment experiment) =>
+        strategies.GetOrAdd(experiment.Id, _ =>
+        {
+            var plugin = plugins.FindStrategy(experiment.Spec.Strategy)
+                ?? throw new InvalidOperationException($"the strategy plugin '{experiment.Spec.Strategy}' is not loaded");
+            return plugin.Create(new StrategyContext(experiment.Spec.SearchSpace, experiment.Spec.Seed, WithDefaults(plugin.Options, experiment.Spec.StrategyOptions)));
+        });
+
+    private IPruner? PrunerFor(Experiment experiment) =>
+        experiment.Spec.Pruner is not { Length: > 0 } name ? null : pruners.GetOrAdd(experiment.Id, _ =>
+        {
+            var plugin = plugins.FindPruner(name);
+            if (plugin is null)
+            {
+                logger.LogWarning("The pruner plugin '{Pruner}' is not loaded; experiment {Experiment} runs without pruning", name, experiment.Id);
+                return null;
+            }
+            return plugin.Create(new PrunerContext(experiment.Spec.Seed, WithDefaults(plugin.Options, experiment.Spec.PrunerOptions)));
+        });
+
+    private static Dictionary<string, ParameterValue> WithDefaults(IReadOnlyList<ParameterSpec> declared, IReadOnlyDictionary<string, ParameterValue> given)
+    {
+        var options = declared.Where(o => o.Default is not null).ToDictionary(o => o.Name, o => o.Default!.Value);
+        foreach (var (k, v) in given) options[k] = v;
+        return options;
+    }
+
+    /// <summary>The strategy's view of an experiment.</summary>
+    public static StudyView View(Experiment experiment, IReadOnlyList<Trial> trials) => new()
+    {
+        Space = experiment.Spec.SearchSpace,
+        Trials = trials.Select(t => t.ToRecord()).ToList(),
+        Direction = experiment.Spec.Objective.Direction,
+        MaxTrials = experiment.Spec.MaxTrials,
+        Epochs = experiment.Spec.Epochs,
+    };
+
+    private static Dictionary<string, double> Merge(IReadOnlyDictionary<string, double> old, IReadOnlyDictionary<string, double> latest)
+    {
+        var merged = new Dictionary<string, double>(old);
+        foreach (var (k, v) in latest) merged[k] = v;
+        return merged;
+    }
+
+    private void Save(Trial trial)
+    {
+        store.SaveTrial(trial);
+        feed.Publish(new TrialChanged(trial));
+    }
+}
