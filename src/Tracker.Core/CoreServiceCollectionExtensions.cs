@@ -41,6 +41,7 @@ public static class CoreServiceCollectionExtensions
         services.AddSingleton<LiteDbRunStore>();
         services.AddSingleton<IRunStore>(sp => sp.GetRequiredService<LiteDbRunStore>());
         services.AddSingleton<PluginCatalog>();
+        services.AddSingleton<ModelSizes>();
         services.AddOptions<DatasetOptions>().Bind(builder.Configuration.GetSection("Datasets"))
             .Validate(o => o.ImageFolders.All(f => !string.IsNullOrWhiteSpace(f.Key) && !string.IsNullOrWhiteSpace(f.Value)),
                 "Datasets:ImageFolders: every entry needs a name and a folder.")

@@ -59,6 +59,18 @@ public sealed class ExperimentForm
     /// <summary>Strategy plugin name.</summary>
     public string Strategy { get; set; } = "";
 
+    /// <summary>Strategy options as text, by name (prefilled with the plugin's defaults).</summary>
+    public Dictionary<string, string> StrategyOptions { get; } = [];
+
+    /// <summary>Pruner name, or empty for none.</summary>
+    public string Pruner { get; set; } = "";
+
+    /// <summary>Pruner options as text, by name.</summary>
+    public Dictionary<string, string> PrunerOptions { get; } = [];
+
+    /// <summary>A file of the weights folder to start from, or empty.</summary>
+    public string InitialWeights { get; set; } = "";
+
     /// <summary>Data set name.</summary>
     public string Dataset { get; set; } = "shapes";
 
@@ -94,11 +106,22 @@ public sealed class ExperimentForm
         Rows = hyperparameters.Select(p => new Row(p) { Search = p.Name == "learning_rate" }).ToList();
 
     /// <summary>Resets the data set options to the provider's defaults.</summary>
-    public void UseDatasetOptions(IEnumerable<ParameterSpec> options)
+    public void UseDatasetOptions(IEnumerable<ParameterSpec> options) => Reset(DatasetOptions, options);
+
+    /// <summary>Resets the strategy options to the plugin's defaults.</summary>
+    public void UseStrategyOptions(IEnumerable<ParameterSpec> options) => Reset(StrategyOptions, options);
+
+    /// <summary>Resets the pruner options to the plugin's defaults.</summary>
+    public void UsePrunerOptions(IEnumerable<ParameterSpec> options) => Reset(PrunerOptions, options);
+
+    private static void Reset(Dictionary<string, string> values, IEnumerable<ParameterSpec> options)
     {
-        DatasetOptions.Clear();
-        foreach (var o in options) DatasetOptions[o.Name] = o.Default?.ToString() ?? "";
+        values.Clear();
+        foreach (var o in options) values[o.Name] = o.Default?.ToString() ?? "";
     }
+
+    private static Dictionary<string, ParameterValue> Values(Dictionary<string, string> text) =>
+        text.Where(o => o.Value.Trim().Length > 0).ToDictionary(o => o.Key, o => Parse(o.Value));
 
     /// <summary>The spec the form describes (validated by the experiment service, not here).</summary>
     public ExperimentSpec ToSpec() => new()
@@ -106,11 +129,11 @@ public sealed class ExperimentForm
         Name = Name.Trim(),
         Model = Model,
         Strategy = Strategy,
-        Dataset = new DatasetSpec
-        {
-            Name = Dataset,
-            Options = DatasetOptions.Where(o => o.Value.Trim().Length > 0).ToDictionary(o => o.Key, o => Parse(o.Value)),
-        },
+        StrategyOptions = Values(StrategyOptions),
+        Pruner = Pruner.Length > 0 ? Pruner : null,
+        PrunerOptions = Pruner.Length > 0 ? Values(PrunerOptions) : [],
+        InitialWeights = InitialWeights.Length > 0 ? InitialWeights : null,
+        Dataset = new DatasetSpec { Name = Dataset, Options = Values(DatasetOptions) },
         SearchSpace = new SearchSpace(Rows.Where(r => r.Search).Select(r => r.ToSpec()).ToList()),
         Fixed = Rows.Where(r => !r.Search && r.Value.Trim().Length > 0).ToDictionary(r => r.Declared.Name, r => r.FixedValue()),
         Objective = new ObjectiveSpec { Metric = ObjectiveMetric, Direction = Direction },
