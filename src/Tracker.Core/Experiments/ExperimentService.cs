@@ -60,7 +60,11 @@ public sealed class ExperimentService(IRunStore store, PluginCatalog plugins, Da
         if (builtin && model is null)
             Add("model", $"no active model plugin named '{spec.Model}' (available: {string.Join(", ", plugins.Models.Select(m => m.Name).Order())}).");
         var strategy = plugins.FindStrategy(spec.Strategy ?? "");
-        if (strategy is null)
+        if (spec.Strategy == SensitivityStudy.StrategyName)
+        {
+            if (spec.Sensitivity is null) Add("strategy", "'sensitivity' is chosen by starting a sensitivity study, not in a spec.");
+        }
+        else if (strategy is null)
             Add("strategy", $"no active strategy plugin named '{spec.Strategy}' (available: {string.Join(", ", plugins.Strategies.Select(s => s.Name).Order())}).");
         else
             CheckValues("strategyOptions", spec.StrategyOptions ?? [], strategy.Options, Add);
@@ -132,6 +136,22 @@ public sealed class ExperimentService(IRunStore store, PluginCatalog plugins, Da
         feed.Publish(new ExperimentChanged(experiment));
         runner.Wake();
         return new CreateResult(experiment, errors);
+    }
+
+    /// <summary>
+    /// Starts a sensitivity study from the best completed trial of <paramref name="experimentId"/>: the same training
+    /// with <paramref name="parameter"/> multiplied by each factor, <paramref name="seeds"/> times each.
+    /// </summary>
+    public CreateResult StartSensitivityStudy(string experimentId, string parameter, IReadOnlyList<double>? factors, int seeds)
+    {
+        static CreateResult Problem(string field, string message) => new(null, new Dictionary<string, string[]> { [field] = [message] });
+        if (store.GetExperiment(experimentId) is not { } source) return Problem("experiment", $"there is no experiment '{experimentId}'.");
+        var best = ExperimentSummary.Best(source.Spec.Objective.Direction, store.ListTrials(experimentId));
+        if (best is null) return Problem("experiment", "the experiment has no completed trial yet.");
+        var model = plugins.FindModel(source.Spec.Model);
+        if (model is null) return Problem("experiment", $"the model plugin '{source.Spec.Model}' is not loaded.");
+        var (spec, problem) = SensitivityStudy.Build(source, best, parameter, factors ?? SensitivityStudy.DefaultFactors, seeds, HyperparametersOf(model));
+        return spec is null ? Problem("parameter", problem!) : Create(spec);
     }
 
     /// <summary>Cancels a running experiment and its running trials. Returns the experiment, or <c>null</c> if unknown.</summary>

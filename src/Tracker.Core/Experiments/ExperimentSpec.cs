@@ -86,6 +86,9 @@ public sealed record ExperimentSpec
     /// </summary>
     public string? InitialWeights { get; init; }
 
+    /// <summary>Set on sensitivity studies (strategy <c>sensitivity</c>): what they re-train. Defaults to none.</summary>
+    public SensitivitySpec? Sensitivity { get; init; }
+
     /// <summary>The most trials of this experiment to run at once (the runner's slots permitting). Defaults to 1.</summary>
     public int MaxConcurrentTrials { get; init; } = 1;
 }

@@ -214,6 +214,7 @@ public sealed class StudyCoordinator(IRunStore store, PluginCatalog plugins, Met
     private ISearchStrategy StrategyFor(Experiment experiment) =>
         strategies.GetOrAdd(experiment.Id, _ =>
         {
+            if (experiment.Spec.Strategy == SensitivityStudy.StrategyName) return new SensitivityStudy.Strategy();
             var plugin = plugins.FindStrategy(experiment.Spec.Strategy)
                 ?? throw new InvalidOperationException($"the strategy plugin '{experiment.Spec.Strategy}' is not loaded");
             return plugin.Create(new StrategyContext(experiment.Spec.SearchSpace, experiment.Spec.Seed, WithDefaults(plugin.Options, experiment.Spec.StrategyOptions)));

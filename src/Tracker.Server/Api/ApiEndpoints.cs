@@ -70,6 +70,26 @@ public static class ApiEndpoints
         api.MapGet("/experiments/{id}", (string id, IRunStore store) =>
             store.GetExperiment(id) is { } e ? Results.Ok(ExperimentSummary.From(e, store.ListTrials(id))) : NotFound("experiment", id));
 
+        api.MapPost("/experiments/{id}/sensitivity", (string id, SensitivityRequest body, ExperimentService experiments) =>
+        {
+            var result = experiments.StartSensitivityStudy(id, body.Parameter ?? "learning_rate", body.Factors, body.Seeds ?? 3);
+            return result.Succeeded
+                ? Results.Created($"/api/experiments/{result.Experiment!.Id}", result.Experiment)
+                : Results.ValidationProblem(result.Errors, title: "The sensitivity study cannot start.");
+        });
+
+        api.MapGet("/experiments/{id}/sensitivity", (string id, string? metric, IRunStore store) =>
+            store.GetExperiment(id) is not { Spec.Sensitivity: { } study } e ? NotFound("sensitivity study", id)
+            : Results.Ok(new
+            {
+                experimentId = id,
+                model = e.Spec.Model,
+                parameter = study.Parameter,
+                baseValue = study.BaseValue,
+                metric = metric ?? SensitivityMetric(store.ListTrials(id)),
+                points = SensitivityStudy.Summarise(study, store.ListTrials(id), metric ?? SensitivityMetric(store.ListTrials(id))),
+            }));
+
         api.MapGet("/experiments/{id}/trials", (string id, IRunStore store) =>
             store.GetExperiment(id) is null ? NotFound("experiment", id) : Results.Ok(store.ListTrials(id)));
 
@@ -111,6 +131,13 @@ public static class ApiEndpoints
 
         return app;
     }
+
+    /// <summary>What to re-train in a sensitivity study. Defaults: learning_rate, factors 0.1/1/10, 3 seeds.</summary>
+    public sealed record SensitivityRequest(string? Parameter, IReadOnlyList<double>? Factors, int? Seeds);
+
+    /// <summary>The metric sensitivity figures show: test macro-F1 where trials have a test split, else validation macro-F1.</summary>
+    public static string SensitivityMetric(IEnumerable<Trial> trials) =>
+        trials.Any(t => t.FinalMetrics.ContainsKey("test_f1_macro")) ? "test_f1_macro" : MetricNames.ValF1Macro;
 
     /// <summary>A step reported by an external worker.</summary>
     public sealed record StepReport(int Step, Dictionary<string, double>? Metrics);

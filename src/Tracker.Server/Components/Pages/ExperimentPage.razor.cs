@@ -20,6 +20,17 @@ public partial class ExperimentPage : LiveComponentBase
 
     private Experiment? experiment;
     private List<Trial> trials = [];
+    private List<Experiment> studies = [];
+    private string sensitivityParameter = "learning_rate";
+    private string sensitivityFactors = "0.1, 1, 10";
+    private int sensitivitySeeds = 3;
+    private string? sensitivityError;
+
+    /// <summary>The hyperparameters of the best trial that have numeric values (candidates for a sensitivity study).</summary>
+    private IEnumerable<string> NumericParameters => Best is null ? [] : Best.ResolvedParameters.Where(p => p.Value.IsNumber).Select(p => p.Key).Order();
+
+    /// <summary>This experiment's sensitivity studies as grouped bars (one series per study).</summary>
+    private (IReadOnlyList<string> Groups, IReadOnlyList<BarSeries> Series) SensitivityBars => CompareModel.Load(Store, [Id]).SensitivityBars();
 
     private Trial? Best => experiment is null ? null : ExperimentSummary.Best(experiment.Spec.Objective.Direction, trials);
 
@@ -55,11 +66,17 @@ public partial class ExperimentPage : LiveComponentBase
     protected override void OnParametersSet() => Load();
 
     /// <inheritdoc />
-    protected override bool Wants(FeedEvent e) => e.ExperimentId == Id && e is TrialChanged or ExperimentChanged;
+    protected override bool Wants(FeedEvent e) =>
+        (e.ExperimentId == Id && e is TrialChanged or ExperimentChanged) || studies.Any(s => s.Id == e.ExperimentId && e is TrialChanged { Trial.IsFinished: true } or ExperimentChanged);
 
     /// <inheritdoc />
     protected override void OnFeedEvent(FeedEvent e)
     {
+        if (e.ExperimentId != Id)
+        {
+            LoadStudies(); // a study's bars grow as its trials finish
+            return;
+        }
         switch (e)
         {
             case TrialChanged { Trial: var t }:
@@ -77,6 +94,27 @@ public partial class ExperimentPage : LiveComponentBase
     {
         experiment = Store.GetExperiment(Id);
         trials = experiment is null ? [] : Store.ListTrials(Id).ToList();
+        LoadStudies();
+    }
+
+    private void LoadStudies() =>
+        studies = Store.ListExperiments().Where(e => e.Spec.Sensitivity?.SourceExperimentId == Id).OrderBy(e => e.CreatedAt).ToList();
+
+    private void StartSensitivity()
+    {
+        var factors = new List<double>();
+        foreach (var part in sensitivityFactors.Split(',', ';', ' ').Where(p => p.Length > 0))
+        {
+            if (!double.TryParse(part, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var f))
+            {
+                sensitivityError = $"'{part}' is not a number.";
+                return;
+            }
+            factors.Add(f);
+        }
+        var result = Experiments.StartSensitivityStudy(Id, sensitivityParameter, factors, sensitivitySeeds);
+        sensitivityError = result.Succeeded ? null : string.Join(" ", result.Errors.SelectMany(e => e.Value));
+        if (result.Succeeded) LoadStudies();
     }
 
     private void CancelExperiment() => experiment = Experiments.Cancel(Id) ?? experiment;

@@ -1,0 +1,119 @@
+using System.Globalization;
+using Tracker.Abstractions;
+using Tracker.Core.Experiments;
+using Tracker.Core.Storage;
+using Tracker.Server.Components.Shared;
+
+namespace Tracker.Server.Components.Pages;
+
+/// <summary>
+/// The data behind the compare page, built from the store for a chosen set of experiments: each one's best trial,
+/// bars of macro-F1, per-class F1, overlaid learning curves, a parameter diff, and sensitivity figures. Pure logic
+/// over the store, separate from the markup.
+/// </summary>
+public sealed class CompareModel
+{
+    private static readonly string[] Palette = ["#1e88e5", "#e53935", "#43a047", "#8e24aa", "#fb8c00", "#00897b", "#6d4c41", "#3949ab"];
+
+    /// <summary>One compared experiment and its best trial (null while none has completed).</summary>
+    public sealed record Entry(Experiment Experiment, Trial? Best, EvaluationReport? Report, string Color)
+    {
+        /// <summary>A short label: the experiment's name.</summary>
+        public string Label => Experiment.Spec.Name;
+    }
+
+    /// <summary>The compared experiments, in the order chosen.</summary>
+    public IReadOnlyList<Entry> Entries { get; }
+
+    /// <summary>The sensitivity studies among the chosen experiments or started from them.</summary>
+    public IReadOnlyList<(Experiment Study, IReadOnlyList<SensitivityPoint> Points, string Metric)> Studies { get; }
+
+    private CompareModel(IReadOnlyList<Entry> entries, IReadOnlyList<(Experiment, IReadOnlyList<SensitivityPoint>, string)> studies) =>
+        (Entries, Studies) = (entries, studies);
+
+    /// <summary>Loads the model for <paramref name="experimentIds"/> (unknown ids are skipped).</summary>
+    public static CompareModel Load(IRunStore store, IReadOnlyList<string> experimentIds)
+    {
+        var all = store.ListExperiments();
+        var chosen = experimentIds.Select(id => all.FirstOrDefault(e => e.Id == id)).OfType<Experiment>().Distinct().ToList();
+        var entries = chosen.Select((e, i) =>
+        {
+            var best = ExperimentSummary.Best(e.Spec.Objective.Direction, store.ListTrials(e.Id));
+            var report = best is null ? null : store.GetLatestReport(best.Id, "test") ?? store.GetLatestReport(best.Id, "validation");
+            return new Entry(e, best, report, Palette[i % Palette.Length]);
+        }).ToList();
+
+        var ids = chosen.Select(e => e.Id).ToHashSet();
+        var studies = all.Where(e => e.Spec.Sensitivity is { } s && (ids.Contains(e.Id) || ids.Contains(s.SourceExperimentId)))
+            .OrderBy(e => e.CreatedAt)
+            .Select(e =>
+            {
+                var trials = store.ListTrials(e.Id);
+                string metric = trials.Any(t => t.FinalMetrics.ContainsKey("test_f1_macro")) ? "test_f1_macro" : MetricNames.ValF1Macro;
+                return (e, SensitivityStudy.Summarise(e.Spec.Sensitivity!, trials, metric), metric);
+            }).ToList();
+        return new CompareModel(entries, studies);
+    }
+
+    /// <summary>Best validation and test macro-F1 per experiment.</summary>
+    public (IReadOnlyList<string> Groups, IReadOnlyList<BarSeries> Series) BestF1Bars() =>
+    (
+        Entries.Select(e => e.Label).ToList(),
+        [
+            new BarSeries("validation macro-F1", Entries.Select(e => Metric(e.Best, MetricNames.ValF1Macro)).ToList(), null, "#90caf9"),
+            new BarSeries("test macro-F1", Entries.Select(e => Metric(e.Best, "test_f1_macro")).ToList(), null, "#1e88e5"),
+        ]
+    );
+
+    /// <summary>Per-class F1 of each experiment's best trial, over the union of class names.</summary>
+    public (IReadOnlyList<string> Groups, IReadOnlyList<BarSeries> Series) PerClassF1Bars()
+    {
+        var classes = Entries.Where(e => e.Report is not null).SelectMany(e => e.Report!.ClassNames).Distinct().ToList();
+        var series = Entries.Where(e => e.Report is not null).Select(e => new BarSeries(e.Label,
+            classes.Select(c => e.Report!.ClassNames.ToList().IndexOf(c) is var i and >= 0 ? e.Report.Scores.F1[i] : double.NaN).ToList(), null, e.Color)).ToList();
+        return (classes, series);
+    }
+
+    /// <summary>Validation macro-F1 per epoch of each best trial.</summary>
+    public IReadOnlyList<ChartSeries> LearningCurves(IRunStore store) =>
+        Entries.Where(e => e.Best is not null)
+            .Select(e => new ChartSeries(e.Label, store.GetMetrics(e.Best!.Id, MetricNames.ValF1Macro).Select(p => ((double)p.Step, p.Value)).ToList(), e.Color))
+            .ToList();
+
+    /// <summary>Rows of the parameter diff: name, value per experiment's best trial, and whether they differ.</summary>
+    public IReadOnlyList<(string Name, IReadOnlyList<string> Values, bool Differs)> ParameterDiff()
+    {
+        var names = Entries.Where(e => e.Best is not null).SelectMany(e => e.Best!.ResolvedParameters.Keys.Concat(e.Best.Parameters.Keys)).Distinct().Order().ToList();
+        var rows = names.Select(n =>
+        {
+            var values = Entries.Select(e => e.Best is null ? "–"
+                : e.Best.ResolvedParameters.TryGetValue(n, out var v) || e.Best.Parameters.TryGetValue(n, out v) ? Format.Value(v) : "–").ToList();
+            return (n, (IReadOnlyList<string>)values, values.Distinct().Count() > 1);
+        });
+        string[] context = ["model", "strategy", "dataset"];
+        var header = context.Select(c => (c, (IReadOnlyList<string>)Entries.Select(e => c switch
+        {
+            "model" => e.Experiment.Spec.Model,
+            "strategy" => e.Experiment.Spec.Strategy,
+            _ => e.Experiment.Spec.Dataset.Name,
+        }).ToList(), false)).Select(r => (r.c, r.Item2, r.Item2.Distinct().Count() > 1));
+        return header.Concat(rows).ToList();
+    }
+
+    /// <summary>
+    /// The reference study's figure: groups are the factors (×0.1, ×1, ×10 ...), one bar series per study (labelled by
+    /// model), the mean over seeds with one standard deviation as error bar.
+    /// </summary>
+    public (IReadOnlyList<string> Groups, IReadOnlyList<BarSeries> Series) SensitivityBars()
+    {
+        var factors = Studies.SelectMany(s => s.Points.Select(p => p.Factor)).Distinct().Order().ToList();
+        var series = Studies.Select((s, i) => new BarSeries(
+            $"{s.Study.Spec.Model} ({s.Study.Spec.Sensitivity!.Parameter})",
+            factors.Select(f => s.Points.FirstOrDefault(p => p.Factor == f) is { Count: > 0 } p ? p.Mean : double.NaN).ToList(),
+            factors.Select(f => s.Points.FirstOrDefault(p => p.Factor == f)?.StandardDeviation ?? double.NaN).ToList(),
+            Palette[i % Palette.Length])).ToList();
+        return (factors.Select(f => "×" + f.ToString("G3", CultureInfo.InvariantCulture)).ToList(), series);
+    }
+
+    private static double Metric(Trial? trial, string key) => trial is not null && trial.FinalMetrics.TryGetValue(key, out var v) ? v : double.NaN;
+}
