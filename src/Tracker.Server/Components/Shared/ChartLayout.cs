@@ -67,7 +67,7 @@ public sealed record ChartLayout(IReadOnlyList<ChartLayout.PlacedSeries> Series,
         return ticks;
     }
 
-    private static string Label(double v) => v.ToString(Math.Abs(v) >= 1000 || (Math.Abs(v) < 0.01 && v != 0) ? "0.##e0" : "0.###", CultureInfo.InvariantCulture);
+    private static string Label(double v) => (v == 0 ? 0 : v).ToString(Math.Abs(v) >= 1000 || (Math.Abs(v) < 0.01 && v != 0) ? "0.##e0" : "0.###", CultureInfo.InvariantCulture);
 
     private static string F(double v) => v.ToString("0.##", CultureInfo.InvariantCulture);
 }
