@@ -94,6 +94,12 @@ public sealed record Trial
     /// <summary>When it ended.</summary>
     public DateTimeOffset? FinishedAt { get; init; }
 
+    /// <summary>Labels a user gave the trial (e.g. <c>baseline</c>); see <see cref="Storage.IRunStore.UpdateTrialAnnotations"/>.</summary>
+    public List<string> Tags { get; init; } = [];
+
+    /// <summary>A user's notes on the trial, or <c>null</c>.</summary>
+    public string? Notes { get; init; }
+
     /// <summary>Whether the trial has reached a final state.</summary>
     public bool IsFinished => State is not (TrialState.Queued or TrialState.Running);
 

@@ -17,8 +17,33 @@ public interface IRunStore
     /// <summary>All experiments, newest first.</summary>
     IReadOnlyList<Experiment> ListExperiments();
 
-    /// <summary>Inserts or replaces a trial.</summary>
+    /// <summary>
+    /// Inserts or replaces a trial. The tags and notes of a trial already stored are kept: the runner saves whole
+    /// records it took before a user annotated them, so only <see cref="UpdateTrialAnnotations"/> changes them.
+    /// </summary>
     void SaveTrial(Trial trial);
+
+    /// <summary>Inserts or replaces many trials in batches, with the same rule for tags and notes as <see cref="SaveTrial"/>.</summary>
+    void SaveTrials(IEnumerable<Trial> trials);
+
+    /// <summary>
+    /// Sets a trial's tags and/or notes (a <c>null</c> argument leaves that field as it is) without touching anything
+    /// else; returns the updated trial, or <c>null</c> when there is none. Tags are trimmed, empty ones dropped and
+    /// duplicates (ignoring case) removed; empty notes become <c>null</c>.
+    /// </summary>
+    Trial? UpdateTrialAnnotations(string trialId, IReadOnlyList<string>? tags, string? notes);
+
+    /// <summary>One page of the trials of all experiments, filtered, sorted and paged by the store.</summary>
+    TrialQueryResult QueryTrials(TrialQuery query);
+
+    /// <summary>
+    /// Every trial that <paramref name="query"/> matches, in its order, ignoring its paging; read lazily in chunks, so
+    /// the caller can stream them out.
+    /// </summary>
+    IEnumerable<TrialRow> ExportTrials(TrialQuery query);
+
+    /// <summary>The parameter and final-metric names that the trials matching <paramref name="query"/> have, on all its pages.</summary>
+    TrialFieldNames TrialFields(TrialQuery query);
 
     /// <summary>Finds a trial, or <c>null</c>.</summary>
     Trial? GetTrial(string id);

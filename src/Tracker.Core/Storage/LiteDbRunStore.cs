@@ -17,7 +17,7 @@ public sealed class StoreOptions
 /// The LiteDB store: one file, one <see cref="LiteDatabase"/> per process. Records are converted through Tracker's
 /// JSON convention into BSON documents, so what is stored reads like the API's JSON and can be queried by field.
 /// </summary>
-public sealed class LiteDbRunStore : IRunStore, IDisposable
+public sealed partial class LiteDbRunStore : IRunStore, IDisposable
 {
     private readonly LiteDatabase db;
     private readonly ILiteCollection<BsonDocument> experiments, trials, metrics, reports, predictions;
@@ -36,6 +36,7 @@ public sealed class LiteDbRunStore : IRunStore, IDisposable
         predictions = db.GetCollection("predictions");
         trials.EnsureIndex("experimentId");
         trials.EnsureIndex("state");
+        EnsureQueryIndexes();
         metrics.EnsureIndex("trialId");
         reports.EnsureIndex("trialId");
     }
@@ -57,7 +58,7 @@ public sealed class LiteDbRunStore : IRunStore, IDisposable
         experiments.FindAll().Select(d => FromBson<Experiment>(d)!).OrderByDescending(e => e.CreatedAt).ToList();
 
     /// <inheritdoc />
-    public void SaveTrial(Trial trial) => trials.Upsert(ToBson(trial, trial.Id));
+    public void SaveTrial(Trial trial) => SaveTrials([trial]);
 
     /// <inheritdoc />
     public Trial? GetTrial(string id) => FromBson<Trial>(trials.FindById(id));
@@ -156,7 +157,8 @@ public sealed class LiteDbRunStore : IRunStore, IDisposable
     {
         if (doc is null) return null;
         var copy = new BsonDocument(doc);
-        copy.Remove("_id");
+        // _id and the trials' denormalised query fields (_created, _text, ...) are the store's, not the record's.
+        foreach (var key in copy.Keys.Where(k => k.StartsWith('_')).ToList()) copy.Remove(key);
         return BsonJson.FromDocument<T>(copy);
     }
 }

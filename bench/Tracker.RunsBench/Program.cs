@@ -1,0 +1,122 @@
+using System.Diagnostics;
+using Tracker.Abstractions;
+using Tracker.Core.Experiments;
+using Tracker.Core.Storage;
+
+// Usage: dotnet run -c Release --project bench/Tracker.RunsBench -- [--trials 100000] [--experiments 20] [--repeat 5]
+int total = Option("--trials", 100_000), experimentCount = Option("--experiments", 20), repeat = Option("--repeat", 5);
+var folder = Directory.CreateTempSubdirectory("tracker-runsbench-").FullName;
+try
+{
+    using var store = new LiteDbRunStore(Path.Combine(folder, "tracker.db"));
+    var random = new Random(1);
+    var t0 = new DateTimeOffset(2025, 1, 1, 0, 0, 0, TimeSpan.Zero);
+    string[] models = ["small-cnn", "resnet18", "mobilenet-v2", "efficientnet-v2-b0"], strategies = ["random", "tpe", "hyperband"];
+    var experiments = Enumerable.Range(0, experimentCount).Select(e => new Experiment
+    {
+        Id = $"exp{e:D3}",
+        CreatedAt = t0.AddHours(e),
+        Spec = new ExperimentSpec { Name = $"sweep {e}", Model = models[e % models.Length], Strategy = strategies[e % strategies.Length] },
+    }).ToList();
+    foreach (var e in experiments) store.SaveExperiment(e);
+
+    var clock = Stopwatch.StartNew();
+    store.SaveTrials(Enumerable.Range(0, total).Select(i => Trial(i, random, experiments[i % experimentCount].Id, t0)));
+    Console.WriteLine($"{Environment.ProcessorCount} cores; .NET {Environment.Version}; {total:N0} trials in {experimentCount} experiments");
+    Console.WriteLine($"insert (SaveTrials, batches of 1000): {clock.Elapsed.TotalSeconds:F1} s ({total / clock.Elapsed.TotalSeconds:N0} trials/s); file {new FileInfo(store.Path).Length / 1048576.0:F0} MiB");
+
+    var cases = new (string Name, TrialQuery Query)[]
+    {
+        ("default: newest first, page 0", new TrialQuery()),
+        ("newest first, page 100", new TrialQuery { Page = 100 }),
+        ("sort metric:val_f1_macro desc", new TrialQuery { SortBy = TrialSortField.Metric(MetricNames.ValF1Macro) }),
+        ("sort metric:val_f1_macro asc, last page", new TrialQuery { SortBy = TrialSortField.Metric(MetricNames.ValF1Macro), Descending = false, Page = total / 50 - 1 }),
+        ("one experiment, sort objective desc", new TrialQuery { ExperimentIds = ["exp007"], SortBy = new TrialSortField(TrialSortKind.Objective) }),
+        ("state=completed, sort val_f1_macro desc", new TrialQuery { States = [TrialState.Completed], SortBy = TrialSortField.Metric(MetricNames.ValF1Macro) }),
+        ("state=running", new TrialQuery { States = [TrialState.Running] }),
+        ("model=resnet18 + lr range + f1>=0.9", new TrialQuery
+        {
+            Model = "resnet18",
+            Parameters = new Dictionary<string, ValueFilter> { ["learning_rate"] = ValueFilter.Range(1e-3, 1e-2) },
+            Metrics = new Dictionary<string, ValueFilter> { [MetricNames.ValF1Macro] = ValueFilter.Range(0.9, null) },
+        }),
+        ("metric val_f1_macro >= 0.98 (indexed range)", new TrialQuery { Metrics = new Dictionary<string, ValueFilter> { [MetricNames.ValF1Macro] = ValueFilter.Range(0.98, null) } }),
+        ("tag=baseline", new TrialQuery { Tag = "baseline" }),
+        ("free text 'sgd'", new TrialQuery { Text = "sgd" }),
+        ("sort param:learning_rate asc (index made on first use)", new TrialQuery { SortBy = TrialSortField.Parameter("learning_rate"), Descending = false }),
+        ("sort param:learning_rate asc (again)", new TrialQuery { SortBy = TrialSortField.Parameter("learning_rate"), Descending = false }),
+    };
+    Console.WriteLine();
+    Console.WriteLine("| query | matches | first run ms | median ms | count plan | page plan |");
+    Console.WriteLine("|---|---:|---:|---:|---|---|");
+    foreach (var (name, query) in cases)
+    {
+        clock.Restart();
+        var page = store.QueryTrials(query);
+        double first = clock.Elapsed.TotalMilliseconds;
+        var times = new List<double>();
+        for (int r = 0; r < repeat; r++)
+        {
+            clock.Restart();
+            store.QueryTrials(query);
+            times.Add(clock.Elapsed.TotalMilliseconds);
+        }
+        times.Sort();
+        var plan = store.Explain(query);
+        Console.WriteLine($"| {name} | {page.Total:N0} | {first:F0} | {times[times.Count / 2]:F0} | {Describe(plan?.Count)} | {Describe(plan?.Page)} |");
+    }
+
+    clock.Restart();
+    int exported = store.ExportTrials(new TrialQuery { States = [TrialState.Completed] }).Count();
+    Console.WriteLine($"\nexport of state=completed: {exported:N0} rows in {clock.Elapsed.TotalMilliseconds:F0} ms");
+}
+finally
+{
+    Directory.Delete(folder, recursive: true);
+}
+
+static string Describe(LiteDB.BsonDocument? plan) =>
+    plan is null ? "-" : $"{plan["index"]["mode"].AsString} [{plan["lookup"]["loader"].AsString}]{(plan.ContainsKey("orderBy") ? " +sort" : "")}";
+
+static Trial Trial(int i, Random random, string experimentId, DateTimeOffset t0)
+{
+    var state = (i % 20) switch { 0 => TrialState.Running, 1 => TrialState.Queued, 2 => TrialState.Failed, 3 or 4 => TrialState.Pruned, _ => TrialState.Completed };
+    bool finished = state is not (TrialState.Running or TrialState.Queued);
+    double f1 = Math.Round(random.NextDouble(), 6);
+    var metrics = !finished ? new Dictionary<string, double>() : new Dictionary<string, double>
+    {
+        [MetricNames.TrainLoss] = random.NextDouble(), [MetricNames.ValLoss] = random.NextDouble(), [MetricNames.ValAccuracy] = random.NextDouble(),
+        [MetricNames.ValF1Macro] = f1, [MetricNames.ValF1Weighted] = random.NextDouble(), [MetricNames.LearningRate] = random.NextDouble(),
+        [MetricNames.EpochSeconds] = random.NextDouble() * 30, [MetricNames.ImagesPerSecond] = random.NextDouble() * 5000,
+    };
+    var parameters = new Dictionary<string, ParameterValue>
+    {
+        ["learning_rate"] = Math.Exp(random.NextDouble() * Math.Log(1e-5)), ["batch_size"] = new[] { 16, 32, 64, 128 }[random.Next(4)],
+        ["optimizer"] = new[] { "adam", "sgd", "adamw" }[random.Next(3)], ["dropout"] = random.NextDouble() * 0.5,
+    };
+    return new Trial
+    {
+        Id = $"t{i:D6}",
+        ExperimentId = experimentId,
+        Number = i / 20,
+        Parameters = parameters,
+        ResolvedParameters = new(parameters) { ["weight_decay"] = 1e-4, ["epochs"] = 10 },
+        State = state,
+        Epochs = 10,
+        EpochsDone = finished ? 10 : 3,
+        Intermediate = [.. Enumerable.Range(1, finished ? 10 : 3).Select(s => new IntermediateValue(s, f1 * s / 10))],
+        Objective = state == TrialState.Completed ? f1 : null,
+        FinalMetrics = metrics,
+        Tags = i % 100 == 0 ? ["baseline"] : [],
+        Notes = i % 500 == 0 ? "checked by hand" : null,
+        CreatedAt = t0.AddSeconds(i),
+        StartedAt = t0.AddSeconds(i + 1),
+        FinishedAt = finished ? t0.AddSeconds(i + 100) : null,
+    };
+}
+
+int Option(string name, int fallback)
+{
+    int at = Array.IndexOf(args, name);
+    return at >= 0 && at + 1 < args.Length && int.TryParse(args[at + 1], out var v) ? v : fallback;
+}

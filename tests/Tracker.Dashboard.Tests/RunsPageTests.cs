@@ -1,0 +1,180 @@
+using Bunit;
+using Microsoft.AspNetCore.Components;
+using Microsoft.Extensions.DependencyInjection;
+using MudBlazor;
+using MudBlazor.Services;
+using Tracker.Abstractions;
+using Tracker.Core.Experiments;
+using Tracker.Core.Live;
+using Tracker.Core.Storage;
+using Tracker.Server.Components.Pages;
+
+namespace Tracker.Dashboard.Tests;
+
+/// <summary>The runs page over a real LiteDB store in a temporary folder.</summary>
+public sealed class RunsPageTests : BunitContext
+{
+    private static readonly DateTimeOffset T0 = new(2025, 6, 1, 9, 0, 0, TimeSpan.Zero);
+    private readonly string folder = Directory.CreateTempSubdirectory("tracker-dashboard-").FullName;
+    private readonly LiteDbRunStore store;
+
+    public RunsPageTests()
+    {
+        store = new LiteDbRunStore(Path.Combine(folder, "tracker.db"));
+        JSInterop.Mode = JSRuntimeMode.Loose;
+        Services.AddMudServices();
+        Services.AddSingleton<IRunStore>(store);
+        Services.AddSingleton(new MetricFeed());
+        DefaultWaitTimeout = TimeSpan.FromSeconds(10);
+    }
+
+    // MudBlazor's services are async-disposable: xunit.v3 disposes the context asynchronously, which comes here.
+    protected override async ValueTask DisposeAsyncCore()
+    {
+        await base.DisposeAsyncCore();
+        store.Dispose();
+        Directory.Delete(folder, recursive: true);
+    }
+
+    private void Seed()
+    {
+        store.SaveExperiment(new Experiment { Id = "e1", CreatedAt = T0, State = ExperimentState.Completed, Spec = new ExperimentSpec { Name = "Shapes sweep", Model = "small-cnn", Strategy = "random" } });
+        store.SaveTrials(
+        [
+            Trial("t0", 0, TrialState.Completed, 0.72, 0.001),
+            Trial("t1", 1, TrialState.Completed, 0.91, 0.01),
+            Trial("t2", 2, TrialState.Failed, null, 0.3),
+        ]);
+        store.UpdateTrialAnnotations("t1", ["best"], "keep this one");
+    }
+
+    private static Trial Trial(string id, int number, TrialState state, double? f1, double lr) => new()
+    {
+        Id = id,
+        ExperimentId = "e1",
+        Number = number,
+        Parameters = new() { ["learning_rate"] = lr },
+        State = state,
+        Epochs = 2,
+        Objective = f1,
+        FinalMetrics = f1 is { } f ? new() { [MetricNames.ValF1Macro] = f } : [],
+        CreatedAt = T0.AddMinutes(number),
+    };
+
+    private IRenderedComponent<Runs> RenderAt(string relativeUrl)
+    {
+        Services.GetRequiredService<NavigationManager>().NavigateTo(relativeUrl);
+        Render<MudPopoverProvider>();
+        return Render<Runs>();
+    }
+
+    private static string[] TrialLinks(IRenderedComponent<Runs> cut) =>
+        cut.FindAll("[data-testid=trial-link]").Select(a => a.GetAttribute("href")!).ToArray();
+
+    [Fact]
+    public void Render_TrialsInStore_RowsNewestFirstLinkedToTheirPages()
+    {
+        Seed();
+
+        var cut = RenderAt("/runs");
+
+        cut.WaitForAssertion(() => Assert.Equal(["/trials/t2", "/trials/t1", "/trials/t0"], TrialLinks(cut)));
+        Assert.Contains("Shapes sweep", cut.Find("[data-testid=runs]").TextContent);
+        Assert.Equal("best", cut.FindAll("[data-testid=tags]")[1].TextContent.Trim());
+        Assert.Equal("keep this one", cut.FindAll("[data-testid=notes]")[1].TextContent.Trim());
+        Assert.Contains("1–3 of 3 trials", cut.Find("[data-testid=page-summary]").TextContent);
+        Assert.Contains("0.9100", cut.Find("[data-testid=runs]").TextContent); // the default val_f1_macro column
+    }
+
+    [Fact]
+    public void Render_FiltersAndSortInUrl_AppliedByTheStore()
+    {
+        Seed();
+
+        var cut = RenderAt("/runs?state=completed&sort=metric:val_f1_macro&desc=false&col=param:learning_rate");
+
+        cut.WaitForAssertion(() => Assert.Equal(["/trials/t0", "/trials/t1"], TrialLinks(cut)));
+        var header = cut.Find("[data-testid=runs] thead").TextContent;
+        Assert.Contains("learning_rate (param)", header);
+        Assert.Contains(MetricNames.ValF1Macro, header); // the sort key's column is added so that it can show its direction
+        Assert.Contains("1–2 of 2 trials", cut.Find("[data-testid=page-summary]").TextContent);
+        Assert.Contains("format=csv&state=completed&sort=metric%3Aval_f1_macro&desc=false", cut.Find("[data-testid=export-csv]").GetAttribute("href"));
+    }
+
+    [Fact]
+    public void Render_EmptyStore_SaysHowTrialsArrive()
+    {
+        var cut = RenderAt("/runs");
+
+        cut.WaitForAssertion(() => Assert.Contains("No trials yet", cut.Find("[data-testid=no-runs]").TextContent));
+    }
+
+    [Fact]
+    public void Render_FilterMatchesNothing_SaysSo()
+    {
+        Seed();
+
+        var cut = RenderAt("/runs?tag=nothing-has-this");
+
+        cut.WaitForAssertion(() => Assert.Contains("No trials match these filters.", cut.Find("[data-testid=no-runs]").TextContent));
+        Assert.NotNull(cut.Find("[data-testid=clear-filters]"));
+    }
+
+    [Fact]
+    public void Render_BadUrlParts_ShownAndIgnored()
+    {
+        Seed();
+
+        var cut = RenderAt("/runs?state=done&param.learning_rate=1..x");
+
+        cut.WaitForAssertion(() => Assert.Equal(3, TrialLinks(cut).Length));
+        var alert = cut.Find("[data-testid=url-errors]").TextContent;
+        Assert.Contains("state", alert);
+        Assert.Contains("param.learning_rate", alert);
+    }
+
+    [Fact]
+    public void Load_StateChanges_WrittenBackToTheUrl()
+    {
+        Seed();
+        var navigation = Services.GetRequiredService<NavigationManager>();
+
+        var cut = RenderAt("/runs?pageSize=25&desc=true");
+
+        cut.WaitForAssertion(() => Assert.Equal(3, TrialLinks(cut).Length));
+        // The URL is normalised to the state it shows (the default order drops out).
+        cut.WaitForAssertion(() => Assert.EndsWith("/runs?pageSize=25", navigation.Uri));
+    }
+
+    [Fact]
+    public void LocationChanged_BackToAnotherView_ReloadsIt()
+    {
+        Seed();
+        var navigation = Services.GetRequiredService<NavigationManager>();
+        var cut = RenderAt("/runs");
+        cut.WaitForAssertion(() => Assert.Equal(3, TrialLinks(cut).Length));
+
+        cut.InvokeAsync(() => navigation.NavigateTo("/runs?state=failed"));
+
+        cut.WaitForAssertion(() => Assert.Equal(["/trials/t2"], TrialLinks(cut)));
+    }
+
+    [Fact]
+    public void EditAnnotations_SaveInDialog_StoredAndShown()
+    {
+        Seed();
+        var dialogs = Render<MudDialogProvider>();
+        var cut = RenderAt("/runs?state=failed");
+        cut.WaitForAssertion(() => Assert.Equal(["/trials/t2"], TrialLinks(cut)));
+
+        cut.Find("[data-testid=edit-annotations]").Click();
+        dialogs.WaitForAssertion(() => Assert.NotNull(dialogs.Find("[data-testid=annotation-save]")));
+        dialogs.Find("input[data-testid=annotation-tags], [data-testid=annotation-tags] input").Input("oom, retry");
+        dialogs.Find("textarea[data-testid=annotation-notes], [data-testid=annotation-notes] textarea").Input("ran out of memory");
+        dialogs.Find("[data-testid=annotation-save]").Click();
+
+        cut.WaitForAssertion(() => Assert.Equal(["oom", "retry"], store.GetTrial("t2")!.Tags));
+        Assert.Equal("ran out of memory", store.GetTrial("t2")!.Notes);
+        cut.WaitForAssertion(() => Assert.Equal("oomretry", cut.Find("[data-testid=tags]").TextContent.Replace(" ", "").Trim()));
+    }
+}
