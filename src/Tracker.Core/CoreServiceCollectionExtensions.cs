@@ -8,6 +8,7 @@ using Tracker.Core.Live;
 using Tracker.Core.Plugins;
 using Tracker.Core.Running;
 using Tracker.Core.Storage;
+using Tracker.Core.Tracking;
 using Tracker.Core.Training;
 
 namespace Tracker.Core;
@@ -63,6 +64,7 @@ public static class CoreServiceCollectionExtensions
         services.AddSingleton<TrialRunnerService>();
         services.AddHostedService(sp => sp.GetRequiredService<TrialRunnerService>());
         services.AddSingleton<ExperimentService>();
+        services.AddSingleton<RunLog>();
         return builder;
     }
 }

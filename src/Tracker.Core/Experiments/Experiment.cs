@@ -1,4 +1,5 @@
 using Tracker.Abstractions;
+using Tracker.Core.Tracking;
 
 namespace Tracker.Core.Experiments;
 
@@ -16,6 +17,12 @@ public enum ExperimentState
 
     /// <summary>Could not go on (e.g. the strategy threw); <see cref="Experiment.Message"/> says why.</summary>
     Failed,
+
+    /// <summary>
+    /// Paused by a user: no new trials are asked for (external workers are told to wait); trials already running
+    /// finish. Resuming makes it <see cref="Running"/> again.
+    /// </summary>
+    Paused,
 }
 
 /// <summary>A stored experiment.</summary>
@@ -38,6 +45,18 @@ public sealed record Experiment
 
     /// <summary>Why it ended (or failed), or <c>null</c>.</summary>
     public string? Message { get; init; }
+
+    /// <summary>Key/value tags (MLflow's experiment tags). Defaults to none.</summary>
+    public Dictionary<string, string> ExperimentTags { get; init; } = [];
+
+    /// <summary>Active, or deleted (kept, hidden from searches, restorable). Defaults to active.</summary>
+    public LifecycleStage LifecycleStage { get; init; }
+
+    /// <summary>Where logging clients put the runs' artifacts (a URI), or <c>null</c> for the store's artifact folder.</summary>
+    public string? ArtifactLocation { get; init; }
+
+    /// <summary>When its name, tags or lifecycle last changed, or <c>null</c> when never since it was created.</summary>
+    public DateTimeOffset? UpdatedAt { get; init; }
 }
 
 /// <summary>A stored trial: a <see cref="TrialRecord"/> plus what the engine and the dashboard need.</summary>
@@ -99,6 +118,21 @@ public sealed record Trial
 
     /// <summary>A user's notes on the trial, or <c>null</c>.</summary>
     public string? Notes { get; init; }
+
+    /// <summary>
+    /// Key/value tags set by whoever logs the trial (MLflow's run tags, e.g. <c>mlflow.runName</c>); unlike
+    /// <see cref="Tags"/>, which are a user's labels. Defaults to none.
+    /// </summary>
+    public Dictionary<string, string> RunTags { get; init; } = [];
+
+    /// <summary>Active, or deleted (kept, hidden from searches, restorable). Defaults to active.</summary>
+    public LifecycleStage LifecycleStage { get; init; }
+
+    /// <summary>
+    /// What a logging client recorded beyond the fields above (see <see cref="TrialExecution.Logged"/>), or
+    /// <c>null</c> for trials the server or an ask/tell worker ran.
+    /// </summary>
+    public LoggedRunInfo? Logged { get; init; }
 
     /// <summary>Whether the trial has reached a final state.</summary>
     public bool IsFinished => State is not (TrialState.Queued or TrialState.Running);

@@ -56,6 +56,8 @@ public sealed class ExperimentService(IRunStore store, PluginCatalog plugins, Da
         else if (spec.Name.Length > 200) Add("name", "must be at most 200 characters.");
 
         bool builtin = spec.Execution == TrialExecution.Builtin;
+        // Logged runs were chosen and run by their clients: there is no strategy to ask and no budget to keep.
+        bool logged = spec.Execution == TrialExecution.Logged;
         var model = builtin ? plugins.FindModel(spec.Model ?? "") : null;
         if (builtin && model is null)
             Add("model", $"no active model plugin named '{spec.Model}' (available: {string.Join(", ", plugins.Models.Select(m => m.Name).Order())}).");
@@ -64,9 +66,9 @@ public sealed class ExperimentService(IRunStore store, PluginCatalog plugins, Da
         {
             if (spec.Sensitivity is null) Add("strategy", "'sensitivity' is chosen by starting a sensitivity study, not in a spec.");
         }
-        else if (strategy is null)
+        else if (strategy is null && !logged)
             Add("strategy", $"no active strategy plugin named '{spec.Strategy}' (available: {string.Join(", ", plugins.Strategies.Select(s => s.Name).Order())}).");
-        else
+        else if (strategy is not null)
             CheckValues("strategyOptions", spec.StrategyOptions ?? [], strategy.Options, Add);
         if (spec.Pruner is { Length: > 0 } prunerName)
         {
@@ -111,11 +113,11 @@ public sealed class ExperimentService(IRunStore store, PluginCatalog plugins, Da
             Add("objective.metric", "must name a metric.");
         else if (builtin && !MetricNames.Epoch.Contains(spec.Objective.Metric))
             Add("objective.metric", $"must be one of {string.Join(", ", MetricNames.Epoch)}.");
-        if (spec.MaxTrials <= 0 || spec.MaxTrials > MaxTrialsLimit)
+        if (!logged && (spec.MaxTrials <= 0 || spec.MaxTrials > MaxTrialsLimit))
             Add("maxTrials", $"must be between 1 and {MaxTrialsLimit} (got {spec.MaxTrials}).");
-        if (spec.Epochs <= 0 || spec.Epochs > MaxEpochsLimit)
+        if (!logged && (spec.Epochs <= 0 || spec.Epochs > MaxEpochsLimit))
             Add("epochs", $"must be between 1 and {MaxEpochsLimit} (got {spec.Epochs}).");
-        if (spec.MaxConcurrentTrials <= 0)
+        if (!logged && spec.MaxConcurrentTrials <= 0)
             Add("maxConcurrentTrials", $"must be positive (got {spec.MaxConcurrentTrials}).");
         return Freeze(errors);
     }
@@ -159,7 +161,7 @@ public sealed class ExperimentService(IRunStore store, PluginCatalog plugins, Da
     {
         var experiment = store.GetExperiment(experimentId);
         if (experiment is null) return null;
-        if (experiment.State == ExperimentState.Running)
+        if (experiment.State is ExperimentState.Running or ExperimentState.Paused)
             experiment = coordinator.EndExperiment(experiment, ExperimentState.Cancelled, "cancelled by user");
         foreach (var trial in store.ListTrials(experimentId).Where(t => !t.IsFinished))
         {
@@ -169,6 +171,27 @@ public sealed class ExperimentService(IRunStore store, PluginCatalog plugins, Da
         }
         return experiment;
     }
+
+    /// <summary>
+    /// Pauses a running experiment: the runner stops asking its strategy for trials, and trials already running
+    /// finish. Returns the experiment as it now is (unchanged unless it was running), or <c>null</c> if unknown.
+    /// </summary>
+    public Experiment? Pause(string experimentId) => SetState(experimentId, ExperimentState.Running, ExperimentState.Paused, "paused by user");
+
+    /// <summary>
+    /// Resumes a paused experiment and wakes the runner, which asks for trials again where the search left off.
+    /// Returns the experiment as it now is (unchanged unless it was paused), or <c>null</c> if unknown.
+    /// </summary>
+    public Experiment? Resume(string experimentId)
+    {
+        var experiment = SetState(experimentId, ExperimentState.Paused, ExperimentState.Running, null);
+        if (experiment?.State == ExperimentState.Running) runner.Wake();
+        return experiment;
+    }
+
+    // Through the coordinator, under its lock: an Ask that is deciding at that moment sees one state or the other.
+    private Experiment? SetState(string experimentId, ExperimentState from, ExperimentState to, string? message) =>
+        coordinator.Transition(experimentId, from, to, message);
 
     /// <summary>Cancels one running trial (the experiment goes on). Returns false if it is unknown or not running.</summary>
     public bool CancelTrial(string trialId) => runner.Cancel(trialId, "cancelled by user");

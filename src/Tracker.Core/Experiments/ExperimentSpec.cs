@@ -30,6 +30,12 @@ public enum TrialExecution
 
     /// <summary>Clients ask for trials and report results over HTTP (ask/tell); no model or data set is involved.</summary>
     External,
+
+    /// <summary>
+    /// Clients log runs they ran themselves (the MLflow-compatible API, <c>Tracking.RunLog</c>): no strategy, search
+    /// space, model or data set; the server only records what it is sent.
+    /// </summary>
+    Logged,
 }
 
 /// <summary>

@@ -48,6 +48,7 @@ public sealed class StudyCoordinator(IRunStore store, PluginCatalog plugins, Met
         lock (gate)
         {
             var current = store.GetExperiment(experiment.Id);
+            if (current?.State == ExperimentState.Paused) return new AskOutcome.Wait(); // its workers stay, for the resume
             if (current is null || current.State != ExperimentState.Running)
                 return new AskOutcome.Done(current?.Message ?? "the experiment does not exist");
             var spec = current.Spec;
@@ -148,6 +149,24 @@ public sealed class StudyCoordinator(IRunStore store, PluginCatalog plugins, Met
             }
         }
         return trial;
+    }
+
+    /// <summary>
+    /// Moves an experiment from state <paramref name="from"/> to <paramref name="to"/> (pause, resume), keeping its
+    /// strategy; an experiment in another state is left as it is. Returns the experiment as stored, or <c>null</c>.
+    /// </summary>
+    public Experiment? Transition(string experimentId, ExperimentState from, ExperimentState to, string? message)
+    {
+        lock (gate)
+        {
+            var experiment = store.GetExperiment(experimentId);
+            if (experiment is null || experiment.State != from) return experiment;
+            var moved = experiment with { State = to, Message = message };
+            store.SaveExperiment(moved);
+            feed.Publish(new ExperimentChanged(moved));
+            logger.LogInformation("Experiment {Experiment} {State}", experimentId, to);
+            return moved;
+        }
     }
 
     /// <summary>Ends an experiment (completed, cancelled or failed) and forgets its strategy.</summary>

@@ -104,7 +104,8 @@ public sealed class TrialRunnerService : BackgroundService
 
     private void RecoverInterrupted()
     {
-        foreach (var trial in store.ListTrialsInState(TrialState.Queued, TrialState.Running))
+        // Runs logged by clients (MLflow and the like) live in their client's process, not ours: a restart leaves them open.
+        foreach (var trial in store.ListTrialsInState(TrialState.Queued, TrialState.Running).Where(t => t.Logged is null))
         {
             var ended = trial with { State = TrialState.Interrupted, Error = "the server stopped while the trial was running", FinishedAt = DateTimeOffset.UtcNow };
             store.SaveTrial(ended);

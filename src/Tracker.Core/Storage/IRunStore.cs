@@ -57,6 +57,16 @@ public interface IRunStore
     /// <summary>Appends metric points in one transaction.</summary>
     void AppendMetrics(IReadOnlyCollection<MetricPoint> points);
 
+    /// <summary>
+    /// Appends metric points and saves a trial (keeping stored tags and notes, as <see cref="SaveTrial"/> does) in one
+    /// transaction where the store has them, so that a reader sees the points and the trial's latest values together.
+    /// </summary>
+    void SaveTrialWithMetrics(Trial trial, IReadOnlyCollection<MetricPoint> points)
+    {
+        AppendMetrics(points);
+        SaveTrial(trial);
+    }
+
     /// <summary>A trial's metric points ordered by key and step; all keys when <paramref name="key"/> is null.</summary>
     IReadOnlyList<MetricPoint> GetMetrics(string trialId, string? key = null);
 

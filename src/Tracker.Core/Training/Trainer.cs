@@ -106,13 +106,7 @@ public sealed class Trainer
         var (valX, _, _) = Normalised(data.Validation, mean, std);
         var trainY = torch.tensor(data.Train.Labels, ScalarType.Int64);
 
-        nn.Module<Tensor, Tensor> model;
-        lock (InitGate)
-        {
-            torch.manual_seed(job.Seed);
-            model = job.Model.Build(new ModelSpec(classes, ModelInput(data.Shape, settings), job.Parameters));
-        }
-        using var _ = model;
+        using var model = Build(job.Model, job.Parameters, data.Shape, classes, job.Seed);
         string[] head = HeadParameters(job.Model, model);
         if (job.ResumeFrom is not null) Checkpoints.Load(model, job.ResumeFrom, strict: true);
         else if (job.InitialWeights is not null) Checkpoints.LoadPretrained(model, job.InitialWeights, head);
@@ -247,13 +241,38 @@ public sealed class Trainer
     }
 
     /// <summary>Images as an [N, C, H, W] tensor, standardised per channel with the training split's statistics.</summary>
-    private static (Tensor X, Tensor Mean, Tensor Std) Normalised(ImageSet set, Tensor? mean, Tensor? std)
+    private static (Tensor X, Tensor Mean, Tensor Std) Normalised(ImageSet set, Tensor? mean, Tensor? std) =>
+        Standardisation.Normalised(set, mean, std);
+
+    /// <summary>Builds a trial's model, its initialisation seeded by <paramref name="seed"/>.</summary>
+    private static nn.Module<Tensor, Tensor> Build(IModelPlugin plugin, IReadOnlyDictionary<string, ParameterValue> parameters, InputShape data, int classes, int seed)
     {
-        var s = set.Shape;
-        var x = torch.tensor(set.Pixels, [set.Count, s.Channels, s.Height, s.Width]);
-        mean ??= x.mean([0, 2, 3], keepdim: true);
-        std ??= x.std([0, 2, 3], keepdim: true).clamp_min(1e-6);
-        return ((x - mean) / std, mean, std);
+        lock (InitGate)
+        {
+            torch.manual_seed(seed);
+            return plugin.Build(new ModelSpec(classes, ModelInput(data, TrainingSettings.From(parameters)), parameters));
+        }
+    }
+
+    /// <summary>
+    /// Builds a model as training does, for weights that will be loaded into it (e.g. for Grad-CAM), leaving torch's
+    /// process-global generator as it found it: under the build lock, so that it never draws between a trial's seeding
+    /// and that trial's build, and with the generator's state restored, so that it does not shift a running trial's draws.
+    /// </summary>
+    internal static nn.Module<Tensor, Tensor> BuildForWeights(IModelPlugin plugin, IReadOnlyDictionary<string, ParameterValue> parameters, InputShape data, int classes)
+    {
+        lock (InitGate)
+        {
+            using var state = torch.get_rng_state();
+            try
+            {
+                return plugin.Build(new ModelSpec(classes, ModelInput(data, TrainingSettings.From(parameters)), parameters));
+            }
+            finally
+            {
+                torch.set_rng_state(state);
+            }
+        }
     }
 
     private static string[] HeadParameters(IModelPlugin plugin, nn.Module model) =>

@@ -1,11 +1,13 @@
 using System.Text.Json;
 using Tracker.Abstractions;
 using Tracker.Core;
+using Tracker.Core.Analysis;
 using Tracker.Core.Data;
 using Tracker.Core.Experiments;
 using Tracker.Core.Plugins;
 using Tracker.Core.Running;
 using Tracker.Core.Storage;
+using Tracker.Server.Api.Mlflow;
 
 namespace Tracker.Server.Api;
 
@@ -34,6 +36,7 @@ public static class ApiEndpoints
     public static IEndpointRouteBuilder MapTrackerApi(this IEndpointRouteBuilder app)
     {
         app.MapGet("/healthz", () => Results.Ok(new { status = "ok" }));
+        app.MapMlflowApi();
 
         var api = app.MapGroup("/api");
         api.MapTrialQueries();
@@ -97,6 +100,17 @@ public static class ApiEndpoints
         api.MapPost("/experiments/{id}/cancel", (string id, ExperimentService experiments) =>
             experiments.Cancel(id) is { } e ? Results.Ok(e) : NotFound("experiment", id));
 
+        // Pause: no new trials (running ones finish); resume: the search goes on where it stopped.
+        api.MapPost("/experiments/{id}/pause", (string id, ExperimentService experiments) =>
+            experiments.Pause(id) is not { } e ? NotFound("experiment", id)
+            : e.State == ExperimentState.Paused ? Results.Ok(e)
+            : Results.Problem(statusCode: 409, title: "Only a running experiment can be paused.", detail: $"Experiment '{id}' is {e.State}."));
+
+        api.MapPost("/experiments/{id}/resume", (string id, ExperimentService experiments) =>
+            experiments.Resume(id) is not { } e ? NotFound("experiment", id)
+            : e.State == ExperimentState.Running ? Results.Ok(e)
+            : Results.Problem(statusCode: 409, title: "Only a paused experiment can be resumed.", detail: $"Experiment '{id}' is {e.State}."));
+
         // Ask/tell for external workers.
         api.MapPost("/experiments/{id}/ask", (string id, ExternalTrials external) => ToResult(external.Ask(id)));
         api.MapPost("/trials/{id}/report", (string id, StepReport body, ExternalTrials external) =>
@@ -124,6 +138,14 @@ public static class ApiEndpoints
 
         api.MapGet("/trials/{id}/predictions/images/{index:int}.png", (string id, int index, IRunStore store) =>
             store.GetSampleImage(id, index) is { } png ? Results.File(png, "image/png") : NotFound($"sample image {index} of trial", id));
+
+        // Grad-CAM of an image of the trial's evaluation split (the gallery's indices), for a class or the predicted one.
+        api.MapGet("/trials/{id}/gradcam/{index:int}.png", (string id, int index, int? @class, IRunStore store, PluginCatalog plugins, DatasetCatalog datasets) =>
+        {
+            var result = GradCam.ForTrial(store, plugins, datasets, id, index, @class);
+            return result.Succeeded ? Results.File(result.Png!, "image/png")
+                : Results.Problem(statusCode: result.Status, title: "No class-activation map.", detail: result.Problem);
+        });
 
         api.MapPost("/trials/{id}/cancel", (string id, IRunStore store, ExperimentService experiments) =>
             store.GetTrial(id) is not { } t ? NotFound("trial", id)

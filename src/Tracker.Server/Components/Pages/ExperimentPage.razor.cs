@@ -8,7 +8,10 @@ using Tracker.Server.Components.Shared;
 
 namespace Tracker.Server.Components.Pages;
 
-/// <summary>An experiment: its trials, the objective by trial (live), the best trial, cancel.</summary>
+/// <summary>
+/// An experiment: its trials with their progress and time left, the objective by trial (live), the best trial, the
+/// search's analytics, pause, resume and cancel.
+/// </summary>
 public partial class ExperimentPage : LiveComponentBase
 {
     /// <summary>The experiment id from the route.</summary>
@@ -25,6 +28,7 @@ public partial class ExperimentPage : LiveComponentBase
     private string sensitivityFactors = "0.1, 1, 10";
     private int sensitivitySeeds = 3;
     private string? sensitivityError;
+    private readonly Dictionary<string, IReadOnlyList<double>> epochSeconds = []; // of running trials, for their time left
 
     /// <summary>The hyperparameters of the best trial that have numeric values (candidates for a sensitivity study).</summary>
     private IEnumerable<string> NumericParameters => Best is null ? [] : Best.ResolvedParameters.Where(p => p.Value.IsNumber).Select(p => p.Key).Order();
@@ -83,6 +87,7 @@ public partial class ExperimentPage : LiveComponentBase
                 int i = trials.FindIndex(x => x.Id == t.Id);
                 if (i >= 0) trials[i] = t;
                 else trials = [.. trials.Append(t).OrderBy(x => x.Number)];
+                LoadEpochSeconds(t);
                 break;
             case ExperimentChanged { Experiment: var x }:
                 experiment = x;
@@ -94,8 +99,21 @@ public partial class ExperimentPage : LiveComponentBase
     {
         experiment = Store.GetExperiment(Id);
         trials = experiment is null ? [] : Store.ListTrials(Id).ToList();
+        epochSeconds.Clear();
+        foreach (var t in trials) LoadEpochSeconds(t);
         LoadStudies();
     }
+
+    /// <summary>Keeps the epoch times of running trials (one indexed read per finished epoch), and forgets the others'.</summary>
+    private void LoadEpochSeconds(Trial trial)
+    {
+        if (trial.State == TrialState.Running && trial.EpochsDone > 0)
+            epochSeconds[trial.Id] = Store.GetMetrics(trial.Id, MetricNames.EpochSeconds).Select(p => p.Value).ToList();
+        else
+            epochSeconds.Remove(trial.Id);
+    }
+
+    private TimeSpan? Remaining(Trial trial) => TrialProgress.Remaining(trial, epochSeconds.GetValueOrDefault(trial.Id) ?? []);
 
     private void LoadStudies() =>
         studies = Store.ListExperiments().Where(e => e.Spec.Sensitivity?.SourceExperimentId == Id).OrderBy(e => e.CreatedAt).ToList();
@@ -118,6 +136,10 @@ public partial class ExperimentPage : LiveComponentBase
     }
 
     private void CancelExperiment() => experiment = Experiments.Cancel(Id) ?? experiment;
+
+    private void PauseExperiment() => experiment = Experiments.Pause(Id) ?? experiment;
+
+    private void ResumeExperiment() => experiment = Experiments.Resume(Id) ?? experiment;
 
     internal static string FormatParameters(IReadOnlyDictionary<string, ParameterValue> parameters) =>
         string.Join(", ", parameters.Select(p => $"{p.Key}={Format.Value(p.Value)}"));

@@ -1,12 +1,16 @@
 using Microsoft.AspNetCore.Components;
+using MudBlazor;
+using Tracker.Core.Analysis;
 using Tracker.Core.Experiments;
 using Tracker.Core.Live;
+using Tracker.Core.Plugins;
 using Tracker.Core.Storage;
 using Tracker.Server.Components.Shared;
+using ChartSeries = Tracker.Server.Components.Shared.ChartSeries;
 
 namespace Tracker.Server.Components.Pages;
 
-/// <summary>One trial: live learning curves, parameters and the latest confusion matrix.</summary>
+/// <summary>One trial: live learning curves, parameters, the latest confusion matrix, the prediction gallery with Grad-CAM.</summary>
 public partial class TrialPage : LiveComponentBase
 {
     /// <summary>The trial id from the route.</summary>
@@ -15,6 +19,10 @@ public partial class TrialPage : LiveComponentBase
     [Inject] private IRunStore Store { get; set; } = default!;
 
     [Inject] private ExperimentService Experiments { get; set; } = default!;
+
+    [Inject] private PluginCatalog Plugins { get; set; } = default!;
+
+    [Inject] private IDialogService Dialogs { get; set; } = default!;
 
     private Trial? trial;
     private readonly Dictionary<string, List<(double X, double Y)>> series = [];
@@ -89,6 +97,22 @@ public partial class TrialPage : LiveComponentBase
         predictions = Store.GetPredictions(Id);
         report = (predictions is null ? null : Store.GetLatestReport(Id, predictions.Split)) ?? Store.GetLatestReport(Id, "validation");
     }
+
+    /// <summary>Clicking a gallery image opens it with its labels and its Grad-CAM overlay.</summary>
+    private async Task OpenGradCam(Prediction item)
+    {
+        var parameters = new DialogParameters<GradCamDialog>
+        {
+            { d => d.TrialId, Id },
+            { d => d.Item, item },
+            { d => d.ClassNames, ClassNames },
+            { d => d.Problem, GradCam.Availability(Store, Plugins, Id)?.Problem },
+        };
+        await Dialogs.ShowAsync<GradCamDialog>("Grad-CAM", parameters, new DialogOptions { MaxWidth = MaxWidth.Small, FullWidth = true, CloseOnEscapeKey = true });
+    }
+
+    private Task OpenGradCamOnEnter(Microsoft.AspNetCore.Components.Web.KeyboardEventArgs e, Prediction item) =>
+        e.Key is "Enter" or " " ? OpenGradCam(item) : Task.CompletedTask;
 
     /// <summary>Clicking a confusion-matrix cell shows the sampled images of that cell.</summary>
     private void ShowCell(int truth, int predicted)

@@ -3,16 +3,36 @@ using System.Globalization;
 namespace Tracker.Server.Components.Shared;
 
 /// <summary>One named series of (x, y) points, drawn as a line, as markers, or both.</summary>
-public sealed record ChartSeries(string Name, IReadOnlyList<(double X, double Y)> Points, string Color, bool Line = true, bool Markers = true);
+/// <param name="Name">Legend name.</param>
+/// <param name="Points">The points, in drawing order.</param>
+/// <param name="Color">Stroke and fill colour.</param>
+/// <param name="Line">Whether to join the points. Defaults to true.</param>
+/// <param name="Markers">Whether to mark each point. Defaults to true.</param>
+/// <param name="Labels">A hover label per point (e.g. "trial #3"), or null for none. Defaults to none.</param>
+public sealed record ChartSeries(string Name, IReadOnlyList<(double X, double Y)> Points, string Color, bool Line = true, bool Markers = true,
+    IReadOnlyList<string>? Labels = null);
+
+/// <summary>How <see cref="ChartLayout"/> draws its axes.</summary>
+/// <param name="LogX">A logarithmic x axis (for log-scaled parameters); points with x ≤ 0 are left out. Defaults to false.</param>
+/// <param name="XCategories">Names for x = 0, 1, 2, …: the x axis becomes categorical (for choice parameters). Defaults to none.</param>
+/// <param name="MaxPointsPerSeries">Longer series are decimated to about this many points. Defaults to <see cref="ChartLayout.DefaultMaxPoints"/>.</param>
+public sealed record ChartOptions(bool LogX = false, IReadOnlyList<string>? XCategories = null, int MaxPointsPerSeries = ChartLayout.DefaultMaxPoints)
+{
+    /// <summary>Linear axes, default decimation.</summary>
+    public static ChartOptions Default { get; } = new();
+}
 
 /// <summary>
 /// Maps series into SVG coordinates with "nice" axis ticks. Pure logic, separate from the markup so it can be
-/// tested. Non-finite values are left out.
+/// tested. Non-finite values are left out; long series are decimated so that a chart stays light to send.
 /// </summary>
 public sealed record ChartLayout(IReadOnlyList<ChartLayout.PlacedSeries> Series, IReadOnlyList<ChartLayout.Tick> XTicks, IReadOnlyList<ChartLayout.Tick> YTicks)
 {
     /// <summary>The SVG canvas and plot area.</summary>
     public const double Width = 600, Height = 260, Left = 56, Right = 590, Top = 10, Bottom = 230;
+
+    /// <summary>The most points a series keeps by default (a few KB of SVG); see <see cref="Decimate"/>.</summary>
+    public const int DefaultMaxPoints = 600;
 
     /// <summary>A point in SVG coordinates with its label.</summary>
     public sealed record PlacedPoint(double X, double Y, string Label);
@@ -30,22 +50,82 @@ public sealed record ChartLayout(IReadOnlyList<ChartLayout.PlacedSeries> Series,
     /// <summary>The number of points drawn.</summary>
     public int PointCount => Series.Sum(s => s.Points.Count);
 
-    /// <summary>Lays out <paramref name="series"/>.</summary>
-    public static ChartLayout Compute(IReadOnlyList<ChartSeries> series)
+    /// <summary>Lays out <paramref name="series"/> with linear axes.</summary>
+    public static ChartLayout Compute(IReadOnlyList<ChartSeries> series) => Compute(series, ChartOptions.Default);
+
+    /// <summary>Lays out <paramref name="series"/> as <paramref name="options"/> say.</summary>
+    public static ChartLayout Compute(IReadOnlyList<ChartSeries> series, ChartOptions options)
     {
-        var finite = series.SelectMany(s => s.Points).Where(p => double.IsFinite(p.X) && double.IsFinite(p.Y)).ToList();
+        bool Usable((double X, double Y) p) => double.IsFinite(p.X) && double.IsFinite(p.Y) && (!options.LogX || p.X > 0);
+        // Indices of the points each series keeps: usable ones, decimated.
+        var kept = series.Select(s =>
+        {
+            var usable = Enumerable.Range(0, s.Points.Count).Where(i => Usable(s.Points[i])).ToList();
+            return Decimate(usable.Select(i => s.Points[i]).ToList(), options.MaxPointsPerSeries).Select(k => usable[k]).ToList();
+        }).ToList();
+        var finite = series.SelectMany((s, k) => kept[k].Select(i => s.Points[i])).ToList();
         if (finite.Count == 0) return new ChartLayout([], [], []);
-        var (x0, x1) = Range(finite.Select(p => p.X));
+        Func<double, double> toAxis = options.LogX ? Math.Log10 : x => x;
+        var (x0, x1) = options.XCategories is { Count: > 0 } categories
+            ? (-0.5, categories.Count - 0.5)
+            : Range(finite.Select(p => toAxis(p.X)));
         var (y0, y1) = Range(finite.Select(p => p.Y));
-        double SX(double x) => Left + (x - x0) / (x1 - x0) * (Right - Left);
+        double SX(double x) => Left + (toAxis(x) - x0) / (x1 - x0) * (Right - Left);
         double SY(double y) => Bottom - (y - y0) / (y1 - y0) * (Bottom - Top);
-        var placed = series.Select(s => new PlacedSeries(s.Name, s.Color, s.Line, s.Markers,
-            s.Points.Where(p => double.IsFinite(p.X) && double.IsFinite(p.Y))
-                .Select(p => new PlacedPoint(SX(p.X), SY(p.Y), $"({Label(p.X)}, {Label(p.Y)})")).ToList())).ToList();
-        bool integerX = finite.All(p => p.X == Math.Floor(p.X));
+        string XLabel(double x) => options.XCategories is { } names && x == Math.Floor(x) && x >= 0 && x < names.Count ? names[(int)x] : Label(x);
+        var placed = series.Select((s, k) => new PlacedSeries(s.Name, s.Color, s.Line, s.Markers,
+            kept[k].Select(i => new PlacedPoint(SX(s.Points[i].X), SY(s.Points[i].Y),
+                (s.Labels is { } labels && i < labels.Count ? labels[i] + ": " : "") + $"({XLabel(s.Points[i].X)}, {Label(s.Points[i].Y)})")).ToList())).ToList();
+        IEnumerable<double> xTicks = options.XCategories is { Count: > 0 } c ? Enumerable.Range(0, c.Count).Select(i => (double)i)
+            : options.LogX ? LogTicks(x0, x1)
+            : Ticks(x0, x1, finite.All(p => p.X == Math.Floor(p.X)));
         return new ChartLayout(placed,
-            Ticks(x0, x1, integerX).Select(t => new Tick(SX(t), Label(t))).ToList(),
+            xTicks.Select(t => new Tick(SX(t), XLabel(t))).ToList(),
             Ticks(y0, y1).Select(t => new Tick(SY(t), Label(t))).ToList());
+    }
+
+    /// <summary>
+    /// Picks at most about <paramref name="max"/> of <paramref name="points"/> (x-ordered, as a line is) and returns
+    /// their indices in order: the first and the last, and in each of equal buckets between them the points with the
+    /// lowest and the highest y, so that spikes and dips survive. A series of at most <paramref name="max"/> points is kept whole.
+    /// </summary>
+    public static IReadOnlyList<int> Decimate(IReadOnlyList<(double X, double Y)> points, int max)
+    {
+        int n = points.Count;
+        if (n <= Math.Max(max, 4)) return Enumerable.Range(0, n).ToList();
+        int buckets = Math.Max(1, (max - 2) / 2);
+        var kept = new List<int>(2 * buckets + 2) { 0 };
+        double width = (double)(n - 2) / buckets;
+        for (int b = 0; b < buckets; b++)
+        {
+            int start = 1 + (int)Math.Floor(b * width), end = Math.Min(n - 1, 1 + (int)Math.Floor((b + 1) * width));
+            if (start >= end) continue;
+            int low = start, high = start;
+            for (int i = start + 1; i < end; i++)
+            {
+                if (points[i].Y < points[low].Y) low = i;
+                if (points[i].Y > points[high].Y) high = i;
+            }
+            kept.Add(Math.Min(low, high));
+            if (low != high) kept.Add(Math.Max(low, high));
+        }
+        kept.Add(n - 1);
+        return kept;
+    }
+
+    /// <summary>Ticks of a log10 axis from <paramref name="low"/> to <paramref name="high"/> (exponents): powers of ten, or 1-2-5 steps within one decade.</summary>
+    private static IEnumerable<double> LogTicks(double low, double high)
+    {
+        var powers = Enumerable.Range((int)Math.Ceiling(low - 1e-9), Math.Max(0, (int)Math.Floor(high + 1e-9) - (int)Math.Ceiling(low - 1e-9) + 1))
+            .Select(e => Math.Pow(10, e)).ToList();
+        if (powers.Count > 6)
+        {
+            int every = (powers.Count + 5) / 6;
+            return powers.Where((_, i) => i % every == 0);
+        }
+        if (powers.Count >= 2) return powers;
+        // Less than a decade: 1-2-5 steps of the values themselves, placed logarithmically.
+        return Ticks(Math.Pow(10, low), Math.Pow(10, high)).Where(t => t > 0);
     }
 
     private static (double Low, double High) Range(IEnumerable<double> values)

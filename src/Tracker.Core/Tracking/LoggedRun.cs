@@ -1,0 +1,57 @@
+namespace Tracker.Core.Tracking;
+
+/// <summary>Whether an experiment or trial is live or soft-deleted (MLflow's lifecycle stage).</summary>
+public enum LifecycleStage
+{
+    /// <summary>Live: searches show it and clients may log to it.</summary>
+    Active,
+
+    /// <summary>Deleted: kept, but hidden from default searches and closed to logging until restored.</summary>
+    Deleted,
+}
+
+/// <summary>The status of a logged run, as MLflow names it; each maps to one trial state (see <see cref="RunLog"/>).</summary>
+public enum RunStatus
+{
+    /// <summary>Started and logging (trial state Running).</summary>
+    Running,
+
+    /// <summary>Created, not started (trial state Queued).</summary>
+    Scheduled,
+
+    /// <summary>Ended normally (trial state Completed).</summary>
+    Finished,
+
+    /// <summary>Ended with an error (trial state Failed).</summary>
+    Failed,
+
+    /// <summary>Stopped by a user or a shutdown (trial state Interrupted).</summary>
+    Killed,
+}
+
+/// <summary>What a logging client recorded about a run that a trial's own fields do not hold.</summary>
+public sealed record LoggedRunInfo
+{
+    /// <summary>Who ran it, as the client said ("" when it did not). Defaults to "".</summary>
+    public string UserId { get; init; } = "";
+
+    /// <summary>Where the run's artifacts are (a URI). Defaults to "".</summary>
+    public string ArtifactUri { get; init; } = "";
+
+    /// <summary>
+    /// The params exactly as logged; MLflow params are strings. The trial's <c>Parameters</c> hold the same values,
+    /// as numbers where the text is one, so that the runs browser can filter them by range. Defaults to none.
+    /// </summary>
+    public Dictionary<string, string> Params { get; init; } = [];
+
+    /// <summary>
+    /// For each key of the trial's <c>FinalMetrics</c>, the step and time of the value held there: a later point
+    /// replaces it only when it is newer by MLflow's rule (greater step, then later time, then greater value).
+    /// </summary>
+    public Dictionary<string, MetricStamp> Latest { get; init; } = [];
+}
+
+/// <summary>The step and time of a metric value.</summary>
+/// <param name="Step">The step.</param>
+/// <param name="Timestamp">When it was measured (millisecond precision).</param>
+public readonly record struct MetricStamp(int Step, DateTimeOffset Timestamp);

@@ -1,0 +1,179 @@
+using System.Text;
+using System.Text.Json;
+
+namespace Tracker.Core.Tracking;
+
+/// <summary>What kind of problem a <see cref="RunLog"/> call had; the MLflow API maps each to its error code.</summary>
+public enum TrackingErrorKind
+{
+    /// <summary>A value of the request is invalid, or the target is not active (MLflow's INVALID_PARAMETER_VALUE).</summary>
+    InvalidParameter,
+
+    /// <summary>The experiment, run or tag does not exist (RESOURCE_DOES_NOT_EXIST).</summary>
+    NotFound,
+
+    /// <summary>An experiment with that name exists (RESOURCE_ALREADY_EXISTS).</summary>
+    AlreadyExists,
+}
+
+/// <summary>Why a <see cref="RunLog"/> call did nothing.</summary>
+/// <param name="Kind">The kind of problem.</param>
+/// <param name="Message">A sentence for the client.</param>
+public sealed record TrackingError(TrackingErrorKind Kind, string Message);
+
+/// <summary>The outcome of a <see cref="RunLog"/> call: a value, or the problem (and then nothing was written).</summary>
+/// <typeparam name="T">The value's type.</typeparam>
+public sealed record TrackingResult<T>
+{
+    private TrackingResult(T? value, TrackingError? error) => (Value, Error) = (value, error);
+
+    /// <summary>The value, when the call succeeded.</summary>
+    public T? Value { get; }
+
+    /// <summary>The problem, or <c>null</c>.</summary>
+    public TrackingError? Error { get; }
+
+    /// <summary>Whether the call succeeded.</summary>
+    public bool Succeeded => Error is null;
+
+    /// <summary>A success.</summary>
+    public static implicit operator TrackingResult<T>(T value) => new(value, null);
+
+    /// <summary>A failure.</summary>
+    public static implicit operator TrackingResult<T>(TrackingError error) => new(default, error);
+}
+
+/// <summary>Which lifecycle stages a search returns (MLflow's ViewType).</summary>
+public enum ViewType
+{
+    /// <summary>Active only (the default).</summary>
+    ActiveOnly,
+
+    /// <summary>Deleted only.</summary>
+    DeletedOnly,
+
+    /// <summary>Both.</summary>
+    All,
+}
+
+/// <summary>One metric value as MLflow logs it.</summary>
+/// <param name="Key">The metric's name.</param>
+/// <param name="Value">The value (NaN and infinities are allowed).</param>
+/// <param name="Timestamp">When it was measured, in milliseconds since the Unix epoch.</param>
+/// <param name="Step">The step; 32-bit here (MLflow allows 64).</param>
+public readonly record struct LoggedMetric(string Key, double Value, long Timestamp, long Step = 0);
+
+/// <summary>A new run.</summary>
+public sealed record RunCreate
+{
+    /// <summary>The experiment; the default experiment ("0") when <c>null</c> or empty. Defaults to <c>null</c>.</summary>
+    public string? ExperimentId { get; init; }
+
+    /// <summary>Who runs it, or <c>null</c> for the <c>mlflow.user</c> tag's value (else ""). Defaults to <c>null</c>.</summary>
+    public string? UserId { get; init; }
+
+    /// <summary>The name, or <c>null</c> for the <c>mlflow.runName</c> tag's value (else a generated name). Defaults to <c>null</c>.</summary>
+    public string? RunName { get; init; }
+
+    /// <summary>When it started, in ms since the Unix epoch, or <c>null</c> for now. Defaults to <c>null</c>.</summary>
+    public long? StartTime { get; init; }
+
+    /// <summary>Its first tags (a later duplicate key wins). Defaults to none.</summary>
+    public IReadOnlyList<KeyValuePair<string, string>> Tags { get; init; } = [];
+}
+
+/// <summary>A search of runs (MLflow's runs/search).</summary>
+public sealed record RunSearch
+{
+    /// <summary>The experiments to search; none gives no runs. Defaults to none.</summary>
+    public IReadOnlyList<string> ExperimentIds { get; init; } = [];
+
+    /// <summary>A filter in MLflow's syntax (see <see cref="SearchFilter"/>), or <c>null</c>. Defaults to <c>null</c>.</summary>
+    public string? Filter { get; init; }
+
+    /// <summary>Which lifecycle stages. Defaults to <see cref="ViewType.ActiveOnly"/>.</summary>
+    public ViewType ViewType { get; init; } = ViewType.ActiveOnly;
+
+    /// <summary>Runs per page, 1 to <see cref="RunLog.MaxSearchResults"/>. Defaults to <see cref="RunLog.DefaultSearchResults"/>.</summary>
+    public int MaxResults { get; init; } = RunLog.DefaultSearchResults;
+
+    /// <summary>Sort keys, e.g. <c>metrics.f1 DESC</c>; ties and the rest by start time (newest first), then id. Defaults to none.</summary>
+    public IReadOnlyList<string> OrderBy { get; init; } = [];
+
+    /// <summary>The token of the page to read (from the previous page), or <c>null</c> for the first. Defaults to <c>null</c>.</summary>
+    public string? PageToken { get; init; }
+}
+
+/// <summary>A search of experiments (MLflow's experiments/search and experiments/list).</summary>
+public sealed record ExperimentSearch
+{
+    /// <summary>A filter on <c>name</c>, <c>creation_time</c>, <c>last_update_time</c> and <c>tags.*</c>, or <c>null</c>. Defaults to <c>null</c>.</summary>
+    public string? Filter { get; init; }
+
+    /// <summary>Which lifecycle stages. Defaults to <see cref="ViewType.ActiveOnly"/>.</summary>
+    public ViewType ViewType { get; init; } = ViewType.ActiveOnly;
+
+    /// <summary>Experiments per page, 1 to <see cref="RunLog.MaxSearchResults"/>. Defaults to <see cref="RunLog.DefaultSearchResults"/>.</summary>
+    public int MaxResults { get; init; } = RunLog.DefaultSearchResults;
+
+    /// <summary>Sort keys; ties and the rest by creation time (newest first), then id. Defaults to none.</summary>
+    public IReadOnlyList<string> OrderBy { get; init; } = [];
+
+    /// <summary>The token of the page to read, or <c>null</c> for the first. Defaults to <c>null</c>.</summary>
+    public string? PageToken { get; init; }
+}
+
+/// <summary>One page of a search or history.</summary>
+/// <param name="Items">The items of the page, in order.</param>
+/// <param name="NextPageToken">The token of the next page, or <c>null</c> on the last one.</param>
+public sealed record Page<T>(IReadOnlyList<T> Items, string? NextPageToken);
+
+/// <summary>A run's artifacts under a path.</summary>
+/// <param name="RootUri">The run's artifact URI.</param>
+/// <param name="Files">The files and folders directly under the path, by name.</param>
+public sealed record ArtifactListing(string RootUri, IReadOnlyList<ArtifactFile> Files);
+
+/// <summary>One artifact file or folder.</summary>
+/// <param name="Path">Its path relative to the run's artifact root, with '/'.</param>
+/// <param name="IsDirectory">Whether it is a folder.</param>
+/// <param name="Size">Its size in bytes (files only).</param>
+public sealed record ArtifactFile(string Path, bool IsDirectory, long? Size);
+
+/// <summary>
+/// Page tokens: base64 of <c>{"offset": n}</c>, MLflow's own form. Opaque to clients; an offset into a result that is
+/// computed afresh for each page.
+/// </summary>
+public static class PageToken
+{
+    /// <summary>The token of the page that starts at <paramref name="offset"/>.</summary>
+    public static string Encode(int offset) =>
+        Convert.ToBase64String(Encoding.UTF8.GetBytes(JsonSerializer.Serialize(new Dictionary<string, int> { ["offset"] = offset })));
+
+    /// <summary>Reads a token (empty or <c>null</c>: offset 0); <paramref name="error"/> says why when it returns <c>false</c>.</summary>
+    public static bool TryDecode(string? token, out int offset, out string? error)
+    {
+        offset = 0;
+        error = null;
+        if (string.IsNullOrEmpty(token)) return true;
+        try
+        {
+            using var json = JsonDocument.Parse(Convert.FromBase64String(token));
+            if (json.RootElement.ValueKind == JsonValueKind.Object && json.RootElement.TryGetProperty("offset", out var value)
+                && value.TryGetInt32(out offset) && offset >= 0)
+                return true;
+        }
+        catch (FormatException) { }
+        catch (JsonException) { }
+        offset = 0;
+        error = $"Invalid page token '{token}': pass the next_page_token of the previous page unchanged.";
+        return false;
+    }
+
+    /// <summary>The page of <paramref name="items"/> at <paramref name="offset"/>, with the next page's token when there is one.</summary>
+    public static Page<T> Slice<T>(IReadOnlyList<T> items, int offset, int size)
+    {
+        var page = items.Skip(offset).Take(size).ToList();
+        long next = (long)offset + size;
+        return new Page<T>(page, next < items.Count ? Encode((int)next) : null);
+    }
+}

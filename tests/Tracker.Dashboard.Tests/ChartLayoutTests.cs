@@ -1,0 +1,109 @@
+using Tracker.Server.Components.Shared;
+
+namespace Tracker.Dashboard.Tests;
+
+public sealed class ChartLayoutTests
+{
+    private static ChartSeries Series(params (double X, double Y)[] points) => new("s", points, "#000");
+
+    [Fact]
+    public void Compute_LinearAxes_PointsSpanThePlotArea()
+    {
+        var layout = ChartLayout.Compute([Series((1, 0), (2, 5), (3, 10))]);
+
+        var points = layout.Series[0].Points;
+        Assert.Equal([ChartLayout.Left, (ChartLayout.Left + ChartLayout.Right) / 2, ChartLayout.Right], points.Select(p => p.X));
+        Assert.Equal([ChartLayout.Bottom, (ChartLayout.Top + ChartLayout.Bottom) / 2, ChartLayout.Top], points.Select(p => p.Y));
+        Assert.Equal(["1", "2", "3"], layout.XTicks.Select(t => t.Label)); // integer x: whole ticks
+        Assert.Equal("(2, 5)", points[1].Label);
+    }
+
+    [Fact]
+    public void Compute_NonFiniteValues_AreLeftOut()
+    {
+        var layout = ChartLayout.Compute([Series((1, 1), (2, double.NaN), (double.PositiveInfinity, 3), (3, 2))]);
+
+        Assert.Equal(2, layout.PointCount);
+    }
+
+    [Fact]
+    public void Compute_LogX_DecadesEquallySpacedWithPowerOfTenTicks()
+    {
+        var layout = ChartLayout.Compute([Series((1e-4, 1), (1e-3, 2), (1e-2, 3), (0, 9), (-1, 9))], new ChartOptions(LogX: true));
+
+        var xs = layout.Series[0].Points.Select(p => p.X).ToList();
+        Assert.Equal(3, xs.Count); // x ≤ 0 has no place on a log axis
+        Assert.Equal(xs[1] - xs[0], xs[2] - xs[1], 9);
+        Assert.Equal(ChartLayout.Left, xs[0], 9);
+        Assert.Equal(ChartLayout.Right, xs[2], 9);
+        Assert.Equal(["1e-4", "1e-3", "0.01"], layout.XTicks.Select(t => t.Label));
+        Assert.All(xs.Zip(layout.XTicks), pair => Assert.Equal(pair.First, pair.Second.Position, 9));
+    }
+
+    [Fact]
+    public void Compute_LogXWithinOneDecade_TicksPlacedLogarithmically()
+    {
+        var layout = ChartLayout.Compute([Series((2, 1), (8, 2))], new ChartOptions(LogX: true));
+
+        var tick4 = layout.XTicks.Single(t => t.Label == "4");
+        // 4 is the geometric middle of 2 and 8.
+        Assert.Equal((ChartLayout.Left + ChartLayout.Right) / 2, tick4.Position, 9);
+    }
+
+    [Fact]
+    public void Compute_XCategories_TicksNamedAtEachIndex()
+    {
+        var layout = ChartLayout.Compute([Series((0, 0.5), (2, 0.7))], new ChartOptions(XCategories: ["adam", "sgd", "rmsprop"]));
+
+        Assert.Equal(["adam", "sgd", "rmsprop"], layout.XTicks.Select(t => t.Label));
+        Assert.Equal(layout.XTicks[0].Position, layout.Series[0].Points[0].X, 9);
+        Assert.Equal(layout.XTicks[2].Position, layout.Series[0].Points[1].X, 9);
+        Assert.StartsWith("(rmsprop, ", layout.Series[0].Points[1].Label);
+    }
+
+    [Fact]
+    public void Compute_Labels_PrefixTheHoverText()
+    {
+        var layout = ChartLayout.Compute([new ChartSeries("trials", [(1, 2)], "#000", Line: false, Labels: ["trial #4"])]);
+
+        Assert.Equal("trial #4: (1, 2)", layout.Series[0].Points[0].Label);
+    }
+
+    [Fact]
+    public void Compute_LongSeries_DecimatedToAtMostTheLimitKeepingEndsAndExtremes()
+    {
+        var points = Enumerable.Range(0, 100_000).Select(i => (X: (double)i, Y: Math.Sin(i / 1000.0))).ToList();
+        points[12_345] = (12_345, 50);   // a spike
+        points[67_890] = (67_890, -50);  // a dip
+
+        var layout = ChartLayout.Compute([new ChartSeries("long", points, "#000")]);
+
+        var placed = layout.Series[0].Points;
+        Assert.InRange(placed.Count, 2, ChartLayout.DefaultMaxPoints);
+        Assert.Equal(ChartLayout.Left, placed[0].X);
+        Assert.Equal(ChartLayout.Right, placed[^1].X);
+        Assert.Equal(ChartLayout.Top, placed.Min(p => p.Y), 9);    // the spike is the top of the plot
+        Assert.Equal(ChartLayout.Bottom, placed.Max(p => p.Y), 9); // the dip its bottom
+        Assert.True(placed.Zip(placed.Skip(1)).All(pair => pair.First.X <= pair.Second.X), "the order is kept");
+    }
+
+    [Fact]
+    public void Decimate_ShortSeries_KeptWhole()
+    {
+        var points = Enumerable.Range(0, 600).Select(i => ((double)i, (double)i)).ToList();
+
+        Assert.Equal(Enumerable.Range(0, 600), ChartLayout.Decimate(points, 600));
+    }
+
+    [Fact]
+    public void Decimate_MinMaxPerBucket_KeepsFirstLastAndEachBucketsExtremesInOrder()
+    {
+        // 2 + 4·3 points: 4 buckets of 3 between the ends; max = 10 gives 4 buckets.
+        double[] ys = [0, 1, 5, 2, 9, 8, 7, 3, 3, 3, -4, 6, 0, 1];
+        var points = ys.Select((y, i) => ((double)i, y)).ToList();
+
+        var kept = ChartLayout.Decimate(points, 10);
+
+        Assert.Equal([0, 1, 2, 4, 6, 7, 10, 11, 13], kept);
+    }
+}
