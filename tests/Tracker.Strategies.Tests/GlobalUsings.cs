@@ -1,0 +1,2 @@
+global using Tracker.Abstractions;
+global using Xunit;
