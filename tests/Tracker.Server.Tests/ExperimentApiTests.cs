@@ -83,22 +83,6 @@ public sealed class ExperimentApiTests
     }
 
     [Fact]
-    public async Task PostExperiment_SameSpecAndSeedTwice_GivesSameMetrics()
-    {
-        await using var factory = new TrackerServerFactory(TrackerServerFactory.NewDataFolder());
-        var client = factory.CreateClient();
-        var first = (await Api.CreateAsync(client, Api.TinySpec(trials: 2, epochs: 1, name: "a"))).Id;
-        await Api.WaitUntilAsync(client, first, s => s.Experiment.State != ExperimentState.Running);
-        var second = (await Api.CreateAsync(client, Api.TinySpec(trials: 2, epochs: 1, name: "b"))).Id;
-        await Api.WaitUntilAsync(client, second, s => s.Experiment.State != ExperimentState.Running);
-
-        var a = await Api.TrialsAsync(client, first);
-        var b = await Api.TrialsAsync(client, second);
-        Assert.Equal(a.Select(t => t.Parameters["learning_rate"].AsDouble()), b.Select(t => t.Parameters["learning_rate"].AsDouble()));
-        Assert.Equal(a.Select(t => t.FinalMetrics[MetricNames.ValLoss]), b.Select(t => t.FinalMetrics[MetricNames.ValLoss]));
-    }
-
-    [Fact]
     public async Task CancelExperiment_WhileTrialRuns_EndsCancelledWithInterruptedTrial()
     {
         await using var factory = new TrackerServerFactory(TrackerServerFactory.NewDataFolder());
