@@ -9,27 +9,13 @@ namespace Tracker.EndToEnd.Tests;
 /// What a finished search explains in the browser: the experiment page's parallel coordinates, objective against each
 /// parameter and parameter importance; the trial page's Grad-CAM overlay of a gallery image.
 /// </summary>
-[Collection(BrowserCollection.Name)]
-public sealed class AnalyticsPagesTests(BrowserFixture fixture) : IAsyncLifetime
+public sealed class AnalyticsPagesTests(BrowserFixture fixture) : BrowserTest(fixture)
 {
-    private readonly List<string> pageErrors = [];
-    private IPage page = default!;
-
-    private static CancellationToken Cancellation => TestContext.Current.CancellationToken;
-
-    public async ValueTask InitializeAsync()
-    {
-        page = await fixture.NewPageAsync();
-        page.PageError += (_, error) => pageErrors.Add(error);
-        page.Console += (_, m) => { if (m.Type == "error") pageErrors.Add(m.Text); };
-    }
-
-    public async ValueTask DisposeAsync() => await page.Context.DisposeAsync();
 
     [Fact]
     public async Task ExperimentPage_FinishedRandomSearchOfTwoParameters_ParallelCoordinatesAndImportanceRender()
     {
-        var experiments = fixture.Server.Services.GetRequiredService<ExperimentService>();
+        var experiments = Fixture.Server.Services.GetRequiredService<ExperimentService>();
         var result = experiments.Create(new ExperimentSpec
         {
             Name = "analytics fixture",
@@ -47,35 +33,30 @@ public sealed class AnalyticsPagesTests(BrowserFixture fixture) : IAsyncLifetime
         });
         Assert.True(result.Succeeded, string.Join("; ", result.Errors.SelectMany(e => e.Value)));
         string id = result.Experiment!.Id;
-        var deadline = DateTime.UtcNow.AddSeconds(120);
-        while (fixture.Store.GetExperiment(id)!.State != ExperimentState.Completed)
-        {
-            if (DateTime.UtcNow > deadline) Assert.Fail($"the search did not complete: {fixture.Store.GetExperiment(id)!.State}");
-            await Task.Delay(200, Cancellation);
-        }
-        int completed = fixture.Store.ListTrials(id).Count(t => t.State == TrialState.Completed && t.Objective is not null);
+        await WaitUntilAsync(() => Fixture.Store.GetExperiment(id)!.State == ExperimentState.Completed, TimeSpan.FromSeconds(120), "the search to complete");
+        int completed = Fixture.Store.ListTrials(id).Count(t => t.State == TrialState.Completed && t.Objective is not null);
         Assert.Equal(6, completed);
 
         await OpenAsync($"/experiments/{id}");
 
-        var parallel = page.Locator("[data-testid=parallel-coordinates]");
+        var parallel = Page.Locator("[data-testid=parallel-coordinates]");
         await Assertions.Expect(parallel).ToHaveAttributeAsync("data-lines", "6");
         await Assertions.Expect(parallel).ToHaveAttributeAsync("data-axes", "3");
         await Assertions.Expect(parallel.Locator("polyline.pc-line")).ToHaveCountAsync(6);
         await Assertions.Expect(parallel.Locator(".pc-axis[data-scale=log]")).ToHaveCountAsync(1);
-        await Assertions.Expect(page.Locator("[data-testid='objective-vs-learning_rate']")).ToHaveAttributeAsync("data-log-x", "true");
-        await Assertions.Expect(page.Locator("[data-testid='objective-vs-width']")).ToHaveAttributeAsync("data-points", "7"); // six trials, the best again
-        await Assertions.Expect(page.Locator("[data-testid=importance-bars]")).ToHaveAttributeAsync("data-bars", "2");
-        await Assertions.Expect(page.Locator("[data-testid=importance-bars] rect")).ToHaveCountAsync(2);
-        await Assertions.Expect(page.Locator("[data-testid=importance-method]")).ToContainTextAsync("random-forest permutation importance");
-        Assert.Empty(pageErrors);
-        await BrowserFixture.ScreenshotAsync(page, "experiment-analytics");
+        await Assertions.Expect(Page.Locator("[data-testid='objective-vs-learning_rate']")).ToHaveAttributeAsync("data-log-x", "true");
+        await Assertions.Expect(Page.Locator("[data-testid='objective-vs-width']")).ToHaveAttributeAsync("data-points", "7"); // six trials, the best again
+        await Assertions.Expect(Page.Locator("[data-testid=importance-bars]")).ToHaveAttributeAsync("data-bars", "2");
+        await Assertions.Expect(Page.Locator("[data-testid=importance-bars] rect")).ToHaveCountAsync(2);
+        await Assertions.Expect(Page.Locator("[data-testid=importance-method]")).ToContainTextAsync("random-forest permutation importance");
+        Assert.Empty(PageErrors);
+        await ScreenshotAsync("experiment-analytics");
     }
 
     [Fact]
     public async Task ExperimentPage_RunningSearch_TimeLeftShownAndPauseResumeButtonsWork()
     {
-        var experiments = fixture.Server.Services.GetRequiredService<ExperimentService>();
+        var experiments = Fixture.Server.Services.GetRequiredService<ExperimentService>();
         var result = experiments.Create(new ExperimentSpec
         {
             Name = "long search",
@@ -93,35 +74,37 @@ public sealed class AnalyticsPagesTests(BrowserFixture fixture) : IAsyncLifetime
             await OpenAsync($"/experiments/{id}");
 
             // After the first epoch, the running trial's row estimates its time left from its epoch times.
-            var timeLeft = page.Locator("[data-testid=trials] [data-testid=time-left]").First;
+            var timeLeft = Page.Locator("[data-testid=trials] [data-testid=time-left]").First;
             await Assertions.Expect(timeLeft).ToHaveTextAsync(new System.Text.RegularExpressions.Regex(@"· \d+ (s|min \d\d s|h \d\d min) left"), new() { Timeout = 30_000 });
 
-            await page.ClickAsync("[data-testid=pause-experiment]");
-            await Assertions.Expect(page.Locator("[data-testid=state]").First).ToHaveTextAsync("Paused");
-            Assert.Equal(ExperimentState.Paused, fixture.Store.GetExperiment(id)!.State);
-            await page.ClickAsync("[data-testid=resume-experiment]");
-            await Assertions.Expect(page.Locator("[data-testid=state]").First).ToHaveTextAsync("Running");
-            Assert.Equal(ExperimentState.Running, fixture.Store.GetExperiment(id)!.State);
-            Assert.Empty(pageErrors);
+            await Page.ClickAsync("[data-testid=pause-experiment]");
+            await Assertions.Expect(Page.Locator("[data-testid=state]").First).ToHaveTextAsync("Paused");
+            Assert.Equal(ExperimentState.Paused, Fixture.Store.GetExperiment(id)!.State);
+            await Page.ClickAsync("[data-testid=resume-experiment]");
+            await Assertions.Expect(Page.Locator("[data-testid=state]").First).ToHaveTextAsync("Running");
+            Assert.Equal(ExperimentState.Running, Fixture.Store.GetExperiment(id)!.State);
+            Assert.Empty(PageErrors);
         }
         finally
         {
+            // Leave the shared server idle: the next test's trials would otherwise queue behind this one's.
             experiments.Cancel(id);
+            await WaitUntilAsync(() => Fixture.Store.ListTrials(id).All(t => t.IsFinished), TimeSpan.FromSeconds(30), "the cancelled trials to stop");
         }
     }
 
     [Fact]
     public async Task TrialPage_ClickGalleryImage_GradCamOverlayLoadsForTheChosenClass()
     {
-        var experiment = await fixture.GetCompletedExperimentAsync(Cancellation);
-        var trial = fixture.Store.ListTrials(experiment.Id).First(t => t.State == TrialState.Completed);
-        var predictions = fixture.Store.GetPredictions(trial.Id)!;
+        var experiment = await Fixture.GetCompletedExperimentAsync(Cancellation);
+        var trial = Fixture.Store.ListTrials(experiment.Id).First(t => t.State == TrialState.Completed);
+        var predictions = Fixture.Store.GetPredictions(trial.Id)!;
         var first = predictions.Items[predictions.SampleIndices[0]];
 
         await OpenAsync($"/trials/{trial.Id}");
-        await page.Locator("[data-testid=gallery-item]").First.ClickAsync();
+        await Page.Locator("[data-testid=gallery-item]").First.ClickAsync();
 
-        var dialog = page.Locator("[data-testid=gradcam-dialog]");
+        var dialog = Page.Locator("[data-testid=gradcam-dialog]");
         await Assertions.Expect(dialog).ToBeVisibleAsync();
         await Assertions.Expect(dialog.Locator("[data-testid=gradcam-true]")).ToHaveTextAsync(predictions.ClassNames[first.TrueLabel]);
         var overlay = dialog.Locator("img[data-testid=gradcam-overlay]");
@@ -131,35 +114,17 @@ public sealed class AnalyticsPagesTests(BrowserFixture fixture) : IAsyncLifetime
         // Another class: the overlay is asked for that class and loads too.
         int other = (first.PredictedLabel + 1) % predictions.ClassNames.Count;
         await dialog.Locator("div.mud-input-slot.mud-select-input").ClickAsync(); // the shown value opens the list
-        await page.Locator(".mud-popover-open .mud-list-item").Filter(new() { HasTextString = predictions.ClassNames[other] }).Last.ClickAsync();
+        await Page.Locator(".mud-popover-open .mud-list-item").Filter(new() { HasTextString = predictions.ClassNames[other] }).Last.ClickAsync();
         await Assertions.Expect(overlay).ToHaveAttributeAsync("src", $"/api/trials/{trial.Id}/gradcam/{first.Index}.png?class={other}");
         await WaitForImageAsync(overlay);
-        Assert.Empty(pageErrors);
-        await ViewportScreenshotAsync("gradcam"); // the dialog is fixed in the viewport; a full-page shot would cut its backdrop
+        Assert.Empty(PageErrors);
+        await ScreenshotAsync("gradcam", fullPage: false); // the dialog is fixed in the viewport; a full-page shot would cut its backdrop
     }
 
-    /// <summary>Like <see cref="BrowserFixture.ScreenshotAsync"/>, but of the viewport only.</summary>
-    private async Task ViewportScreenshotAsync(string name)
-    {
-        string outputFolder = Path.Combine(AppContext.BaseDirectory, "TestResults", "screenshots");
-        string docsFolder = Path.Combine(Tracker.Server.TrackerPaths.ContentRoot(), "docs", "screenshots");
-        Directory.CreateDirectory(outputFolder);
-        Directory.CreateDirectory(docsFolder);
-        string path = Path.Combine(outputFolder, name + ".png");
-        await page.ScreenshotAsync(new() { Path = path, FullPage = false });
-        File.Copy(path, Path.Combine(docsFolder, name + ".png"), overwrite: true);
-    }
 
     private async Task WaitForImageAsync(ILocator image)
     {
         await image.EvaluateAsync("img => img.complete ? null : new Promise((ok, fail) => { img.onload = ok; img.onerror = () => fail(new Error('the image failed to load')); })");
         Assert.True(await image.EvaluateAsync<bool>("img => img.complete && img.naturalWidth > 0"), "the overlay did not load");
-    }
-
-    private async Task OpenAsync(string path)
-    {
-        var response = await page.GotoAsync(path);
-        Assert.Equal(200, response?.Status);
-        await page.Locator("[data-interactive=true]").WaitForAsync(new() { State = WaitForSelectorState.Attached });
     }
 }

@@ -111,16 +111,42 @@ public sealed class BrowserFixture : IAsyncLifetime
         }
     }
 
-    /// <summary>Where screenshots go: under the test output folder, and a copy in the repository's docs/screenshots.</summary>
-    public static async Task ScreenshotAsync(IPage page, string name)
+    /// <summary>
+    /// The experiments and trials the server holds, what its runner is training, and its recent warnings and errors:
+    /// what a failing browser test prints to say why the page did not get where it should.
+    /// </summary>
+    public string DescribeServer()
+    {
+        var text = new System.Text.StringBuilder();
+        var runner = Server.Services.GetRequiredService<Tracker.Core.Running.TrialRunnerService>();
+        text.AppendLine($"runner: slots [{string.Join(", ", runner.Slots)}], training [{string.Join(", ", runner.RunningTrialIds)}]");
+        foreach (var experiment in Store.ListExperiments())
+        {
+            text.AppendLine($"experiment {experiment.Id} '{experiment.Spec.Name}': {experiment.State} {experiment.Message}");
+            foreach (var t in Store.ListTrials(experiment.Id))
+                text.AppendLine($"  trial #{t.Number} {t.Id}: {t.State}, epoch {t.EpochsDone}/{t.Epochs} {t.Error}");
+        }
+        text.AppendLine("server log (warnings and errors):");
+        foreach (var line in Server.Log.TakeLast(40)) text.AppendLine("  " + line);
+        return text.ToString();
+    }
+
+    /// <summary>
+    /// Saves a screenshot under the test output folder. With TRACKER_UPDATE_SCREENSHOTS=1 it also replaces the copy in
+    /// the repository's docs/screenshots, which the README shows; otherwise a test run leaves the work tree as it was.
+    /// </summary>
+    public static async Task ScreenshotAsync(IPage page, string name, bool fullPage = true)
     {
         string outputFolder = Path.Combine(AppContext.BaseDirectory, "TestResults", "screenshots");
-        string docsFolder = Path.Combine(TrackerPaths.ContentRoot(), "docs", "screenshots");
         Directory.CreateDirectory(outputFolder);
-        Directory.CreateDirectory(docsFolder);
         string path = Path.Combine(outputFolder, name + ".png");
-        await page.ScreenshotAsync(new() { Path = path, FullPage = true });
-        File.Copy(path, Path.Combine(docsFolder, name + ".png"), overwrite: true);
+        await page.ScreenshotAsync(new() { Path = path, FullPage = fullPage });
+        if (Environment.GetEnvironmentVariable("TRACKER_UPDATE_SCREENSHOTS") == "1")
+        {
+            string docsFolder = Path.Combine(TrackerPaths.ContentRoot(), "docs", "screenshots");
+            Directory.CreateDirectory(docsFolder);
+            File.Copy(path, Path.Combine(docsFolder, name + ".png"), overwrite: true);
+        }
     }
 }
 

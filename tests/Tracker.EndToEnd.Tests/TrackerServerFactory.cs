@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Tracker.Server;
 
 namespace Tracker.EndToEnd.Tests;
@@ -14,6 +15,11 @@ namespace Tracker.EndToEnd.Tests;
 public sealed class TrackerServerFactory : WebApplicationFactory<Program>
 {
     private readonly DirectoryInfo dataFolder = Directory.CreateTempSubdirectory("tracker-e2e-");
+
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> log = new();
+
+    /// <summary>The server's warnings and errors so far, oldest first, for diagnosing a failed test.</summary>
+    public IReadOnlyCollection<string> Log => log;
 
     /// <summary>The server's base address, e.g. <c>http://127.0.0.1:41234</c>; set by <see cref="Start"/>.</summary>
     public Uri BaseAddress { get; private set; } = default!;
@@ -37,6 +43,7 @@ public sealed class TrackerServerFactory : WebApplicationFactory<Program>
         builder.UseSetting("Plugins:DropInFolder", Path.Combine(dataFolder.FullName, "plugins"));
         builder.UseSetting("Runner:PollMilliseconds", "200");
         builder.UseSetting("Urls", "http://127.0.0.1:0");
+        builder.ConfigureLogging(logging => logging.AddProvider(new CollectingLoggerProvider(log)));
     }
 
     /// <inheritdoc />
@@ -45,5 +52,28 @@ public sealed class TrackerServerFactory : WebApplicationFactory<Program>
         await base.DisposeAsync();
         try { dataFolder.Delete(recursive: true); }
         catch (IOException) { } // a file still held open must not fail the run
+    }
+}
+
+/// <summary>Keeps the server's warnings and errors, with their time and category, in a queue.</summary>
+internal sealed class CollectingLoggerProvider(System.Collections.Concurrent.ConcurrentQueue<string> lines) : ILoggerProvider
+{
+    public ILogger CreateLogger(string categoryName) => new Logger(categoryName, lines);
+
+    public void Dispose()
+    {
+    }
+
+    private sealed class Logger(string category, System.Collections.Concurrent.ConcurrentQueue<string> lines) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Warning;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (!IsEnabled(logLevel)) return;
+            lines.Enqueue($"{DateTime.UtcNow:HH:mm:ss.fff} {logLevel} {category}: {formatter(state, exception)}{(exception is null ? "" : " — " + exception.GetType().Name + ": " + exception.Message)}");
+        }
     }
 }

@@ -10,13 +10,21 @@ public sealed record ExperimentSummary(
     string? BestTrialId,
     double? BestObjective)
 {
-    /// <summary>Summarises an experiment from its trials.</summary>
+    /// <summary>Summarises an experiment from its trials; deleted runs (a logging client's) do not count.</summary>
     public static ExperimentSummary From(Experiment experiment, IReadOnlyList<Trial> trials)
     {
+        trials = trials.Where(t => t.LifecycleStage != Tracking.LifecycleStage.Deleted).ToList();
         var best = Best(experiment.Spec.Objective.Direction, trials);
         return new ExperimentSummary(experiment, trials.Count,
             trials.GroupBy(t => t.State).ToDictionary(g => g.Key, g => g.Count()), best?.Id, best?.Objective);
     }
+
+    /// <summary>
+    /// The trial count as lists show it: "n / budget" for a search, "n runs" for runs a client logs, which have no budget.
+    /// </summary>
+    public string TrialProgress => Experiment.Spec.Execution == TrialExecution.Logged
+        ? $"{TrialCount} {(TrialCount == 1 ? "run" : "runs")}"
+        : $"{TrialCount} / {Experiment.Spec.MaxTrials}";
 
     /// <summary>The completed trial with the best objective, or <c>null</c>.</summary>
     public static Trial? Best(ObjectiveDirection direction, IEnumerable<Trial> trials)

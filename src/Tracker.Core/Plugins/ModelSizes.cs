@@ -12,6 +12,13 @@ public sealed class ModelSizes
 {
     private readonly ConcurrentDictionary<(string Model, int Classes, InputShape Input), long?> cache = new();
 
+    /// <summary>
+    /// Whether the count was measured already, and then the count (<c>null</c> when building failed). Never builds a
+    /// model, so a page can render at once and measure in the background.
+    /// </summary>
+    public bool TryGetMeasured(IModelPlugin model, int classes, InputShape input, out long? count) =>
+        cache.TryGetValue((model.Name, classes, input), out count);
+
     /// <summary>The count with the model's default hyperparameters, or <c>null</c> when building it fails.</summary>
     public long? TrainableParameters(IModelPlugin model, int classes, InputShape input) =>
         cache.GetOrAdd((model.Name, classes, input), _ =>

@@ -47,6 +47,9 @@ public sealed class TrialRunnerService : BackgroundService
     /// <summary>The resolved slots (device names, repeated per trial per device); set once the runner starts.</summary>
     public IReadOnlyList<string> Slots { get; private set; } = [];
 
+    /// <summary>The ids of the trials training right now.</summary>
+    public IReadOnlyCollection<string> RunningTrialIds => running.Keys.ToList();
+
     /// <summary>Asks the runner to look for work now instead of at its next poll.</summary>
     public void Wake() => wake.Release();
 
@@ -122,9 +125,17 @@ public sealed class TrialRunnerService : BackgroundService
                 .OrderBy(e => e.CreatedAt);
             foreach (var experiment in experiments)
             {
-                while (!stopping.IsCancellationRequested && !freeSlots.IsEmpty
-                       && coordinator.Ask(experiment, trial => Prepare(experiment, trial)) is AskOutcome.Started started)
-                    Launch(experiment, started.Trial);
+                // One experiment whose scheduling throws must not starve the experiments created after it.
+                try
+                {
+                    while (!stopping.IsCancellationRequested && !freeSlots.IsEmpty
+                           && coordinator.Ask(experiment, trial => Prepare(experiment, trial)) is AskOutcome.Started started)
+                        Launch(experiment, started.Trial);
+                }
+                catch (Exception e)
+                {
+                    logger.LogError(e, "Scheduling experiment {Experiment} failed; retrying at the next poll", experiment.Id);
+                }
             }
         }
     }
@@ -149,8 +160,16 @@ public sealed class TrialRunnerService : BackgroundService
     private void Execute(Experiment experiment, Trial trial, IModelPlugin model, string device, RunningTrial entry)
     {
         var spec = experiment.Spec;
+        bool endedElsewhere = false;
         try
         {
+            // A cancel that came between the coordinator creating this trial and Launch registering it could not reach
+            // a token: it ended the trial in the store instead. Respect that rather than train and overwrite it.
+            if (store.GetTrial(trial.Id) is { IsFinished: true })
+            {
+                endedElsewhere = true;
+                return;
+            }
             var data = datasets.Load(spec.Dataset.Name, spec.Dataset.Options, spec.Seed);
             if (data.Warnings.Count > 0)
             {
@@ -212,7 +231,7 @@ public sealed class TrialRunnerService : BackgroundService
         {
             try
             {
-                coordinator.Finish(trial with { FinishedAt = DateTimeOffset.UtcNow });
+                if (!endedElsewhere) coordinator.Finish(trial with { FinishedAt = DateTimeOffset.UtcNow });
             }
             catch (Exception e)
             {

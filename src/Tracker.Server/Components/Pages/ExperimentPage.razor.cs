@@ -4,6 +4,7 @@ using ParameterValue = Tracker.Abstractions.ParameterValue;
 using Tracker.Core.Experiments;
 using Tracker.Core.Live;
 using Tracker.Core.Storage;
+using Tracker.Core.Tracking;
 using Tracker.Server.Components.Shared;
 
 namespace Tracker.Server.Components.Pages;
@@ -85,7 +86,11 @@ public partial class ExperimentPage : LiveComponentBase
         {
             case TrialChanged { Trial: var t }:
                 int i = trials.FindIndex(x => x.Id == t.Id);
-                if (i >= 0) trials[i] = t;
+                if (t.LifecycleStage == LifecycleStage.Deleted)
+                {
+                    if (i >= 0) trials = [.. trials.Where(x => x.Id != t.Id)];
+                }
+                else if (i >= 0) trials[i] = t;
                 else trials = [.. trials.Append(t).OrderBy(x => x.Number)];
                 LoadEpochSeconds(t);
                 break;
@@ -98,7 +103,7 @@ public partial class ExperimentPage : LiveComponentBase
     private void Load()
     {
         experiment = Store.GetExperiment(Id);
-        trials = experiment is null ? [] : Store.ListTrials(Id).ToList();
+        trials = experiment is null ? [] : Store.ListTrials(Id).Where(t => t.LifecycleStage != LifecycleStage.Deleted).ToList();
         epochSeconds.Clear();
         foreach (var t in trials) LoadEpochSeconds(t);
         LoadStudies();
