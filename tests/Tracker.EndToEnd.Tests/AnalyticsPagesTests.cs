@@ -142,7 +142,7 @@ public sealed class AnalyticsPagesTests(BrowserFixture fixture) : IAsyncLifetime
     private async Task ViewportScreenshotAsync(string name)
     {
         string outputFolder = Path.Combine(AppContext.BaseDirectory, "TestResults", "screenshots");
-        string docsFolder = Path.Combine(Tracker.Server.TrackerPaths.ContentRoot(), "docs", "screenshots");
+        string docsFolder = Path.Combine(Tracker.Core.TrackerPaths.ContentRoot(), "docs", "screenshots");
         Directory.CreateDirectory(outputFolder);
         Directory.CreateDirectory(docsFolder);
         string path = Path.Combine(outputFolder, name + ".png");
