@@ -7,13 +7,13 @@ using Tracker.Plugins.Bayesian;
 using Tracker.Plugins.Grid;
 using Tracker.Plugins.RandomSearch;
 using Tracker.Plugins.Tpe;
-using Tracker.StrategyBench;
+using Tracker.Core.Benchmarks;
 
 // Usage: dotnet run -c Release --project bench/Tracker.StrategyBench -- [--trials 50] [--seeds 20]
 //        [--strategies random,grid,tpe,tpe-univariate,bayesian,bayesian-ucb,bayesian-mle] [--problems branin,hartmann6]
 //        [--optuna results.json] [--markdown] [--detail] [--set option=value ...]
 var arguments = Arguments.Parse(args);
-var strategies = new List<(string Label, ISearchStrategyPlugin Plugin, Func<Problem, Dictionary<string, ParameterValue>> Options)>
+var strategies = new List<(string Label, ISearchStrategyPlugin Plugin, Func<BenchmarkProblem, Dictionary<string, ParameterValue>> Options)>
 {
     ("random", new RandomSearchPlugin(), _ => []),
     // A shuffled grid fine enough to hold the budget: the smallest points-per-dimension p (at least 3) with p^d >= trials.
@@ -29,7 +29,7 @@ var strategies = new List<(string Label, ISearchStrategyPlugin Plugin, Func<Prob
     ("bayesian-mle", new BayesianPlugin(), _ => new() { ["fit"] = "mle" }),
 };
 var chosen = strategies.Where(s => arguments.Strategies.Contains(s.Label)).ToList();
-var problems = Problem.All.Where(p => arguments.Problems.Contains(p.Name.ToLowerInvariant().Replace("-", ""))).ToList();
+var problems = BenchmarkProblem.All.Where(p => arguments.Problems.Contains(p.Key)).ToList();
 int[] checkpoints = [.. new[] { 10, 20, 30, 50 }.Where(c => c <= arguments.Trials)];
 
 Console.WriteLine($"{Environment.ProcessorCount} cores, {CpuModel()}; .NET {Environment.Version}; " +
@@ -57,13 +57,13 @@ foreach (var problem in problems)
             foreach (var c in checkpoints) regrets[c].Add(best[c - 1] - problem.Minimum);
         }
         double wall = watch.Elapsed.TotalSeconds;
-        var medians = checkpoints.Select(c => Bench.Median(regrets[c])).ToList();
+        var medians = checkpoints.Select(c => StrategyBenchmark.Median(regrets[c])).ToList();
         Console.WriteLine($"{"tracker " + label,-26}" + string.Concat(medians.Select(m => $"{m,10:F4}")) + $"{wall,10:F1}");
         if (arguments.Detail)
         {
             var final = regrets[checkpoints[^1]].Order().ToList();
-            Console.WriteLine($"    n={checkpoints[^1]} regret quartiles {Bench.Quantile(final, 0.25):G3} / {Bench.Quantile(final, 0.5):G3} / {Bench.Quantile(final, 0.75):G3}; " +
-                $"seconds per study: median {Bench.Median(seconds):F2}, max {seconds.Max():F2} (seed {seconds.IndexOf(seconds.Max())})");
+            Console.WriteLine($"    n={checkpoints[^1]} regret quartiles {StrategyBenchmark.Quantile(final, 0.25):G3} / {StrategyBenchmark.Quantile(final, 0.5):G3} / {StrategyBenchmark.Quantile(final, 0.75):G3}; " +
+                $"seconds per study: median {StrategyBenchmark.Median(seconds):F2}, max {seconds.Max():F2} (seed {seconds.IndexOf(seconds.Max())})");
         }
         markdown.AppendLine($"| tracker {label} | " + string.Join(" | ", medians.Select(Format)) + $" | {wall.ToString("F1", CultureInfo.InvariantCulture)} |");
     }
@@ -100,66 +100,12 @@ internal static class Bench
     /// <summary>Options from --set key=value, applied on top of every strategy's own (for experiments).</summary>
     public static Dictionary<string, ParameterValue> Extra { get; } = [];
 
-    /// <summary>
-    /// One study, sequentially: Ask, evaluate, record the trial as Completed, Tell. Returns the best value after each
-    /// trial (carried forward if the strategy says Done early, as a grid does when exhausted).
-    /// </summary>
-    public static double[] Run(Problem problem, ISearchStrategyPlugin plugin, IReadOnlyDictionary<string, ParameterValue> overrides, int seed, int trials)
+    /// <summary>One study (see <see cref="StrategyBenchmark.Run"/>) with the --set options on top of <paramref name="overrides"/>.</summary>
+    public static double[] Run(BenchmarkProblem problem, ISearchStrategyPlugin plugin, IReadOnlyDictionary<string, ParameterValue> overrides, int seed, int trials)
     {
-        var options = plugin.Options.Where(o => o.Default is not null).ToDictionary(o => o.Name, o => o.Default!.Value);
-        foreach (var (k, v) in overrides) options[k] = v;
+        var options = new Dictionary<string, ParameterValue>(overrides);
         foreach (var (k, v) in Extra) options[k] = v;
-        var strategy = plugin.Create(new StrategyContext(problem.Space, seed, options));
-        var history = new List<TrialRecord>();
-        var best = new double[trials];
-        double bestSoFar = double.PositiveInfinity;
-        for (int number = 0; number < trials; number++)
-        {
-            var decision = strategy.Ask(View(problem, history, trials));
-            if (decision is StrategyDecision.Done)
-            {
-                Array.Fill(best, bestSoFar, number, trials - number);
-                break;
-            }
-            if (decision is not StrategyDecision.Next next)
-                throw new InvalidOperationException($"{plugin.Name} answered {decision} at trial {number}");
-            if (problem.Space.Check(next.Request.Parameters) is { } problemWithPoint)
-                throw new InvalidOperationException($"{plugin.Name} suggested an invalid point: {problemWithPoint}");
-            double value = problem.Evaluate(next.Request.Parameters);
-            var record = new TrialRecord
-            {
-                Id = $"t{number}",
-                Number = number,
-                Parameters = next.Request.Parameters,
-                State = TrialState.Completed,
-                Epochs = next.Request.Epochs,
-                Intermediate = [new IntermediateValue(1, value)],
-                Objective = value,
-            };
-            history.Add(record);
-            strategy.Tell(View(problem, history, trials), record);
-            bestSoFar = Math.Min(bestSoFar, value);
-            best[number] = bestSoFar;
-        }
-        return best;
-    }
-
-    private static StudyView View(Problem problem, List<TrialRecord> history, int trials) => new()
-    {
-        Space = problem.Space,
-        Trials = history.ToList(),
-        Direction = ObjectiveDirection.Minimize,
-        MaxTrials = trials,
-        Epochs = 1,
-    };
-
-    public static double Quantile(List<double> sorted, double q) => sorted[(int)Math.Round(q * (sorted.Count - 1))];
-
-    public static double Median(List<double> values)
-    {
-        var sorted = values.Order().ToList();
-        int m = sorted.Count / 2;
-        return sorted.Count % 2 == 1 ? sorted[m] : 0.5 * (sorted[m - 1] + sorted[m]);
+        return StrategyBenchmark.Run(problem, plugin, options, seed, trials);
     }
 }
 

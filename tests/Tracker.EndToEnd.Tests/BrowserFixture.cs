@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 using Tracker.Abstractions;
+using Tracker.Core;
 using Tracker.Core.Experiments;
 using Tracker.Core.Storage;
 using Tracker.Server;

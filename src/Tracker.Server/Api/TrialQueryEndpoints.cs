@@ -1,5 +1,3 @@
-using System.Globalization;
-using System.Text;
 using System.Text.Json;
 using Tracker.Core;
 using Tracker.Core.Experiments;
@@ -16,18 +14,6 @@ public static class TrialQueryEndpoints
     /// <param name="Notes">The new notes, or <c>null</c>.</param>
     public sealed record AnnotationPatch(List<string>? Tags, string? Notes);
 
-    /// <summary>One exported trial: the columns of the CSV export, with parameters and metrics as objects.</summary>
-    public sealed record ExportRow(
-        string Experiment, string ExperimentId, int Number, string Id, Abstractions.TrialState State,
-        IReadOnlyDictionary<string, Abstractions.ParameterValue> Parameters, IReadOnlyDictionary<string, double> Metrics,
-        double? Objective, IReadOnlyList<string> Tags, string? Notes, DateTimeOffset CreatedAt, DateTimeOffset? FinishedAt)
-    {
-        /// <summary>The export row of a query row.</summary>
-        public static ExportRow From(TrialRow row) => new(row.ExperimentName, row.Trial.ExperimentId, row.Trial.Number, row.Trial.Id,
-            row.Trial.State, row.Trial.Parameters, row.Trial.FinalMetrics, row.Trial.Objective, row.Trial.Tags, row.Trial.Notes,
-            row.Trial.CreatedAt, row.Trial.FinishedAt);
-    }
-
     /// <summary>Maps <c>GET /trials</c>, <c>GET /trials/export</c> and <c>PATCH /trials/{id}</c> onto <paramref name="api"/>.</summary>
     public static RouteGroupBuilder MapTrialQueries(this RouteGroupBuilder api)
     {
@@ -42,13 +28,13 @@ public static class TrialQueryEndpoints
             var parse = Parse(request);
             string format = request.Query["format"].ToString().Trim().ToLowerInvariant();
             if (format.Length == 0) format = "csv";
-            if (format is not ("csv" or "json"))
+            if (!TrialExport.Formats.Contains(format))
                 parse = parse with { Errors = new Dictionary<string, string[]>(parse.Errors) { ["format"] = [$"'{format}' is not an export format; use csv or json."] } };
             if (!parse.Succeeded) return BadFilter(parse);
             var query = parse.Query;
             return format == "json"
-                ? Results.Stream(stream => WriteJsonAsync(stream, store, query, request.HttpContext.RequestAborted), "application/json", "trials.json")
-                : Results.Stream(stream => WriteCsvAsync(stream, store, query, request.HttpContext.RequestAborted), "text/csv; charset=utf-8", "trials.csv");
+                ? Results.Stream(stream => TrialExport.WriteJsonAsync(stream, store, query, request.HttpContext.RequestAborted), "application/json", "trials.json")
+                : Results.Stream(stream => TrialExport.WriteCsvAsync(stream, store, query, request.HttpContext.RequestAborted), "text/csv; charset=utf-8", "trials.csv");
         });
 
         api.MapPatch("/trials/{id}", async (string id, HttpRequest request, IRunStore store, MetricFeed feed) =>
@@ -86,33 +72,4 @@ public static class TrialQueryEndpoints
     private static IResult BadFilter(TrialQueryParse parse) =>
         Results.ValidationProblem(parse.Errors, title: "The trial query is invalid.",
             detail: string.Join(" ", parse.Errors.Select(e => $"{e.Key}: {string.Join(" ", e.Value)}")));
-
-    private static async Task WriteJsonAsync(Stream stream, IRunStore store, TrialQuery query, CancellationToken cancel) =>
-        // SerializeAsync flushes as its buffer fills, so rows leave while later ones are still being read.
-        await JsonSerializer.SerializeAsync(stream, store.ExportTrials(query).Select(ExportRow.From), TrackerJson.Options, cancel);
-
-    private static async Task WriteCsvAsync(Stream stream, IRunStore store, TrialQuery query, CancellationToken cancel)
-    {
-        // The header names every parameter and metric the matching trials have, so it needs one light pass first.
-        var fields = store.TrialFields(query);
-        await using var writer = new StreamWriter(stream, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false), bufferSize: 1 << 16);
-        await writer.WriteAsync(CsvLine(["experiment", "number", "id", "state",
-            .. fields.Parameters.Select(p => $"param.{p}"), .. fields.Metrics.Select(m => $"metric.{m}"), "tags", "notes"]));
-        int rows = 0;
-        foreach (var row in store.ExportTrials(query))
-        {
-            var t = row.Trial;
-            await writer.WriteAsync(CsvLine([row.ExperimentName, t.Number.ToString(CultureInfo.InvariantCulture), t.Id, Camel(t.State.ToString()),
-                .. fields.Parameters.Select(p => t.Parameters.TryGetValue(p, out var v) ? v.AsString() : ""),
-                .. fields.Metrics.Select(m => t.FinalMetrics.TryGetValue(m, out var v) ? v.ToString("R", CultureInfo.InvariantCulture) : ""),
-                string.Join(';', t.Tags), t.Notes ?? ""]));
-            if (++rows % 500 == 0) await writer.FlushAsync(cancel);
-        }
-    }
-
-    /// <summary>One CSV record as RFC 4180 writes it: fields with a comma, quote or line break quoted, quotes doubled, CRLF.</summary>
-    internal static string CsvLine(IEnumerable<string> fields) =>
-        string.Join(',', fields.Select(f => f.AsSpan().IndexOfAny(",\"\r\n") >= 0 ? $"\"{f.Replace("\"", "\"\"")}\"" : f)) + "\r\n";
-
-    private static string Camel(string name) => JsonNamingPolicy.CamelCase.ConvertName(name);
 }

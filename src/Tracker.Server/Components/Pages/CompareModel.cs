@@ -60,8 +60,8 @@ public sealed class CompareModel
     (
         Entries.Select(e => e.Label).ToList(),
         [
-            new BarSeries("validation macro-F1", Entries.Select(e => Metric(e.Best, MetricNames.ValF1Macro)).ToList(), null, "#90caf9"),
-            new BarSeries("test macro-F1", Entries.Select(e => Metric(e.Best, "test_f1_macro")).ToList(), null, "#1e88e5"),
+            new BarSeries("validation macro-F1", Entries.Select(e => ExperimentComparison.MetricOf(e.Best, MetricNames.ValF1Macro)).ToList(), null, "#90caf9"),
+            new BarSeries("test macro-F1", Entries.Select(e => ExperimentComparison.MetricOf(e.Best, ExperimentComparison.DefaultMetric)).ToList(), null, "#1e88e5"),
         ]
     );
 
@@ -114,6 +114,4 @@ public sealed class CompareModel
             Palette[i % Palette.Length])).ToList();
         return (factors.Select(f => "×" + f.ToString("G3", CultureInfo.InvariantCulture)).ToList(), series);
     }
-
-    private static double Metric(Trial? trial, string key) => trial is not null && trial.FinalMetrics.TryGetValue(key, out var v) ? v : double.NaN;
 }

@@ -1,11 +1,16 @@
 using Tracker.Abstractions;
 
-namespace Tracker.StrategyBench;
+namespace Tracker.Core.Benchmarks;
 
 /// <summary>A test function to minimise over a search space, with its known global minimum.</summary>
-internal sealed record Problem(string Name, SearchSpace Space, Func<IReadOnlyDictionary<string, ParameterValue>, double> Evaluate, double Minimum)
+/// <param name="Name">The function's usual name (e.g. <c>Branin</c>).</param>
+/// <param name="Space">The box it is searched over.</param>
+/// <param name="Evaluate">The function at a point of <paramref name="Space"/>.</param>
+/// <param name="Minimum">The known global minimum, against which regret is measured.</param>
+public sealed record BenchmarkProblem(string Name, SearchSpace Space, Func<IReadOnlyDictionary<string, ParameterValue>, double> Evaluate, double Minimum)
 {
-    public static Problem Branin { get; } = new(
+    /// <summary>Branin-Hoo on [-5, 10] × [0, 15]: two dimensions, three global minima.</summary>
+    public static BenchmarkProblem Branin { get; } = new(
         "Branin",
         new SearchSpace([
             new FloatParameter { Name = "x1", Low = -5, High = 10 },
@@ -14,14 +19,24 @@ internal sealed record Problem(string Name, SearchSpace Space, Func<IReadOnlyDic
         p => BraninAt(p["x1"].AsDouble(), p["x2"].AsDouble()),
         0.397887);
 
-    public static Problem Hartmann6 { get; } = new(
+    /// <summary>Hartmann on the six-dimensional unit cube: one global minimum among several local ones.</summary>
+    public static BenchmarkProblem Hartmann6 { get; } = new(
         "Hartmann-6",
         new SearchSpace([.. Enumerable.Range(0, 6).Select(j => new FloatParameter { Name = $"x{j}", Low = 0, High = 1 })]),
         p => Hartmann6At([.. Enumerable.Range(0, 6).Select(j => p[$"x{j}"].AsDouble())]),
         -3.32237);
 
-    public static IReadOnlyList<Problem> All { get; } = [Branin, Hartmann6];
+    /// <summary>Every problem.</summary>
+    public static IReadOnlyList<BenchmarkProblem> All { get; } = [Branin, Hartmann6];
 
+    /// <summary>The name as typed on a command line: lower case without dashes (<c>branin</c>, <c>hartmann6</c>).</summary>
+    public string Key => Name.ToLowerInvariant().Replace("-", "");
+
+    /// <summary>A problem by <see cref="Key"/> or name (case and dashes ignored), or <c>null</c>.</summary>
+    public static BenchmarkProblem? Find(string name) =>
+        All.FirstOrDefault(p => p.Key == name.Trim().ToLowerInvariant().Replace("-", ""));
+
+    /// <summary>The Branin-Hoo function.</summary>
     public static double BraninAt(double x1, double x2)
     {
         const double a = 1, r = 6, s = 10;
@@ -48,6 +63,7 @@ internal sealed record Problem(string Name, SearchSpace Space, Func<IReadOnlyDic
         { 4047, 8828, 8732, 5743, 1091, 381 },
     };
 
+    /// <summary>The six-dimensional Hartmann function.</summary>
     public static double Hartmann6At(double[] x)
     {
         double total = 0;

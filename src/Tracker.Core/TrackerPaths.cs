@@ -1,6 +1,6 @@
-namespace Tracker.Server;
+namespace Tracker.Core;
 
-/// <summary>Finds the folder the server reads <c>appsettings.json</c> and <c>wwwroot/</c> from.</summary>
+/// <summary>Finds the folder the server and the command line read <c>appsettings.json</c> (and the server <c>wwwroot/</c>) from.</summary>
 public static class TrackerPaths
 {
     /// <summary>

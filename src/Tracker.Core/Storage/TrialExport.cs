@@ -1,0 +1,64 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Tracker.Abstractions;
+using Tracker.Core.Experiments;
+
+namespace Tracker.Core.Storage;
+
+/// <summary>
+/// The trial export in its two formats, CSV and JSON, written from a store: one writer for the REST API's
+/// <c>GET /api/trials/export</c> and the command line's <c>tracker export</c>, so both give the same file.
+/// </summary>
+public static class TrialExport
+{
+    /// <summary>The formats an export can be written in.</summary>
+    public static IReadOnlyList<string> Formats { get; } = ["csv", "json"];
+
+    /// <summary>One exported trial: the columns of the CSV export, with parameters and metrics as objects.</summary>
+    public sealed record Row(
+        string Experiment, string ExperimentId, int Number, string Id, TrialState State,
+        IReadOnlyDictionary<string, ParameterValue> Parameters, IReadOnlyDictionary<string, double> Metrics,
+        double? Objective, IReadOnlyList<string> Tags, string? Notes, DateTimeOffset CreatedAt, DateTimeOffset? FinishedAt)
+    {
+        /// <summary>The export row of a query row.</summary>
+        public static Row From(TrialRow row) => new(row.ExperimentName, row.Trial.ExperimentId, row.Trial.Number, row.Trial.Id,
+            row.Trial.State, row.Trial.Parameters, row.Trial.FinalMetrics, row.Trial.Objective, row.Trial.Tags, row.Trial.Notes,
+            row.Trial.CreatedAt, row.Trial.FinishedAt);
+    }
+
+    /// <summary>Writes every trial <paramref name="query"/> matches (ignoring its paging) as a JSON array of <see cref="Row"/>s.</summary>
+    public static async Task WriteJsonAsync(Stream stream, IRunStore store, TrialQuery query, CancellationToken cancel) =>
+        // SerializeAsync flushes as its buffer fills, so rows leave while later ones are still being read.
+        await JsonSerializer.SerializeAsync(stream, store.ExportTrials(query).Select(Row.From), TrackerJson.Options, cancel);
+
+    /// <summary>
+    /// Writes every trial <paramref name="query"/> matches (ignoring its paging) as RFC 4180 CSV: experiment, number, id,
+    /// state, a <c>param.</c> column per searched parameter, a <c>metric.</c> column per final metric, tags, notes.
+    /// </summary>
+    public static async Task WriteCsvAsync(Stream stream, IRunStore store, TrialQuery query, CancellationToken cancel)
+    {
+        // The header names every parameter and metric the matching trials have, so it needs one light pass first.
+        var fields = store.TrialFields(query);
+        await using var writer = new StreamWriter(stream, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false), bufferSize: 1 << 16, leaveOpen: true);
+        await writer.WriteAsync(CsvLine(["experiment", "number", "id", "state",
+            .. fields.Parameters.Select(p => $"param.{p}"), .. fields.Metrics.Select(m => $"metric.{m}"), "tags", "notes"]));
+        int rows = 0;
+        foreach (var row in store.ExportTrials(query))
+        {
+            var t = row.Trial;
+            await writer.WriteAsync(CsvLine([row.ExperimentName, t.Number.ToString(CultureInfo.InvariantCulture), t.Id, Camel(t.State.ToString()),
+                .. fields.Parameters.Select(p => t.Parameters.TryGetValue(p, out var v) ? v.AsString() : ""),
+                .. fields.Metrics.Select(m => t.FinalMetrics.TryGetValue(m, out var v) ? v.ToString("R", CultureInfo.InvariantCulture) : ""),
+                string.Join(';', t.Tags), t.Notes ?? ""]));
+            if (++rows % 500 == 0) await writer.FlushAsync(cancel);
+        }
+        await writer.FlushAsync(cancel);
+    }
+
+    /// <summary>One CSV record as RFC 4180 writes it: fields with a comma, quote or line break quoted, quotes doubled, CRLF.</summary>
+    public static string CsvLine(IEnumerable<string> fields) =>
+        string.Join(',', fields.Select(f => f.AsSpan().IndexOfAny(",\"\r\n") >= 0 ? $"\"{f.Replace("\"", "\"\"")}\"" : f)) + "\r\n";
+
+    private static string Camel(string name) => JsonNamingPolicy.CamelCase.ConvertName(name);
+}
