@@ -87,4 +87,21 @@ public interface IRunStore
 
     /// <summary>The folder for a trial's large artifacts (checkpoints), beside the database file.</summary>
     string ArtifactFolder(string trialId);
+
+    /// <summary>Stores a new dashboard-created API key: its hash and display prefix, never the key.</summary>
+    void AddApiKey(ApiKeyRecord key);
+
+    /// <summary>The stored API keys, revoked ones included, newest first.</summary>
+    IReadOnlyList<ApiKeyRecord> ListApiKeys();
+
+    /// <summary>The stored key whose SHA-256 hex hash is <paramref name="sha256"/> (revoked or not), or <c>null</c>.</summary>
+    ApiKeyRecord? FindApiKeyByHash(string sha256);
+
+    /// <summary>
+    /// Marks a key revoked, unless it already is; returns the key as stored afterwards, or <c>null</c> when there is none.
+    /// </summary>
+    ApiKeyRecord? RevokeApiKey(string id, DateTimeOffset revokedAt);
+
+    /// <summary>Sets a key's last-used time to <paramref name="usedAt"/> when that is later than the stored one.</summary>
+    void RecordApiKeyUse(string id, DateTimeOffset usedAt);
 }

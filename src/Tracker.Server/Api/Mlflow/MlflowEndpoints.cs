@@ -17,6 +17,17 @@ public static class MlflowEndpoints
     /// <summary>MLflow's limit on the body of a log-batch request, in bytes.</summary>
     public const int MaxBatchRequestBytes = 1_000_000;
 
+    /// <summary>
+    /// The endpoints that MLflow's clients call with POST although they only read (the searches, and the old list);
+    /// the API key rule counts them as reads.
+    /// </summary>
+    public static readonly IReadOnlySet<string> ReadsByPost = new HashSet<string>(StringComparer.OrdinalIgnoreCase)
+    {
+        Prefix + "/experiments/search",
+        Prefix + "/experiments/list",
+        Prefix + "/runs/search",
+    };
+
     private static readonly MlflowResponses.Empty Nothing = new();
 
     /// <summary>Maps every endpoint, and an MLflow-shaped 404 for any other path under <see cref="Prefix"/>.</summary>
@@ -155,6 +166,7 @@ public static class MlflowEndpoints
             }
         });
 
-    private static IResult Error(string code, string message) =>
+    /// <summary>An error in MLflow's shape, with the status its code travels with.</summary>
+    internal static IResult Error(string code, string message) =>
         Results.Json(new MlflowError(code, message), MlflowJson.Options, statusCode: MlflowErrorCodes.StatusOf(code));
 }

@@ -22,11 +22,15 @@ public static class MlflowErrorCodes
     /// <summary>The server failed (HTTP 500).</summary>
     public const string InternalError = "INTERNAL_ERROR";
 
+    /// <summary>The request needs an API key, or its key is not valid (HTTP 401).</summary>
+    public const string Unauthenticated = "UNAUTHENTICATED";
+
     /// <summary>The HTTP status of a code.</summary>
     public static int StatusOf(string code) => code switch
     {
         ResourceDoesNotExist or EndpointNotFound => 404,
         InternalError => 500,
+        Unauthenticated => 401,
         _ => 400,
     };
 

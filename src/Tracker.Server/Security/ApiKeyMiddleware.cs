@@ -1,0 +1,117 @@
+using System.Net;
+using Microsoft.Extensions.Options;
+using Microsoft.Net.Http.Headers;
+using Tracker.Server.Api.Mlflow;
+using Tracker.Server.Components.Pages;
+
+namespace Tracker.Server.Security;
+
+/// <summary>
+/// The API's access rule, by path and method, so that it covers every route under <c>/api</c> however it was mapped:
+/// a write (POST, PUT, PATCH, DELETE) to <c>/api/**</c> needs an API key; a read of <c>/api/**</c> (GET, HEAD, and
+/// MLflow's searches, which MLflow posts) or of the live hubs under <c>/hubs/**</c> needs one as
+/// <see cref="SecurityOptions.Reads"/> says. A key travels as <c>Authorization: Bearer &lt;key&gt;</c> (what MLflow's
+/// clients send from <c>MLFLOW_TRACKING_TOKEN</c>) or <c>X-Api-Key: &lt;key&gt;</c>; to a hub also as the
+/// <c>access_token</c> query parameter, as SignalR's clients send it where they cannot set headers. A key that is
+/// sent must be valid, even where none is needed. The dashboard's circuit calls services in-process and is not
+/// concerned.
+/// </summary>
+public sealed class ApiKeyMiddleware(RequestDelegate next, ApiKeyService keys, IOptions<SecurityOptions> options)
+{
+    /// <summary>The header that carries a key for clients that do not send bearer tokens.</summary>
+    public const string KeyHeader = "X-Api-Key";
+
+    /// <summary>The query parameter that SignalR's clients put a bearer token in for WebSockets and server-sent events.</summary>
+    public const string HubTokenParameter = "access_token";
+
+    private const string ApiRoot = "/api", HubRoot = "/hubs";
+    private const string HowToSend = "send it as 'Authorization: Bearer <key>' or 'X-Api-Key: <key>' (MLflow clients: MLFLOW_TRACKING_TOKEN). "
+        + "Create a key on the dashboard's API keys page (" + ApiKeysPage.Route + ") or configure its hash under Security:ApiKeys.";
+
+    private enum Access { Unprotected, Read, Write }
+
+    /// <summary>Lets the request through, or answers 401.</summary>
+    public async Task InvokeAsync(HttpContext context)
+    {
+        var request = context.Request;
+        var access = AccessOf(request);
+        if (access == Access.Unprotected)
+        {
+            await next(context);
+            return;
+        }
+
+        string? key = PresentedKey(request);
+        if (key is null)
+        {
+            if (access == Access.Read && ReadsOpenTo(context.Connection.RemoteIpAddress))
+                await next(context);
+            else
+                await RefuseAsync(context, "An API key is required.", access == Access.Write
+                    ? $"{request.Method} {request.Path} changes data, so it needs an API key: {HowToSend}"
+                    : $"Reads from this address need an API key (Security:Reads is {options.Value.Reads}): {HowToSend}");
+            return;
+        }
+
+        if (keys.Authenticate(key) is not { } holder)
+        {
+            await RefuseAsync(context, "The API key is not valid.",
+                "The key sent is neither a configured key nor a dashboard key, or it was revoked. " + HowToSend);
+            return;
+        }
+        context.Items[typeof(ApiKeyHolder)] = holder;
+        await next(context);
+    }
+
+    // Repeated slashes are folded first, so that "//api/..." cannot pass as a path outside the API.
+    private static Access AccessOf(HttpRequest request)
+    {
+        var path = new PathString(FoldSlashes(request.Path.Value));
+        if (path.StartsWithSegments(HubRoot)) return Access.Read; // negotiate is a POST, yet only opens a stream to read
+        if (!path.StartsWithSegments(ApiRoot)) return Access.Unprotected;
+        if (!IsWriteMethod(request.Method)) return Access.Read;
+        if (HttpMethods.IsPost(request.Method) && MlflowEndpoints.ReadsByPost.Contains(path.Value!.TrimEnd('/'))) return Access.Read;
+        return Access.Write;
+    }
+
+    private static bool IsWriteMethod(string method) =>
+        HttpMethods.IsPost(method) || HttpMethods.IsPut(method) || HttpMethods.IsPatch(method) || HttpMethods.IsDelete(method);
+
+    private static string FoldSlashes(string? path)
+    {
+        if (string.IsNullOrEmpty(path) || !path.Contains("//", StringComparison.Ordinal)) return path ?? "";
+        var folded = new System.Text.StringBuilder(path.Length);
+        foreach (char c in path)
+            if (c != '/' || folded.Length == 0 || folded[^1] != '/') folded.Append(c);
+        return folded.ToString();
+    }
+
+    private static string? PresentedKey(HttpRequest request)
+    {
+        string authorization = request.Headers.Authorization.ToString();
+        const string bearer = "Bearer ";
+        if (authorization.StartsWith(bearer, StringComparison.OrdinalIgnoreCase) && authorization[bearer.Length..].Trim() is { Length: > 0 } token)
+            return token;
+        if (request.Headers[KeyHeader].ToString().Trim() is { Length: > 0 } key) return key;
+        if (request.Path.StartsWithSegments(HubRoot) && request.Query[HubTokenParameter].ToString() is { Length: > 0 } queryToken)
+            return queryToken;
+        return null;
+    }
+
+    // An in-memory test server's requests have no remote address; they come from this process, so they count as local.
+    private bool ReadsOpenTo(IPAddress? remote) => options.Value.Reads switch
+    {
+        ReadAccess.Open => true,
+        ReadAccess.OpenOnLoopback => remote is null || IPAddress.IsLoopback(remote.IsIPv4MappedToIPv6 ? remote.MapToIPv4() : remote),
+        _ => false,
+    };
+
+    private static Task RefuseAsync(HttpContext context, string title, string detail)
+    {
+        context.Response.Headers[HeaderNames.WWWAuthenticate] = "Bearer";
+        var result = context.Request.Path.StartsWithSegments(MlflowEndpoints.Prefix)
+            ? MlflowEndpoints.Error(MlflowErrorCodes.Unauthenticated, $"{title} {detail}")
+            : Results.Problem(statusCode: StatusCodes.Status401Unauthorized, title: title, detail: detail);
+        return result.ExecuteAsync(context);
+    }
+}

@@ -1,0 +1,40 @@
+namespace Tracker.Server.Security;
+
+/// <summary>Who may read the API and the live hub without a key.</summary>
+public enum ReadAccess
+{
+    /// <summary>Requests from this machine read freely; requests from elsewhere need a key. The default.</summary>
+    OpenOnLoopback,
+
+    /// <summary>Anyone who can reach the server reads freely.</summary>
+    Open,
+
+    /// <summary>Every read needs a key, from this machine too.</summary>
+    RequireKey,
+}
+
+/// <summary>
+/// Options of the API's access rule, bound to <c>Security</c> in appsettings.json. Writes to <c>/api/**</c> always
+/// need a key; <see cref="Reads"/> says when reads do.
+/// </summary>
+public sealed class SecurityOptions
+{
+    /// <summary>The configuration section.</summary>
+    public const string Section = "Security";
+
+    /// <summary>When reads (GET, HEAD, MLflow's searches, the hub) need a key. Defaults to <see cref="ReadAccess.OpenOnLoopback"/>.</summary>
+    public ReadAccess Reads { get; set; } = ReadAccess.OpenOnLoopback;
+
+    /// <summary>Keys given in configuration, by hash: configuration never holds a key itself.</summary>
+    public List<ConfiguredApiKey> ApiKeys { get; set; } = [];
+}
+
+/// <summary>A key from configuration: a name to show and the SHA-256 of the key (<c>printf %s "$KEY" | sha256sum</c>).</summary>
+public sealed class ConfiguredApiKey
+{
+    /// <summary>What the key is for; shown on the dashboard's API keys page.</summary>
+    public string Name { get; set; } = "";
+
+    /// <summary>The hex SHA-256 of the key's UTF-8 bytes (64 hex digits, either case).</summary>
+    public string Sha256 { get; set; } = "";
+}

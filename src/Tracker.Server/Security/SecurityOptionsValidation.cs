@@ -1,0 +1,24 @@
+using Microsoft.Extensions.Options;
+
+namespace Tracker.Server.Security;
+
+/// <summary>Refuses to start with a configured key that has no name or whose hash is not a SHA-256 in hex.</summary>
+public sealed class SecurityOptionsValidation : IValidateOptions<SecurityOptions>
+{
+    /// <inheritdoc />
+    public ValidateOptionsResult Validate(string? name, SecurityOptions options)
+    {
+        var failures = new List<string>();
+        if (!Enum.IsDefined(options.Reads))
+            failures.Add($"Security:Reads must be one of {string.Join(", ", Enum.GetNames<ReadAccess>())}.");
+        for (int i = 0; i < options.ApiKeys.Count; i++)
+        {
+            var key = options.ApiKeys[i];
+            if (string.IsNullOrWhiteSpace(key.Name))
+                failures.Add($"Security:ApiKeys:{i}:Name must be set.");
+            if (key.Sha256.Length != 64 || !key.Sha256.All(char.IsAsciiHexDigit))
+                failures.Add($"Security:ApiKeys:{i}:Sha256 must be the 64 hex digits of the key's SHA-256 (printf %s \"$KEY\" | sha256sum), not the key.");
+        }
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}

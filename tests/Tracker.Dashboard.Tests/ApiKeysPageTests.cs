@@ -1,0 +1,117 @@
+using Bunit;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using MudBlazor;
+using MudBlazor.Services;
+using Tracker.Core.Storage;
+using Tracker.Server.Components.Pages;
+using Tracker.Server.Security;
+
+namespace Tracker.Dashboard.Tests;
+
+/// <summary>The API keys page over a real LiteDB store and the real key service, with one configured key.</summary>
+public sealed class ApiKeysPageTests : BunitContext
+{
+    private readonly string folder = Directory.CreateTempSubdirectory("tracker-dashboard-").FullName;
+    private readonly LiteDbRunStore store;
+
+    public ApiKeysPageTests()
+    {
+        store = new LiteDbRunStore(Path.Combine(folder, "tracker.db"));
+        JSInterop.Mode = JSRuntimeMode.Loose;
+        Services.AddMudServices();
+        Services.AddSingleton<IRunStore>(store);
+        Services.AddSingleton(Options.Create(new SecurityOptions
+        {
+            ApiKeys = [new ConfiguredApiKey { Name = "ci", Sha256 = ApiKeyService.Hash("trk_configured") }],
+        }));
+        Services.AddSingleton(TimeProvider.System);
+        Services.AddSingleton<ApiKeyService>();
+        DefaultWaitTimeout = TimeSpan.FromSeconds(10);
+    }
+
+    protected override async ValueTask DisposeAsyncCore()
+    {
+        await base.DisposeAsyncCore();
+        store.Dispose();
+        Directory.Delete(folder, recursive: true);
+    }
+
+    private IRenderedComponent<ApiKeysPage> RenderPage()
+    {
+        Render<MudPopoverProvider>();
+        return Render<ApiKeysPage>();
+    }
+
+    private static string[] Column(IRenderedComponent<ApiKeysPage> cut, string testId) =>
+        cut.FindAll($"[data-testid={testId}]").Select(e => e.TextContent.Trim()).ToArray();
+
+    [Fact]
+    public void Render_ConfiguredKey_ListedByNameWithoutPrefixOrRevokeButton()
+    {
+        var cut = RenderPage();
+
+        Assert.Equal(["ci"], Column(cut, "key-row-name"));
+        Assert.Equal(["config"], Column(cut, "key-source"));
+        Assert.Equal(["(hash in configuration)"], Column(cut, "key-prefix"));
+        Assert.Equal(["never"], Column(cut, "key-last-used"));
+        Assert.Empty(cut.FindAll("[data-testid=revoke-key]"));
+        Assert.Contains("Security:Reads is OpenOnLoopback", cut.Find("[data-testid=key-rule]").TextContent);
+    }
+
+    [Fact]
+    public void Create_Named_ShowsTheKeyOnceAndStoresOnlyItsHash()
+    {
+        var cut = RenderPage();
+
+        cut.Find("input[data-testid=key-name], [data-testid=key-name] input").Input("laptop");
+        cut.Find("[data-testid=create-key]").Click();
+
+        string key = cut.WaitForElement("[data-testid=new-key]").TextContent.Trim();
+        Assert.Matches("^trk_[A-Za-z0-9_-]{32}$", key);
+        var stored = Assert.Single(store.ListApiKeys());
+        Assert.Equal(("laptop", ApiKeyService.Hash(key), key[..8]), (stored.Name, stored.Sha256, stored.Prefix));
+        Assert.Equal(["ci", "laptop"], Column(cut, "key-row-name")); // configured keys first
+        Assert.Contains($"{key[..8]}…", Column(cut, "key-prefix"));
+        Assert.Contains("shown only this once", cut.Find("[data-testid=created-key]").TextContent);
+
+        cut.Find("[data-testid=copy-key]").Click();
+        Assert.Equal(key, JSInterop.VerifyInvoke("navigator.clipboard.writeText").Arguments.Single());
+
+        // Another render of the page (a reload) no longer has the key: only its prefix.
+        var again = Render<ApiKeysPage>();
+        Assert.Empty(again.FindAll("[data-testid=new-key]"));
+        Assert.DoesNotContain(key, again.Markup);
+    }
+
+    [Fact]
+    public void Create_EmptyName_SaysWhatIsMissingAndStoresNothing()
+    {
+        var cut = RenderPage();
+
+        cut.Find("input[data-testid=key-name], [data-testid=key-name] input").Input("   ");
+        cut.Find("[data-testid=create-key]").Click();
+
+        cut.WaitForAssertion(() => Assert.Contains("A key needs a name", cut.Markup));
+        Assert.Empty(store.ListApiKeys());
+        Assert.Empty(cut.FindAll("[data-testid=new-key]"));
+    }
+
+    [Fact]
+    public void Revoke_Confirmed_KeyRefusedAndShownRevoked()
+    {
+        var keys = Services.GetRequiredService<ApiKeyService>();
+        var created = keys.Create("old box");
+        var dialogs = Render<MudDialogProvider>();
+        var cut = RenderPage();
+
+        cut.Find("[data-testid=revoke-key]").Click();
+        dialogs.WaitForAssertion(() => Assert.Contains("Revoke \"old box\"?", dialogs.Markup));
+        dialogs.FindAll("button").Single(b => b.TextContent.Trim() == "Revoke").Click();
+
+        cut.WaitForAssertion(() => Assert.StartsWith("revoked", Column(cut, "key-status")[1]));
+        Assert.NotNull(store.ListApiKeys().Single().RevokedAt);
+        Assert.Null(keys.Authenticate(created.Key));
+        Assert.Empty(cut.FindAll("[data-testid=revoke-key]"));
+    }
+}
