@@ -85,6 +85,12 @@ public interface IRunStore
     /// <summary>The PNG thumbnail of evaluation image <paramref name="index"/> of a trial, or <c>null</c>.</summary>
     byte[]? GetSampleImage(string trialId, int index);
 
-    /// <summary>The folder for a trial's large artifacts (checkpoints), beside the database file.</summary>
+    /// <summary>The folder for a trial's large artifacts (checkpoints, files a logging client uploads), beside the database file.</summary>
     string ArtifactFolder(string trialId);
+
+    /// <summary>Records what an artifact file of a trial is (replacing an earlier record of the same path); the file itself is on disk.</summary>
+    void SaveArtifactMetadata(Tracking.ArtifactMetadata metadata);
+
+    /// <summary>The artifact records of a trial, in no particular order.</summary>
+    IReadOnlyList<Tracking.ArtifactMetadata> GetArtifactMetadata(string trialId);
 }

@@ -39,6 +39,7 @@ public sealed partial class LiteDbRunStore : IRunStore, IDisposable
         EnsureQueryIndexes();
         metrics.EnsureIndex("trialId");
         reports.EnsureIndex("trialId");
+        db.GetCollection(ArtifactCollection).EnsureIndex("trialId");
     }
 
     /// <summary>Opens the file named by the options.</summary>
