@@ -31,11 +31,7 @@ public static class TrialQueryEndpoints
     /// <summary>Maps <c>GET /trials</c>, <c>GET /trials/export</c> and <c>PATCH /trials/{id}</c> onto <paramref name="api"/>.</summary>
     public static RouteGroupBuilder MapTrialQueries(this RouteGroupBuilder api)
     {
-        api.MapGet("/trials", (HttpRequest request, IRunStore store) =>
-        {
-            var parse = Parse(request);
-            return parse.Succeeded ? Results.Ok(store.QueryTrials(parse.Query)) : BadFilter(parse);
-        });
+        api.MapGet("/trials", QueryTrials);
 
         api.MapGet("/trials/export", (HttpRequest request, IRunStore store) =>
         {
@@ -78,6 +74,13 @@ public static class TrialQueryEndpoints
             return Results.Ok(trial);
         });
         return api;
+    }
+
+    /// <summary>One page of the trials that the request's query string selects (see <see cref="TrialQueryString"/>); also <c>GET /api/runs</c>.</summary>
+    internal static IResult QueryTrials(HttpRequest request, IRunStore store)
+    {
+        var parse = Parse(request);
+        return parse.Succeeded ? Results.Ok(store.QueryTrials(parse.Query)) : BadFilter(parse);
     }
 
     private static TrialQueryParse Parse(HttpRequest request) =>
