@@ -83,7 +83,7 @@ public static class RunEndpoints
         })
         .WithName("CreateRun").WithSummary("Start a run")
         .WithDescription("Starts a run (state running) in the experiment named by `experiment` (created as a logged experiment when absent) or `experimentId`, with optional name, parameters and tags.")
-        .Accepts<CreateRunRequest>("application/json")
+        .DocumentsBody<CreateRunRequest>("application/json")
         .Produces<RunView>(StatusCodes.Status201Created).ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound);
 
         runs.MapGet("", (HttpRequest request, IRunStore store) => TrialQueryEndpoints.QueryTrials(request, store))
@@ -112,7 +112,7 @@ public static class RunEndpoints
         })
         .WithName("UpdateRun").WithSummary("End, rename or fail a run")
         .WithDescription("Sets the run's state (running, completed, failed or interrupted; ending it stamps its end time), name and/or error.")
-        .Accepts<UpdateRunRequest>("application/json")
+        .DocumentsBody<UpdateRunRequest>("application/json")
         .Produces<RunView>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound);
 
         runs.MapPost("/{id}/parameters", async (string id, HttpRequest request, RunLog log) =>
@@ -125,7 +125,7 @@ public static class RunEndpoints
         })
         .WithName("LogRunParameters").WithSummary("Log parameters")
         .WithDescription("Logs parameters (`{ \"name\": number|string|boolean }`). Logging a parameter again with the same value is fine; another value, or any parameter of a finished run, is a conflict (409).")
-        .Accepts<Dictionary<string, JsonElement>>("application/json")
+        .DocumentsBody<Dictionary<string, JsonElement>>("application/json")
         .Produces<RunView>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
 
         runs.MapPost("/{id}/tags", async (string id, HttpRequest request, RunLog log) =>
@@ -136,7 +136,7 @@ public static class RunEndpoints
         })
         .WithName("SetRunTags").WithSummary("Set tags")
         .WithDescription("Sets tags (`{ \"key\": \"value\" }`); a later value replaces an earlier one.")
-        .Accepts<Dictionary<string, string>>("application/json")
+        .DocumentsBody<Dictionary<string, string>>("application/json")
         .Produces<RunView>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound);
 
         runs.MapPost("/{id}/metrics", async (string id, HttpRequest request, RunLog log, IOptions<TrackingOptions> options) =>
@@ -161,7 +161,7 @@ public static class RunEndpoints
         })
         .WithName("LogRunMetrics").WithSummary("Log metric points")
         .WithDescription("Logs a batch of metric points (`key`, finite `value`, `step`, optional `timestamp` in ms since the Unix epoch) in one transaction, and streams them live to `/hubs/metrics`.")
-        .Accepts<LogMetricsRequest>("application/json")
+        .DocumentsBody<LogMetricsRequest>("application/json")
         .Produces<LogMetricsResponse>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound);
 
         runs.MapGet("/{id}/metrics/{key}", (string id, string key, int? maxResults, string? pageToken, RunLog log) =>
@@ -188,7 +188,7 @@ public static class RunEndpoints
         })
         .WithName("PutRunArtifact").WithSummary("Upload an artifact")
         .WithDescription("Stores the body as the run's artifact at `path` (relative, no `..`, at most 255 characters), replacing one there. The `Content-Type` must be image/png, image/jpeg, text/plain, text/csv, application/json or application/octet-stream; images must decode. `caption`, `trueLabel` and `predictedLabel` describe an image (e.g. a prediction), which is then shown on the run's page and sent live as `images`. Size limit: Tracking:MaxArtifactBytes (16 MiB by default).")
-        .Accepts<Stream>("application/octet-stream", "image/png", "image/jpeg", "text/plain", "text/csv", "application/json")
+        .DocumentsUpload("application/octet-stream", "image/png", "image/jpeg", "text/plain", "text/csv", "application/json")
         .Produces<ArtifactView>(StatusCodes.Status201Created).ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound)
         .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status413PayloadTooLarge)
         .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);

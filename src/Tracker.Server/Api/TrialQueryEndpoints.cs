@@ -31,7 +31,11 @@ public static class TrialQueryEndpoints
     /// <summary>Maps <c>GET /trials</c>, <c>GET /trials/export</c> and <c>PATCH /trials/{id}</c> onto <paramref name="api"/>.</summary>
     public static RouteGroupBuilder MapTrialQueries(this RouteGroupBuilder api)
     {
-        api.MapGet("/trials", QueryTrials);
+        api.MapGet("/trials", QueryTrials)
+            .WithName("QueryTrials").WithSummary("Search trials").WithTags("Trials")
+            .WithDescription("The trials of every experiment, filtered, sorted and paged: `experiment`, `model`, `strategy`, `state`, `tag`, `q`, "
+                + "`param.<name>=low..high`, `metric.<key>=low..high`, `sort` (e.g. `metric:val_f1_macro`), `desc`, `page`, `pageSize`.")
+            .Produces<TrialQueryResult>().ProducesValidationProblem();
 
         api.MapGet("/trials/export", (HttpRequest request, IRunStore store) =>
         {
@@ -45,7 +49,10 @@ public static class TrialQueryEndpoints
             return format == "json"
                 ? Results.Stream(stream => WriteJsonAsync(stream, store, query, request.HttpContext.RequestAborted), "application/json", "trials.json")
                 : Results.Stream(stream => WriteCsvAsync(stream, store, query, request.HttpContext.RequestAborted), "text/csv; charset=utf-8", "trials.csv");
-        });
+        })
+        .WithName("ExportTrials").WithSummary("Export trials").WithTags("Trials")
+        .WithDescription("Every trial the query selects (the same parameters as `GET /api/trials`, paging ignored), as CSV or JSON (`format`).")
+        .Produces<IReadOnlyList<ExportRow>>(StatusCodes.Status200OK, "application/json", "text/csv").ProducesValidationProblem();
 
         api.MapPatch("/trials/{id}", async (string id, HttpRequest request, IRunStore store, MetricFeed feed) =>
         {
@@ -72,7 +79,10 @@ public static class TrialQueryEndpoints
                 return Results.Problem(statusCode: 404, title: $"No trial '{id}'.", detail: $"There is no trial with id '{id}'.");
             feed.Publish(new TrialChanged(trial));
             return Results.Ok(trial);
-        });
+        })
+        .WithName("AnnotateTrial").WithSummary("Set a trial's tags and notes").WithTags("Trials")
+        .DocumentsBody<AnnotationPatch>("application/json")
+        .Produces<Trial>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound);
         return api;
     }
 
