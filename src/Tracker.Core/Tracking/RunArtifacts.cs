@@ -127,7 +127,7 @@ public sealed class RunArtifacts(IRunStore store, RunLog log, MetricFeed feed, I
                 Directory.CreateDirectory(Path.GetDirectoryName(target)!);
                 File.Move(temp, target, overwrite: true);
             }
-            catch (IOException e)
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
                 return new TrackingError(TrackingErrorKind.Conflict, $"Cannot store the artifact '{path}': {e.Message} (a file and a folder cannot share a path).", "path");
             }
