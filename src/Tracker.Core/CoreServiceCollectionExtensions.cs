@@ -18,7 +18,7 @@ public static class CoreServiceCollectionExtensions
 {
     /// <summary>
     /// Adds the store, plugin catalog, data sets, live feed, experiment service and trial runner, with options bound
-    /// to the <c>Store</c>, <c>Plugins</c>, <c>Datasets</c> and <c>Runner</c> sections. Relative paths resolve against the content root.
+    /// to the <c>Store</c>, <c>Plugins</c>, <c>Datasets</c>, <c>Runner</c> and <c>Tracking</c> sections. Relative paths resolve against the content root.
     /// </summary>
     public static IHostApplicationBuilder AddTrackerCore(this IHostApplicationBuilder builder)
     {
@@ -65,6 +65,11 @@ public static class CoreServiceCollectionExtensions
         services.AddHostedService(sp => sp.GetRequiredService<TrialRunnerService>());
         services.AddSingleton<ExperimentService>();
         services.AddSingleton<RunLog>();
+        services.AddOptions<TrackingOptions>().Bind(builder.Configuration.GetSection("Tracking"))
+            .Validate(o => o.MaxMetricPointsPerRequest >= 1, "Tracking:MaxMetricPointsPerRequest must be at least 1.")
+            .Validate(o => o.MaxArtifactBytes >= 1, "Tracking:MaxArtifactBytes must be at least 1.")
+            .ValidateOnStart();
+        services.AddSingleton<RunArtifacts>();
         return builder;
     }
 }

@@ -1,4 +1,5 @@
 using MudBlazor.Services;
+using Scalar.AspNetCore;
 using Tracker.Core;
 using Tracker.Server.Api;
 using Tracker.Server.Components;
@@ -10,7 +11,10 @@ namespace Tracker.Server;
 /// <summary>Registers and maps the web parts: dashboard, REST API, SignalR hub.</summary>
 public static class ServerExtensions
 {
-    /// <summary>Adds Razor components (interactive server), MudBlazor, problem details, JSON options, SignalR and API keys.</summary>
+    /// <summary>Where the interactive API reference (Scalar) is served; the OpenAPI document is at <c>/openapi/v1.json</c>.</summary>
+    public const string ApiReferencePath = "/scalar";
+
+    /// <summary>Adds Razor components (interactive server), MudBlazor, problem details, JSON options, SignalR, API keys and the OpenAPI document.</summary>
     public static IHostApplicationBuilder AddTrackerServer(this IHostApplicationBuilder builder)
     {
         var services = builder.Services;
@@ -20,11 +24,18 @@ public static class ServerExtensions
         services.ConfigureHttpJsonOptions(o => TrackerJson.Configure(o.SerializerOptions));
         services.AddSignalR().AddJsonProtocol(o => TrackerJson.Configure(o.PayloadSerializerOptions));
         services.AddHostedService<MetricsHubRelay>();
+        services.AddOpenApi(o => o.AddDocumentTransformer((document, _, _) =>
+        {
+            document.Info.Title = "Tracker API";
+            document.Info.Description = "Experiments, trials and their metrics; the native run-logging API under /api/runs; "
+                + "MLflow's tracking API 2.0 under /api/2.0/mlflow. Live updates: the SignalR hub at /hubs/metrics.";
+            return Task.CompletedTask;
+        }));
         services.AddApiKeys(builder.Configuration);
         return builder;
     }
 
-    /// <summary>Maps static files, the dashboard, the API and the hub; the API and the hub behind the API key rule.</summary>
+    /// <summary>Maps static files, the dashboard, the API, its OpenAPI document and reference page, and the hub; the API and the hub behind the API key rule.</summary>
     public static WebApplication MapTrackerServer(this WebApplication app)
     {
         app.UseExceptionHandler();
@@ -34,6 +45,10 @@ public static class ServerExtensions
         app.UseAntiforgery();
         app.MapStaticAssets();
         app.MapTrackerApi();
+        app.MapOpenApi();
+        // The page's script is the one embedded in the package (served under the page's path); the CDN fonts, the
+        // telemetry and the hosted AI agent are off, so the page works on a machine with no internet.
+        app.MapScalarApiReference(ApiReferencePath, o => o.WithTitle("Tracker API").DisableDefaultFonts().DisableTelemetry().DisableAgent());
         app.MapHub<MetricsHub>(MetricsHub.Path);
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
         return app;

@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using Tracker.Core.Experiments;
 
 namespace Tracker.Core.Live;
@@ -14,6 +15,23 @@ public sealed record TrialChanged(Trial Trial) : FeedEvent(Trial.ExperimentId);
 
 /// <summary>An experiment was created or changed state.</summary>
 public sealed record ExperimentChanged(Experiment Experiment) : FeedEvent(Experiment.Id);
+
+/// <summary>
+/// A trial recorded images to look at: image artifacts a logging client uploaded, or the prediction samples of a
+/// built-in trial's final evaluation.
+/// </summary>
+public sealed record ImagesLogged(string ExperimentId, string TrialId, IReadOnlyList<LoggedImage> Images) : FeedEvent(ExperimentId);
+
+/// <summary>One image of <see cref="ImagesLogged"/>: where to fetch it, and what it shows when the logger said so.</summary>
+/// <param name="Url">The server-relative URL of the image.</param>
+/// <param name="Caption">A caption, or <c>null</c>.</param>
+/// <param name="TrueLabel">The class the image belongs to (a prediction sample), or <c>null</c>.</param>
+/// <param name="PredictedLabel">The class a model predicted for it, or <c>null</c>.</param>
+public sealed record LoggedImage(
+    string Url,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Caption = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? TrueLabel = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? PredictedLabel = null);
 
 /// <summary>
 /// In-process publish/subscribe of <see cref="FeedEvent"/>s: the engine publishes after each store write, dashboard

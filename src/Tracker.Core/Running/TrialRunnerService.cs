@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Globalization;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -249,6 +250,9 @@ public sealed class TrialRunnerService : BackgroundService
         var items = final.Predicted.Select((p, i) => new Prediction(i, final.Truth[i], p, final.Confidence[i])).ToList();
         store.SavePredictions(new PredictionSet(trial.Id, final.Split, classNames, items, final.Samples.Select(s => s.Index).ToList()),
             final.Samples.ToDictionary(s => s.Index, s => s.Png));
+        string Label(int index) => index >= 0 && index < classNames.Count ? classNames[index] : index.ToString(CultureInfo.InvariantCulture);
+        feed.Publish(new ImagesLogged(trial.ExperimentId, trial.Id, final.Samples.Select(s => new LoggedImage(
+            $"/api/trials/{trial.Id}/predictions/images/{s.Index}.png", null, Label(final.Truth[s.Index]), Label(final.Predicted[s.Index]))).ToList()));
     }
 
     private sealed class RunningTrial(CancellationTokenSource cancellation)

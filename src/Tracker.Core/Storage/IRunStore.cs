@@ -85,7 +85,7 @@ public interface IRunStore
     /// <summary>The PNG thumbnail of evaluation image <paramref name="index"/> of a trial, or <c>null</c>.</summary>
     byte[]? GetSampleImage(string trialId, int index);
 
-    /// <summary>The folder for a trial's large artifacts (checkpoints), beside the database file.</summary>
+    /// <summary>The folder for a trial's large artifacts (checkpoints, files a logging client uploads), beside the database file.</summary>
     string ArtifactFolder(string trialId);
 
     /// <summary>Stores a new dashboard-created API key: its hash and display prefix, never the key.</summary>
@@ -104,4 +104,10 @@ public interface IRunStore
 
     /// <summary>Sets a key's last-used time to <paramref name="usedAt"/> when that is later than the stored one.</summary>
     void RecordApiKeyUse(string id, DateTimeOffset usedAt);
+
+    /// <summary>Records what an artifact file of a trial is (replacing an earlier record of the same path); the file itself is on disk.</summary>
+    void SaveArtifactMetadata(Tracking.ArtifactMetadata metadata);
+
+    /// <summary>The artifact records of a trial, in no particular order.</summary>
+    IReadOnlyList<Tracking.ArtifactMetadata> GetArtifactMetadata(string trialId);
 }

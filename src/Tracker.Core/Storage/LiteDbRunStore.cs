@@ -40,6 +40,7 @@ public sealed partial class LiteDbRunStore : IRunStore, IDisposable
         metrics.EnsureIndex("trialId");
         reports.EnsureIndex("trialId");
         EnsureApiKeyIndexes();
+        db.GetCollection(ArtifactCollection).EnsureIndex("trialId");
     }
 
     /// <summary>Opens the file named by the options.</summary>

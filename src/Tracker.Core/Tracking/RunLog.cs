@@ -24,7 +24,7 @@ namespace Tracker.Core.Tracking;
 /// and its per-step curve. Statuses RUNNING, SCHEDULED, FINISHED, FAILED, KILLED are the trial states Running,
 /// Queued, Completed, Failed, Interrupted. Every write publishes on <see cref="MetricFeed"/>.
 /// </remarks>
-public sealed class RunLog(IRunStore store, MetricFeed feed)
+public sealed partial class RunLog(IRunStore store, MetricFeed feed)
 {
     /// <summary>The id of the experiment runs go to when none is named.</summary>
     public const string DefaultExperimentId = "0";
@@ -80,18 +80,7 @@ public sealed class RunLog(IRunStore store, MetricFeed feed)
         lock (gate)
         {
             if (FindByName(name) is not null) return new TrackingError(TrackingErrorKind.AlreadyExists, $"Experiment '{name}' already exists.");
-            var experiment = new Experiment
-            {
-                Id = Guid.NewGuid().ToString("N")[..12],
-                Spec = LoggedSpec(name, objective.Value!),
-                State = ExperimentState.Running,
-                CreatedAt = DateTimeOffset.UtcNow,
-                ExperimentTags = tagMap,
-                ArtifactLocation = string.IsNullOrEmpty(artifactLocation) ? null : artifactLocation,
-            };
-            store.SaveExperiment(experiment);
-            feed.Publish(new ExperimentChanged(experiment));
-            return experiment;
+            return AddExperiment(name, objective.Value!, tagMap, artifactLocation);
         }
     }
 
@@ -215,24 +204,7 @@ public sealed class RunLog(IRunStore store, MetricFeed feed)
         {
             var active = ActiveExperiment(experimentId);
             if (!active.Succeeded) return active.Error!;
-            var experiment = active.Value!;
-            var at = DateTimeOffset.FromUnixTimeMilliseconds(start);
-            var trial = new Trial
-            {
-                Id = id,
-                ExperimentId = experiment.Id,
-                Number = NextNumber(experiment.Id),
-                Parameters = [],
-                Epochs = 0,
-                State = TrialState.Running,
-                CreatedAt = at,
-                StartedAt = at,
-                RunTags = tags,
-                Logged = new LoggedRunInfo { UserId = user, ArtifactUri = ArtifactUri(experiment, id) },
-            };
-            store.SaveTrial(trial);
-            feed.Publish(new TrialChanged(trial));
-            return trial;
+            return SaveRun(NewRun(active.Value!, id, DateTimeOffset.FromUnixTimeMilliseconds(start), tags, user));
         }
     }
 
@@ -325,16 +297,30 @@ public sealed class RunLog(IRunStore store, MetricFeed feed)
         foreach (var (key, value) in tags)
             if (CheckTag(key, value) is { } bad) return bad;
 
+        return Write(runId, metrics, parameters.Select(p => new ParamWrite(p.Key, p.Value, Typed(p.Value))).ToList(), tags, refuseFinished: false);
+    }
+
+    /// <summary>
+    /// The write of every logging call, after its checks: under the gate, refuses a run that is not active (or, when
+    /// <paramref name="refuseFinished"/> and there are parameters, one that has finished) and params whose value
+    /// changes, then saves the run and its points in one transaction and publishes them.
+    /// </summary>
+    private TrackingResult<Trial> Write(string runId, IReadOnlyList<LoggedMetric> metrics, IReadOnlyList<ParamWrite> parameters,
+        IReadOnlyList<KeyValuePair<string, string>> tags, bool refuseFinished)
+    {
         lock (gate)
         {
             var active = ActiveRun(runId);
             if (!active.Succeeded) return active.Error!;
             var run = active.Value!;
-            var changed = parameters.Where(p => run.Logged!.Params.TryGetValue(p.Key, out var old) && old != p.Value).ToList();
+            if (refuseFinished && parameters.Count > 0 && run.IsFinished)
+                return new TrackingError(TrackingErrorKind.Conflict,
+                    $"Run '{runId}' is {run.State.ToString().ToLowerInvariant()}; the parameters of a finished run cannot change.", "parameters");
+            var changed = parameters.Where(p => run.Logged!.Params.TryGetValue(p.Key, out var old) && old != p.Text).ToList();
             if (changed.Count > 0)
-                return Invalid("Changing param values is not allowed. Params were already logged='["
-                    + string.Join(", ", changed.Select(p => $"{{'key': '{p.Key}', 'old_value': '{run.Logged!.Params[p.Key]}', 'new_value': '{p.Value}'}}"))
-                    + $"]' for run ID='{runId}'.");
+                return new TrackingError(TrackingErrorKind.Conflict, "Changing param values is not allowed. Params were already logged='["
+                    + string.Join(", ", changed.Select(p => $"{{'key': '{p.Key}', 'old_value': '{run.Logged!.Params[p.Key]}', 'new_value': '{p.Text}'}}"))
+                    + $"]' for run ID='{runId}'.", $"parameters.{changed[0].Key}");
             var experiment = store.GetExperiment(run.ExperimentId)!;
             var points = new List<MetricPoint>(metrics.Count);
             var updated = Apply(run, experiment.Spec.Objective.Metric, metrics, parameters, tags, points);
@@ -369,9 +355,14 @@ public sealed class RunLog(IRunStore store, MetricFeed feed)
     public TrackingResult<Page<MetricPoint>> GetMetricHistory(string runId, string key, int? maxResults = null, string? pageToken = null)
     {
         if (FindRun(runId) is not { } run) return NoRun(runId);
+        return History(run, key, maxResults, pageToken);
+    }
+
+    private TrackingResult<Page<MetricPoint>> History(Trial run, string key, int? maxResults, string? pageToken)
+    {
         int size = maxResults ?? MaxHistoryResults;
-        if (CheckMaxResults(size, MaxHistoryResults) is { } badSize) return badSize;
-        if (!PageToken.TryDecode(pageToken, out int offset, out var badToken)) return Invalid(badToken!);
+        if (CheckMaxResults(size, MaxHistoryResults) is { } badSize) return badSize with { Field = "maxResults" };
+        if (!PageToken.TryDecode(pageToken, out int offset, out var badToken)) return Invalid(badToken!) with { Field = "pageToken" };
         var points = store.GetMetrics(run.Id, key).OrderBy(p => p.Step).ThenBy(p => p.Timestamp).ToList();
         return PageToken.Slice(points, offset, size);
     }
@@ -432,15 +423,15 @@ public sealed class RunLog(IRunStore store, MetricFeed feed)
     // ---- Writing ----
 
     private static Trial Apply(Trial run, string objectiveMetric, IReadOnlyList<LoggedMetric> metrics,
-        IReadOnlyList<KeyValuePair<string, string>> parameters, IReadOnlyList<KeyValuePair<string, string>> tags, List<MetricPoint> points)
+        IReadOnlyList<ParamWrite> parameters, IReadOnlyList<KeyValuePair<string, string>> tags, List<MetricPoint> points)
     {
         var logged = run.Logged!;
         var texts = new Dictionary<string, string>(logged.Params, StringComparer.Ordinal);
         var values = new Dictionary<string, ParameterValue>(run.Parameters, StringComparer.Ordinal);
-        foreach (var (key, value) in parameters)
+        foreach (var (key, text, value) in parameters)
         {
-            texts[key] = value;
-            values[key] = Typed(value);
+            texts[key] = text;
+            values[key] = value;
         }
         var runTags = new Dictionary<string, string>(run.RunTags, StringComparer.Ordinal);
         foreach (var (key, value) in tags) runTags[key] = value;
@@ -475,6 +466,9 @@ public sealed class RunLog(IRunStore store, MetricFeed feed)
             Logged = logged with { Params = texts, Latest = latest },
         };
     }
+
+    // A param to write: its text as logged (kept verbatim; compared when it is logged again) and its typed value.
+    private readonly record struct ParamWrite(string Key, string Text, ParameterValue Value);
 
     // MLflow's rule for the latest value of a metric: the greatest step, then the latest time, then the greatest value.
     private static bool IsNewer(MetricStamp stamp, double value, MetricStamp held, double heldValue) =>
@@ -539,6 +533,23 @@ public sealed class RunLog(IRunStore store, MetricFeed feed)
         foreach (var run in runs) feed.Publish(new TrialChanged(run));
     }
 
+    // Callers hold the gate and have checked that the name is free.
+    private Experiment AddExperiment(string name, ObjectiveSpec objective, Dictionary<string, string> tags, string? artifactLocation)
+    {
+        var experiment = new Experiment
+        {
+            Id = Guid.NewGuid().ToString("N")[..12],
+            Spec = LoggedSpec(name, objective),
+            State = ExperimentState.Running,
+            CreatedAt = DateTimeOffset.UtcNow,
+            ExperimentTags = tags,
+            ArtifactLocation = string.IsNullOrEmpty(artifactLocation) ? null : artifactLocation,
+        };
+        store.SaveExperiment(experiment);
+        feed.Publish(new ExperimentChanged(experiment));
+        return experiment;
+    }
+
     private Experiment SaveExperiment(Experiment experiment)
     {
         experiment = experiment with { UpdatedAt = DateTimeOffset.UtcNow };
@@ -553,6 +564,21 @@ public sealed class RunLog(IRunStore store, MetricFeed feed)
         feed.Publish(new TrialChanged(run));
         return run;
     }
+
+    // A running trial of a logged experiment; callers hold the gate (for the number) and save it.
+    private Trial NewRun(Experiment experiment, string id, DateTimeOffset at, Dictionary<string, string> tags, string user) => new()
+    {
+        Id = id,
+        ExperimentId = experiment.Id,
+        Number = NextNumber(experiment.Id),
+        Parameters = [],
+        Epochs = 0,
+        State = TrialState.Running,
+        CreatedAt = at,
+        StartedAt = at,
+        RunTags = tags,
+        Logged = new LoggedRunInfo { UserId = user, ArtifactUri = ArtifactUri(experiment, id) },
+    };
 
     // Numbers are handed out under the gate: reading the count on every create would race and cost a full read.
     private int NextNumber(string experimentId)

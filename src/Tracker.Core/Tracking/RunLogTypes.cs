@@ -14,12 +14,22 @@ public enum TrackingErrorKind
 
     /// <summary>An experiment with that name exists (RESOURCE_ALREADY_EXISTS).</summary>
     AlreadyExists,
+
+    /// <summary>The write contradicts what is stored, e.g. a logged parameter's value changes (MLflow: INVALID_PARAMETER_VALUE).</summary>
+    Conflict,
+
+    /// <summary>An upload is larger than the configured limit (<see cref="TrackingOptions.MaxArtifactBytes"/>).</summary>
+    TooLarge,
+
+    /// <summary>An upload's content type is not one the server keeps.</summary>
+    UnsupportedContentType,
 }
 
 /// <summary>Why a <see cref="RunLog"/> call did nothing.</summary>
 /// <param name="Kind">The kind of problem.</param>
 /// <param name="Message">A sentence for the client.</param>
-public sealed record TrackingError(TrackingErrorKind Kind, string Message);
+/// <param name="Field">The request field that was wrong (e.g. <c>points[3].value</c>), when one was; the native API names it.</param>
+public sealed record TrackingError(TrackingErrorKind Kind, string Message, string? Field = null);
 
 /// <summary>The outcome of a <see cref="RunLog"/> call: a value, or the problem (and then nothing was written).</summary>
 /// <typeparam name="T">The value's type.</typeparam>

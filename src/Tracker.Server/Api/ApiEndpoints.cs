@@ -35,16 +35,22 @@ public static class ApiEndpoints
     /// <summary>Maps every endpoint.</summary>
     public static IEndpointRouteBuilder MapTrackerApi(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/healthz", () => Results.Ok(new { status = "ok" }));
+        app.MapGet("/healthz", () => Results.Ok(new { status = "ok" }))
+            .WithName("Health").WithSummary("Liveness check").WithTags("Server");
         app.MapMlflowApi();
 
         var api = app.MapGroup("/api");
         api.MapTrialQueries();
+        api.MapRunLogging();
         api.MapGet("/plugins", (PluginCatalog catalog) => catalog.Entries.Select(e => new PluginView(e,
             e.Status == PluginStatus.Active && e.Kind == PluginKind.Model ? ExperimentService.HyperparametersOf(catalog.FindModel(e.Name)!) : null,
-            e.Status == PluginStatus.Active && e.Kind == PluginKind.Strategy ? catalog.FindStrategy(e.Name)!.Options : null)));
+            e.Status == PluginStatus.Active && e.Kind == PluginKind.Strategy ? catalog.FindStrategy(e.Name)!.Options : null)))
+            .WithName("ListPlugins").WithSummary("Plugins").WithTags("Catalog")
+            .WithDescription("Every model, strategy and pruner plugin the server found, with its status and, for active ones, the hyperparameters or options it declares.");
 
-        api.MapGet("/datasets", (DatasetCatalog datasets) => datasets.Providers.Select(p => new DatasetView(p.Name, p.Description, p.Options)));
+        api.MapGet("/datasets", (DatasetCatalog datasets) => datasets.Providers.Select(p => new DatasetView(p.Name, p.Description, p.Options)))
+            .WithName("ListDatasets").WithSummary("Data sets").WithTags("Catalog")
+            .WithDescription("The data set providers experiments can train on, with their options.");
 
         api.MapPost("/experiments", async (HttpRequest request, ExperimentService experiments) =>
         {
@@ -66,13 +72,21 @@ public static class ApiEndpoints
             return result.Succeeded
                 ? Results.Created($"/api/experiments/{result.Experiment!.Id}", result.Experiment)
                 : Results.ValidationProblem(result.Errors, title: "The experiment spec is invalid.");
-        });
+        })
+        .WithName("CreateExperiment").WithSummary("Start an experiment").WithTags("Experiments")
+        .WithDescription("Starts a hyperparameter search (or an ask/tell or logged experiment) from its spec: model, strategy, data set, search space, budget.")
+        .DocumentsBody<ExperimentSpec>("application/json")
+        .Produces<Experiment>(StatusCodes.Status201Created).ProducesValidationProblem().ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
 
         api.MapGet("/experiments", (IRunStore store) =>
-            store.ListExperiments().Select(e => ExperimentSummary.From(e, store.ListTrials(e.Id))));
+            store.ListExperiments().Select(e => ExperimentSummary.From(e, store.ListTrials(e.Id))))
+            .WithName("ListExperiments").WithSummary("Experiments").WithTags("Experiments")
+            .WithDescription("Every experiment, newest first, with trial counts and its best trial.");
 
         api.MapGet("/experiments/{id}", (string id, IRunStore store) =>
-            store.GetExperiment(id) is { } e ? Results.Ok(ExperimentSummary.From(e, store.ListTrials(id))) : NotFound("experiment", id));
+            store.GetExperiment(id) is { } e ? Results.Ok(ExperimentSummary.From(e, store.ListTrials(id))) : NotFound("experiment", id))
+            .WithName("GetExperiment").WithSummary("An experiment").WithTags("Experiments")
+            .Produces<ExperimentSummary>().ProducesProblem(StatusCodes.Status404NotFound);
 
         api.MapPost("/experiments/{id}/sensitivity", (string id, SensitivityRequest body, ExperimentService experiments) =>
         {
@@ -80,7 +94,10 @@ public static class ApiEndpoints
             return result.Succeeded
                 ? Results.Created($"/api/experiments/{result.Experiment!.Id}", result.Experiment)
                 : Results.ValidationProblem(result.Errors, title: "The sensitivity study cannot start.");
-        });
+        })
+        .WithName("StartSensitivityStudy").WithSummary("Start a sensitivity study").WithTags("Experiments")
+        .WithDescription("Re-trains an experiment's best trial with one parameter scaled by each factor, over several seeds.")
+        .Produces<Experiment>(StatusCodes.Status201Created).ProducesValidationProblem();
 
         api.MapGet("/experiments/{id}/sensitivity", (string id, string? metric, IRunStore store) =>
             store.GetExperiment(id) is not { Spec.Sensitivity: { } study } e ? NotFound("sensitivity study", id)
@@ -92,52 +109,86 @@ public static class ApiEndpoints
                 baseValue = study.BaseValue,
                 metric = metric ?? SensitivityMetric(store.ListTrials(id)),
                 points = SensitivityStudy.Summarise(study, store.ListTrials(id), metric ?? SensitivityMetric(store.ListTrials(id))),
-            }));
+            }))
+            .WithName("GetSensitivityStudy").WithSummary("A sensitivity study's results").WithTags("Experiments")
+            .WithDescription("The metric (test macro-F1 by default) at each factor of the study's parameter, over its seeds.")
+            .ProducesProblem(StatusCodes.Status404NotFound);
 
         api.MapGet("/experiments/{id}/trials", (string id, IRunStore store) =>
-            store.GetExperiment(id) is null ? NotFound("experiment", id) : Results.Ok(store.ListTrials(id)));
+            store.GetExperiment(id) is null ? NotFound("experiment", id) : Results.Ok(store.ListTrials(id)))
+            .WithName("ListExperimentTrials").WithSummary("An experiment's trials").WithTags("Experiments")
+            .Produces<IReadOnlyList<Trial>>().ProducesProblem(StatusCodes.Status404NotFound);
 
         api.MapPost("/experiments/{id}/cancel", (string id, ExperimentService experiments) =>
-            experiments.Cancel(id) is { } e ? Results.Ok(e) : NotFound("experiment", id));
+            experiments.Cancel(id) is { } e ? Results.Ok(e) : NotFound("experiment", id))
+            .WithName("CancelExperiment").WithSummary("Cancel an experiment").WithTags("Experiments")
+            .Produces<Experiment>().ProducesProblem(StatusCodes.Status404NotFound);
 
         // Pause: no new trials (running ones finish); resume: the search goes on where it stopped.
         api.MapPost("/experiments/{id}/pause", (string id, ExperimentService experiments) =>
             experiments.Pause(id) is not { } e ? NotFound("experiment", id)
             : e.State == ExperimentState.Paused ? Results.Ok(e)
-            : Results.Problem(statusCode: 409, title: "Only a running experiment can be paused.", detail: $"Experiment '{id}' is {e.State}."));
+            : Results.Problem(statusCode: 409, title: "Only a running experiment can be paused.", detail: $"Experiment '{id}' is {e.State}."))
+            .WithName("PauseExperiment").WithSummary("Pause an experiment").WithTags("Experiments")
+            .WithDescription("No new trials start; running ones finish.")
+            .Produces<Experiment>().ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
 
         api.MapPost("/experiments/{id}/resume", (string id, ExperimentService experiments) =>
             experiments.Resume(id) is not { } e ? NotFound("experiment", id)
             : e.State == ExperimentState.Running ? Results.Ok(e)
-            : Results.Problem(statusCode: 409, title: "Only a paused experiment can be resumed.", detail: $"Experiment '{id}' is {e.State}."));
+            : Results.Problem(statusCode: 409, title: "Only a paused experiment can be resumed.", detail: $"Experiment '{id}' is {e.State}."))
+            .WithName("ResumeExperiment").WithSummary("Resume a paused experiment").WithTags("Experiments")
+            .Produces<Experiment>().ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
 
         // Ask/tell for external workers.
-        api.MapPost("/experiments/{id}/ask", (string id, ExternalTrials external) => ToResult(external.Ask(id)));
+        api.MapPost("/experiments/{id}/ask", (string id, ExternalTrials external) => ToResult(external.Ask(id)))
+            .WithName("AskTrial").WithSummary("Ask for a trial to run").WithTags("Ask/tell")
+            .WithDescription("An external worker asks the experiment's strategy for the next trial (parameters to try).")
+            .Produces<AskAnswer>().ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
         api.MapPost("/trials/{id}/report", (string id, StepReport body, ExternalTrials external) =>
-            ToResult(external.Report(id, body.Step, body.Metrics ?? []), action => new { action }));
+            ToResult(external.Report(id, body.Step, body.Metrics ?? []), action => new { action }))
+            .WithName("ReportTrialStep").WithSummary("Report a step of an external trial").WithTags("Ask/tell")
+            .WithDescription("Records a step's metrics; the answer's `action` says whether to go on or stop (pruned).")
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
         api.MapPost("/trials/{id}/complete", (string id, CompletionReport? body, ExternalTrials external) =>
-            ToResult(external.Complete(id, body?.Metrics ?? [])));
-        api.MapPost("/trials/{id}/fail", (string id, FailureReport? body, ExternalTrials external) => ToResult(external.Fail(id, body?.Error)));
+            ToResult(external.Complete(id, body?.Metrics ?? [])))
+            .WithName("CompleteTrial").WithSummary("Complete an external trial").WithTags("Ask/tell")
+            .Produces<Trial>().ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
+        api.MapPost("/trials/{id}/fail", (string id, FailureReport? body, ExternalTrials external) => ToResult(external.Fail(id, body?.Error)))
+            .WithName("FailTrial").WithSummary("Fail an external trial").WithTags("Ask/tell")
+            .Produces<Trial>().ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
 
         api.MapGet("/trials/{id}", (string id, IRunStore store) =>
-            store.GetTrial(id) is { } t ? Results.Ok(t) : NotFound("trial", id));
+            store.GetTrial(id) is { } t ? Results.Ok(t) : NotFound("trial", id))
+            .WithName("GetTrial").WithSummary("A trial").WithTags("Trials")
+            .Produces<Trial>().ProducesProblem(StatusCodes.Status404NotFound);
 
         api.MapGet("/trials/{id}/metrics", (string id, string? key, IRunStore store) =>
             store.GetTrial(id) is null ? NotFound("trial", id) : Results.Ok(new MetricSeriesView(id,
                 store.GetMetrics(id, key).GroupBy(p => p.Key).ToDictionary(g => g.Key,
-                    g => (IReadOnlyList<MetricPointView>)g.Select(p => new MetricPointView(p.Step, p.Value, p.Timestamp)).ToList()))));
+                    g => (IReadOnlyList<MetricPointView>)g.Select(p => new MetricPointView(p.Step, p.Value, p.Timestamp)).ToList()))))
+            .WithName("GetTrialMetrics").WithSummary("A trial's metric series").WithTags("Trials")
+            .WithDescription("Every metric point of the trial (or of one `key`), grouped by key.")
+            .Produces<MetricSeriesView>().ProducesProblem(StatusCodes.Status404NotFound);
 
         api.MapGet("/trials/{id}/report", (string id, string? split, IRunStore store) =>
-            store.GetLatestReport(id, split) is { } r ? Results.Ok(r) : NotFound("classification report of trial", id));
+            store.GetLatestReport(id, split) is { } r ? Results.Ok(r) : NotFound("classification report of trial", id))
+            .WithName("GetTrialReport").WithSummary("A trial's classification report").WithTags("Trials")
+            .WithDescription("The latest per-class precision, recall and F1 and the confusion matrix, of `split` (any when absent).")
+            .Produces<EvaluationReport>().ProducesProblem(StatusCodes.Status404NotFound);
 
         api.MapGet("/trials/{id}/predictions", (string id, IRunStore store) =>
             store.GetPredictions(id) is { } p
                 ? Results.Ok(new PredictionsView(p.TrialId, p.Split, p.ClassNames, p.Items,
                     p.SampleIndices.Select(i => new SampleView(p.Items[i], $"/api/trials/{id}/predictions/images/{i}.png")).ToList()))
-                : NotFound("predictions of trial", id));
+                : NotFound("predictions of trial", id))
+            .WithName("GetTrialPredictions").WithSummary("A trial's test predictions").WithTags("Trials")
+            .Produces<PredictionsView>().ProducesProblem(StatusCodes.Status404NotFound);
 
         api.MapGet("/trials/{id}/predictions/images/{index:int}.png", (string id, int index, IRunStore store) =>
-            store.GetSampleImage(id, index) is { } png ? Results.File(png, "image/png") : NotFound($"sample image {index} of trial", id));
+            store.GetSampleImage(id, index) is { } png ? Results.File(png, "image/png") : NotFound($"sample image {index} of trial", id))
+            .WithName("GetTrialSampleImage").WithSummary("A prediction sample's thumbnail").WithTags("Trials")
+            .Produces(StatusCodes.Status200OK, contentType: "image/png").ProducesProblem(StatusCodes.Status404NotFound);
 
         // Grad-CAM of an image of the trial's evaluation split (the gallery's indices), for a class or the predicted one.
         api.MapGet("/trials/{id}/gradcam/{index:int}.png", (string id, int index, int? @class, IRunStore store, PluginCatalog plugins, DatasetCatalog datasets) =>
@@ -145,12 +196,17 @@ public static class ApiEndpoints
             var result = GradCam.ForTrial(store, plugins, datasets, id, index, @class);
             return result.Succeeded ? Results.File(result.Png!, "image/png")
                 : Results.Problem(statusCode: result.Status, title: "No class-activation map.", detail: result.Problem);
-        });
+        })
+        .WithName("GetTrialGradCam").WithSummary("Grad-CAM of an evaluation image").WithTags("Trials")
+        .WithDescription("The class-activation map of image `index` for `class` (the predicted one when absent), over the image.")
+        .Produces(StatusCodes.Status200OK, contentType: "image/png").ProducesProblem(StatusCodes.Status404NotFound);
 
         api.MapPost("/trials/{id}/cancel", (string id, IRunStore store, ExperimentService experiments) =>
             store.GetTrial(id) is not { } t ? NotFound("trial", id)
             : experiments.CancelTrial(id) ? Results.Accepted($"/api/trials/{id}", t)
-            : Results.Problem(statusCode: 409, title: "The trial is not running.", detail: $"Trial '{id}' is {t.State}."));
+            : Results.Problem(statusCode: 409, title: "The trial is not running.", detail: $"Trial '{id}' is {t.State}."))
+            .WithName("CancelTrial").WithSummary("Cancel a running trial").WithTags("Trials")
+            .Produces<Trial>(StatusCodes.Status202Accepted).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
 
         return app;
     }

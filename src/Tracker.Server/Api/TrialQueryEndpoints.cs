@@ -17,11 +17,11 @@ public static class TrialQueryEndpoints
     /// <summary>Maps <c>GET /trials</c>, <c>GET /trials/export</c> and <c>PATCH /trials/{id}</c> onto <paramref name="api"/>.</summary>
     public static RouteGroupBuilder MapTrialQueries(this RouteGroupBuilder api)
     {
-        api.MapGet("/trials", (HttpRequest request, IRunStore store) =>
-        {
-            var parse = Parse(request);
-            return parse.Succeeded ? Results.Ok(store.QueryTrials(parse.Query)) : BadFilter(parse);
-        });
+        api.MapGet("/trials", QueryTrials)
+            .WithName("QueryTrials").WithSummary("Search trials").WithTags("Trials")
+            .WithDescription("The trials of every experiment, filtered, sorted and paged: `experiment`, `model`, `strategy`, `state`, `tag`, `q`, "
+                + "`param.<name>=low..high`, `metric.<key>=low..high`, `sort` (e.g. `metric:val_f1_macro`), `desc`, `page`, `pageSize`.")
+            .Produces<TrialQueryResult>().ProducesValidationProblem();
 
         api.MapGet("/trials/export", (HttpRequest request, IRunStore store) =>
         {
@@ -35,7 +35,10 @@ public static class TrialQueryEndpoints
             return format == "json"
                 ? Results.Stream(stream => TrialExport.WriteJsonAsync(stream, store, query, request.HttpContext.RequestAborted), "application/json", "trials.json")
                 : Results.Stream(stream => TrialExport.WriteCsvAsync(stream, store, query, request.HttpContext.RequestAborted), "text/csv; charset=utf-8", "trials.csv");
-        });
+        })
+        .WithName("ExportTrials").WithSummary("Export trials").WithTags("Trials")
+        .WithDescription("Every trial the query selects (the same parameters as `GET /api/trials`, paging ignored), as CSV or JSON (`format`).")
+        .Produces<IReadOnlyList<TrialExport.Row>>(StatusCodes.Status200OK, "application/json", "text/csv").ProducesValidationProblem();
 
         api.MapPatch("/trials/{id}", async (string id, HttpRequest request, IRunStore store, MetricFeed feed) =>
         {
@@ -62,8 +65,18 @@ public static class TrialQueryEndpoints
                 return Results.Problem(statusCode: 404, title: $"No trial '{id}'.", detail: $"There is no trial with id '{id}'.");
             feed.Publish(new TrialChanged(trial));
             return Results.Ok(trial);
-        });
+        })
+        .WithName("AnnotateTrial").WithSummary("Set a trial's tags and notes").WithTags("Trials")
+        .DocumentsBody<AnnotationPatch>("application/json")
+        .Produces<Trial>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound);
         return api;
+    }
+
+    /// <summary>One page of the trials that the request's query string selects (see <see cref="TrialQueryString"/>); also <c>GET /api/runs</c>.</summary>
+    internal static IResult QueryTrials(HttpRequest request, IRunStore store)
+    {
+        var parse = Parse(request);
+        return parse.Succeeded ? Results.Ok(store.QueryTrials(parse.Query)) : BadFilter(parse);
     }
 
     private static TrialQueryParse Parse(HttpRequest request) =>

@@ -5,8 +5,8 @@ namespace Tracker.Server.Hubs;
 
 /// <summary>
 /// Relays the live feed to external clients. A client joins an experiment or a trial and then receives
-/// <c>metrics</c> (<see cref="MetricsRecorded"/>), <c>trialChanged</c> (a trial) and <c>experimentChanged</c>
-/// (an experiment) messages for it.
+/// <c>metrics</c> (<see cref="MetricsRecorded"/>), <c>trialChanged</c> (a trial), <c>experimentChanged</c>
+/// (an experiment) and <c>images</c> (<see cref="ImagesLogged"/>) messages for it.
 /// </summary>
 public sealed class MetricsHub : Hub
 {
@@ -66,6 +66,10 @@ public sealed class MetricsHubRelay(MetricFeed feed, IHubContext<MetricsHub> hub
                     break;
                 case ExperimentChanged x:
                     await experiment.SendAsync("experimentChanged", x.Experiment);
+                    break;
+                case ImagesLogged i:
+                    await experiment.SendAsync("images", i);
+                    await hub.Clients.Group(MetricsHub.TrialGroup(i.TrialId)).SendAsync("images", i);
                     break;
             }
         }

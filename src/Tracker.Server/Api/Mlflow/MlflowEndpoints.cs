@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Tracker.Core.Tracking;
 using static Tracker.Server.Api.Mlflow.MlflowException;
 
@@ -36,13 +37,13 @@ public static class MlflowEndpoints
         var api = app.MapGroup(Prefix);
 
         // Experiments
-        Post(api, "/experiments/create", (r, log) => new MlflowResponses.CreateExperiment(
+        Post(api, "/experiments/create", "Create an experiment (name, artifact_location, tags)", (r, log) => new MlflowResponses.CreateExperiment(
             Unwrap(log.CreateExperiment(r.Required("name"), r.Text("artifact_location"), r.KeyValues("tags"))).Id));
-        Get(api, "/experiments/get", (r, log) => new MlflowResponses.GetExperiment(
+        Get(api, "/experiments/get", "Get an experiment (experiment_id)", (r, log) => new MlflowResponses.GetExperiment(
             MlflowViews.Experiment(Unwrap(log.GetExperiment(r.Required("experiment_id"))), log)));
-        Get(api, "/experiments/get-by-name", (r, log) => new MlflowResponses.GetExperiment(
+        Get(api, "/experiments/get-by-name", "Get an experiment by name (experiment_name)", (r, log) => new MlflowResponses.GetExperiment(
             MlflowViews.Experiment(Unwrap(log.GetExperimentByName(r.Required("experiment_name"))), log)));
-        Func<MlflowRequest, RunLog, object> search = (r, log) => Experiments(log, new ExperimentSearch
+        Func<MlflowRequest, RunLog, MlflowResponses.SearchExperiments> search = (r, log) => Experiments(log, new ExperimentSearch
         {
             Filter = r.Text("filter"),
             ViewType = r.View("view_type"),
@@ -50,28 +51,28 @@ public static class MlflowEndpoints
             OrderBy = r.TextList("order_by"),
             PageToken = r.Text("page_token"),
         });
-        Post(api, "/experiments/search", search);
-        Get(api, "/experiments/search", search);
-        Get(api, "/experiments/list", (r, log) => Experiments(log, new ExperimentSearch
+        Post(api, "/experiments/search", "Search experiments (filter, view_type, max_results, order_by, page_token)", search);
+        Get(api, "/experiments/search", "Search experiments (filter, view_type, max_results, order_by, page_token)", search);
+        Get(api, "/experiments/list", "List experiments, as older clients do (view_type, max_results, page_token)", (r, log) => Experiments(log, new ExperimentSearch
         {
             ViewType = r.View("view_type"),
             MaxResults = r.Int("max_results") ?? RunLog.DefaultSearchResults,
             PageToken = r.Text("page_token"),
         }));
-        Post(api, "/experiments/update", (r, log) =>
+        Post(api, "/experiments/update", "Rename an experiment (experiment_id, new_name)", (r, log) =>
         {
             string id = r.Required("experiment_id");
             Unwrap(r.Text("new_name") is { Length: > 0 } name ? log.RenameExperiment(id, name) : log.GetExperiment(id));
             return Nothing;
         });
-        Post(api, "/experiments/delete", (r, log) => Done(log.DeleteExperiment(r.Required("experiment_id"))));
-        Post(api, "/experiments/restore", (r, log) => Done(log.RestoreExperiment(r.Required("experiment_id"))));
-        Post(api, "/experiments/set-experiment-tag", (r, log) =>
+        Post(api, "/experiments/delete", "Delete an experiment and its runs (experiment_id)", (r, log) => Done(log.DeleteExperiment(r.Required("experiment_id"))));
+        Post(api, "/experiments/restore", "Restore a deleted experiment and its runs (experiment_id)", (r, log) => Done(log.RestoreExperiment(r.Required("experiment_id"))));
+        Post(api, "/experiments/set-experiment-tag", "Set an experiment tag (experiment_id, key, value)", (r, log) =>
             Done(log.SetExperimentTag(r.Required("experiment_id"), r.Required("key"), r.Text("value") ?? "")));
-        Post(api, "/experiments/delete-experiment-tag", (r, log) => Done(log.DeleteExperimentTag(r.Required("experiment_id"), r.Required("key"))));
+        Post(api, "/experiments/delete-experiment-tag", "Delete an experiment tag (experiment_id, key)", (r, log) => Done(log.DeleteExperimentTag(r.Required("experiment_id"), r.Required("key"))));
 
         // Runs
-        Post(api, "/runs/create", (r, log) => new MlflowResponses.GetRun(MlflowViews.Run(Unwrap(log.CreateRun(new RunCreate
+        Post(api, "/runs/create", "Start a run (experiment_id, user_id, run_name, start_time, tags)", (r, log) => new MlflowResponses.GetRun(MlflowViews.Run(Unwrap(log.CreateRun(new RunCreate
         {
             ExperimentId = r.Text("experiment_id"),
             UserId = r.Text("user_id"),
@@ -79,12 +80,12 @@ public static class MlflowEndpoints
             StartTime = r.Long("start_time"),
             Tags = r.KeyValues("tags"),
         })))));
-        Get(api, "/runs/get", (r, log) => new MlflowResponses.GetRun(MlflowViews.Run(Unwrap(log.GetRun(r.RunId())))));
-        Post(api, "/runs/update", (r, log) => new MlflowResponses.UpdateRun(MlflowViews.Info(
+        Get(api, "/runs/get", "Get a run (run_id)", (r, log) => new MlflowResponses.GetRun(MlflowViews.Run(Unwrap(log.GetRun(r.RunId())))));
+        Post(api, "/runs/update", "Update a run's status, end time or name (run_id, status, end_time, run_name)", (r, log) => new MlflowResponses.UpdateRun(MlflowViews.Info(
             Unwrap(log.UpdateRun(r.RunId(), r.Status("status"), r.Long("end_time"), r.Text("run_name"))))));
-        Post(api, "/runs/delete", (r, log) => Done(log.DeleteRun(r.Required("run_id"))));
-        Post(api, "/runs/restore", (r, log) => Done(log.RestoreRun(r.Required("run_id"))));
-        Post(api, "/runs/search", (r, log) =>
+        Post(api, "/runs/delete", "Delete a run (run_id)", (r, log) => Done(log.DeleteRun(r.Required("run_id"))));
+        Post(api, "/runs/restore", "Restore a deleted run (run_id)", (r, log) => Done(log.RestoreRun(r.Required("run_id"))));
+        Post(api, "/runs/search", "Search runs (experiment_ids, filter, run_view_type, max_results, order_by, page_token)", (r, log) =>
         {
             var page = Unwrap(log.SearchRuns(new RunSearch
             {
@@ -97,28 +98,29 @@ public static class MlflowEndpoints
             }));
             return new MlflowResponses.SearchRuns(page.Items.Select(MlflowViews.Run).ToList(), page.NextPageToken);
         });
-        Post(api, "/runs/log-metric", (r, log) => Done(log.LogMetric(r.RunId(), Metric(r))));
-        Post(api, "/runs/log-batch", (r, log) =>
+        Post(api, "/runs/log-metric", "Log one metric value (run_id, key, value, timestamp, step)", (r, log) => Done(log.LogMetric(r.RunId(), Metric(r))));
+        Post(api, "/runs/log-batch", "Log metrics, params and tags at once (run_id, metrics, params, tags)", (r, log) =>
             Done(log.LogBatch(r.Required("run_id"), r.Objects("metrics").Select(Metric).ToList(), r.KeyValues("params"), r.KeyValues("tags"))),
             MaxBatchRequestBytes);
-        Post(api, "/runs/log-parameter", (r, log) => Done(log.LogParam(r.RunId(), r.Required("key"), r.Text("value") ?? "")));
-        Post(api, "/runs/set-tag", (r, log) => Done(log.SetTag(r.RunId(), r.Required("key"), r.Text("value") ?? "")));
-        Post(api, "/runs/delete-tag", (r, log) => Done(log.DeleteTag(r.Required("run_id"), r.Required("key"))));
+        Post(api, "/runs/log-parameter", "Log a param (run_id, key, value)", (r, log) => Done(log.LogParam(r.RunId(), r.Required("key"), r.Text("value") ?? "")));
+        Post(api, "/runs/set-tag", "Set a run tag (run_id, key, value)", (r, log) => Done(log.SetTag(r.RunId(), r.Required("key"), r.Text("value") ?? "")));
+        Post(api, "/runs/delete-tag", "Delete a run tag (run_id, key)", (r, log) => Done(log.DeleteTag(r.Required("run_id"), r.Required("key"))));
 
         // Metrics and artifacts
-        Get(api, "/metrics/get-history", (r, log) =>
+        Get(api, "/metrics/get-history", "A metric's history (run_id, metric_key, max_results, page_token)", (r, log) =>
         {
             var page = Unwrap(log.GetMetricHistory(r.RunId(), r.Required("metric_key"), r.Int("max_results"), r.Text("page_token")));
             return new MlflowResponses.MetricHistory(page.Items.Select(MlflowViews.Metric).ToList(), page.NextPageToken);
         });
-        Get(api, "/artifacts/list", (r, log) =>
+        Get(api, "/artifacts/list", "List a run's artifacts (run_id, path)", (r, log) =>
         {
             var listing = Unwrap(log.ListArtifacts(r.RunId(), r.Text("path")));
             return new MlflowResponses.Artifacts(listing.RootUri, listing.Files.Select(MlflowViews.File).ToList(), null);
         });
 
         api.Map("/{**path}", (HttpRequest request) => Error(MlflowErrorCodes.EndpointNotFound,
-            $"No API endpoint {request.Method} {request.Path}; see MLflow's REST API 2.0 for the supported ones."));
+            $"No API endpoint {request.Method} {request.Path}; see MLflow's REST API 2.0 for the supported ones."))
+            .ExcludeFromDescription();
         return app;
     }
 
@@ -141,13 +143,17 @@ public static class MlflowEndpoints
         return Nothing;
     }
 
-    private static void Post(RouteGroupBuilder api, string path, Func<MlflowRequest, RunLog, object> handle, int maxBytes = int.MaxValue) =>
-        Map(api, HttpMethods.Post, path, handle, maxBytes);
+    private static void Post<TResponse>(RouteGroupBuilder api, string path, string summary, Func<MlflowRequest, RunLog, TResponse> handle,
+        int maxBytes = int.MaxValue) where TResponse : class =>
+        Map(api, HttpMethods.Post, path, handle, maxBytes).WithSummary(summary).DocumentsBody<JsonElement>("application/json");
 
-    private static void Get(RouteGroupBuilder api, string path, Func<MlflowRequest, RunLog, object> handle) =>
-        Map(api, HttpMethods.Get, path, handle, int.MaxValue);
+    private static void Get<TResponse>(RouteGroupBuilder api, string path, string summary, Func<MlflowRequest, RunLog, TResponse> handle)
+        where TResponse : class =>
+        Map(api, HttpMethods.Get, path, handle, int.MaxValue).WithSummary(summary);
 
-    private static void Map(RouteGroupBuilder api, string method, string path, Func<MlflowRequest, RunLog, object> handle, int maxBytes) =>
+    // Every endpoint answers its response type or MLflow's error body; the OpenAPI document says so, under the tag "MLflow".
+    private static RouteHandlerBuilder Map<TResponse>(RouteGroupBuilder api, string method, string path, Func<MlflowRequest, RunLog, TResponse> handle,
+        int maxBytes) where TResponse : class =>
         api.MapMethods(path, [method], async (HttpContext context, RunLog log, ILoggerFactory loggers) =>
         {
             try
@@ -164,7 +170,13 @@ public static class MlflowEndpoints
                 loggers.CreateLogger(typeof(MlflowEndpoints)).LogError(e, "MLflow API {Method} {Path} failed", method, path);
                 return Error(MlflowErrorCodes.InternalError, $"The server failed: {e.Message}");
             }
-        });
+        })
+        .WithName($"Mlflow{(method == HttpMethods.Get ? "Get" : "Post")}{string.Concat(path.Split('/', '-').Select(w => w.Length == 0 ? w : char.ToUpperInvariant(w[0]) + w[1..]))}")
+        .WithTags("MLflow")
+        .WithDescription($"MLflow's tracking REST API 2.0 `{method} {path}` (fields as MLflow documents them{(method == HttpMethods.Get ? ", in the query string" : ", in a JSON body")}). Errors are MLflow's `{{ error_code, message }}`.")
+        .Produces<TResponse>(StatusCodes.Status200OK)
+        .Produces<MlflowError>(StatusCodes.Status400BadRequest)
+        .Produces<MlflowError>(StatusCodes.Status404NotFound);
 
     /// <summary>An error in MLflow's shape, with the status its code travels with.</summary>
     internal static IResult Error(string code, string message) =>

@@ -5,12 +5,16 @@ using Tracker.Core.Experiments;
 using Tracker.Core.Live;
 using Tracker.Core.Plugins;
 using Tracker.Core.Storage;
+using Tracker.Core.Tracking;
 using Tracker.Server.Components.Shared;
 using ChartSeries = Tracker.Server.Components.Shared.ChartSeries;
 
 namespace Tracker.Server.Components.Pages;
 
-/// <summary>One trial: live learning curves, parameters, the latest confusion matrix, the prediction gallery with Grad-CAM.</summary>
+/// <summary>
+/// One trial: live learning curves, parameters, the latest confusion matrix, the prediction gallery with Grad-CAM, and
+/// for a logged run the images it uploads.
+/// </summary>
 public partial class TrialPage : LiveComponentBase
 {
     /// <summary>The trial id from the route.</summary>
@@ -24,6 +28,8 @@ public partial class TrialPage : LiveComponentBase
 
     [Inject] private IDialogService Dialogs { get; set; } = default!;
 
+    [Inject] private RunArtifacts Artifacts { get; set; } = default!;
+
     private Trial? trial;
     private readonly Dictionary<string, List<(double X, double Y)>> series = [];
     private EvaluationReport? report;
@@ -31,6 +37,7 @@ public partial class TrialPage : LiveComponentBase
     private int galleryClass = -1;
     private int? galleryPredicted;
     private bool misclassifiedOnly;
+    private IReadOnlyList<ArtifactView> images = [];
 
     private IReadOnlyList<string> ClassNames => report?.ClassNames ?? predictions?.ClassNames ?? [];
 
@@ -60,6 +67,7 @@ public partial class TrialPage : LiveComponentBase
         series.Clear();
         foreach (var p in Store.GetMetrics(Id)) Points(p.Key).Add((p.Step, p.Value));
         LoadEvaluation();
+        LoadImages();
     }
 
     /// <inheritdoc />
@@ -67,6 +75,7 @@ public partial class TrialPage : LiveComponentBase
     {
         MetricsRecorded m => m.TrialId == Id,
         TrialChanged t => t.Trial.Id == Id,
+        ImagesLogged i => i.TrialId == Id,
         _ => false,
     };
 
@@ -83,6 +92,9 @@ public partial class TrialPage : LiveComponentBase
                 trial = t.Trial;
                 if (trial.IsFinished) LoadEvaluation();
                 break;
+            case ImagesLogged:
+                LoadImages();
+                break;
         }
     }
 
@@ -96,6 +108,13 @@ public partial class TrialPage : LiveComponentBase
     {
         predictions = Store.GetPredictions(Id);
         report = (predictions is null ? null : Store.GetLatestReport(Id, predictions.Split)) ?? Store.GetLatestReport(Id, "validation");
+    }
+
+    /// <summary>A logged run's image artifacts, by path (a replaced file keeps its place).</summary>
+    private void LoadImages()
+    {
+        var listed = trial?.Logged is null ? null : Artifacts.List(Id).Value;
+        images = listed?.Where(a => a.IsImage).ToList() ?? [];
     }
 
     /// <summary>Clicking a gallery image opens it with its labels and its Grad-CAM overlay.</summary>

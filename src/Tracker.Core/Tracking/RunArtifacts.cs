@@ -1,0 +1,265 @@
+using System.Net.Http.Headers;
+using System.Text.Json.Serialization;
+using Microsoft.Extensions.Options;
+using SkiaSharp;
+using Tracker.Core.Live;
+using Tracker.Core.Storage;
+
+namespace Tracker.Core.Tracking;
+
+/// <summary>What the store records about an artifact file beyond the file itself.</summary>
+/// <param name="TrialId">The trial (run) it belongs to.</param>
+/// <param name="Path">Its path relative to the trial's artifact folder, with '/'.</param>
+/// <param name="ContentType">Its media type, e.g. <c>image/png</c>.</param>
+/// <param name="Caption">A caption, or <c>null</c>.</param>
+/// <param name="TrueLabel">The class an image belongs to, or <c>null</c>.</param>
+/// <param name="PredictedLabel">The class a model predicted for an image, or <c>null</c>.</param>
+/// <param name="LoggedAt">When it was uploaded.</param>
+public sealed record ArtifactMetadata(string TrialId, string Path, string ContentType, string? Caption, string? TrueLabel,
+    string? PredictedLabel, DateTimeOffset LoggedAt);
+
+/// <summary>What a client may say about an uploaded artifact (all optional).</summary>
+/// <param name="Caption">A caption.</param>
+/// <param name="TrueLabel">The class an image belongs to (a prediction sample).</param>
+/// <param name="PredictedLabel">The class a model predicted for it.</param>
+public sealed record ArtifactLabels(string? Caption = null, string? TrueLabel = null, string? PredictedLabel = null);
+
+/// <summary>An artifact file as the native API shows it.</summary>
+/// <param name="Path">Its path relative to the run's artifacts, with '/'.</param>
+/// <param name="Size">Its size in bytes.</param>
+/// <param name="ContentType">Its media type: as uploaded, or guessed from the extension for files put there otherwise.</param>
+/// <param name="Url">Where to download it.</param>
+/// <param name="Caption">A caption, or <c>null</c>.</param>
+/// <param name="TrueLabel">The class an image belongs to, or <c>null</c>.</param>
+/// <param name="PredictedLabel">The class a model predicted for it, or <c>null</c>.</param>
+public sealed record ArtifactView(
+    string Path, long Size, string ContentType, string Url,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Caption = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? TrueLabel = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? PredictedLabel = null)
+{
+    /// <summary>Whether it is an image the dashboard can show.</summary>
+    [JsonIgnore]
+    public bool IsImage => RunArtifacts.ImageContentTypes.Contains(ContentType);
+}
+
+/// <summary>An artifact to send: what it is, and the file that holds it.</summary>
+/// <param name="View">The artifact.</param>
+/// <param name="FilePath">The absolute path of its file.</param>
+public sealed record ArtifactFileHandle(ArtifactView View, string FilePath);
+
+/// <summary>
+/// Files that logging clients attach to their runs: plots, prediction images, reports, small models. Each is a file
+/// in the run's artifact folder (<see cref="IRunStore.ArtifactFolder"/>, so that MLflow's artifact listing shows it
+/// too) plus a metadata record in the store. Uploads are checked before anything is kept: size (counted while reading,
+/// whatever the client declared), content type, a path that stays inside the folder, and images must decode. A stored
+/// image is announced on the feed as <see cref="ImagesLogged"/>.
+/// </summary>
+public sealed class RunArtifacts(IRunStore store, RunLog log, MetricFeed feed, IOptions<TrackingOptions> options)
+{
+    /// <summary>The longest artifact path, in characters.</summary>
+    public const int MaxPathLength = 255;
+
+    /// <summary>The longest caption or label, in characters.</summary>
+    public const int MaxLabelLength = 1000;
+
+    /// <summary>The most pixels an uploaded image may have, so that checking it cannot exhaust memory.</summary>
+    public const long MaxImagePixels = 50_000_000;
+
+    /// <summary>The image types, with the encoded format each must decode as.</summary>
+    private static readonly Dictionary<string, SKEncodedImageFormat> ImageFormats = new(StringComparer.Ordinal)
+    {
+        ["image/png"] = SKEncodedImageFormat.Png,
+        ["image/jpeg"] = SKEncodedImageFormat.Jpeg,
+    };
+
+    /// <summary>The media types of images (checked by decoding, shown in the dashboard, announced live).</summary>
+    public static IReadOnlySet<string> ImageContentTypes { get; } = new HashSet<string>(ImageFormats.Keys, StringComparer.Ordinal);
+
+    /// <summary>The media types the server keeps.</summary>
+    public static IReadOnlySet<string> AllowedContentTypes { get; } = new HashSet<string>(StringComparer.Ordinal)
+    {
+        "image/png", "image/jpeg", "text/plain", "text/csv", "application/json", "application/octet-stream",
+    };
+
+    // Uploads are written here first, beside the run folders rather than in one, so that no listing shows a half-written file.
+    private const string UploadPrefix = ".upload-";
+
+    /// <summary>The download URL of an artifact.</summary>
+    public static string UrlOf(string runId, string path) =>
+        $"/api/runs/{Uri.EscapeDataString(runId)}/artifacts/{string.Join('/', path.Split('/').Select(Uri.EscapeDataString))}";
+
+    /// <summary>
+    /// Stores <paramref name="content"/> as the artifact <paramref name="path"/> of an active logged run, replacing a file
+    /// of that path; nothing is kept when any check fails. <paramref name="contentType"/> is the upload's Content-Type
+    /// (parameters such as charset are dropped; none means application/octet-stream); <paramref name="declaredLength"/>
+    /// the Content-Length, when sent, to refuse an upload that is too large before reading it.
+    /// </summary>
+    public async Task<TrackingResult<ArtifactView>> SaveAsync(string runId, string path, string? contentType, long? declaredLength,
+        Stream content, ArtifactLabels labels, CancellationToken cancellationToken = default)
+    {
+        if (CheckPath(path) is { } badPath) return badPath;
+        var mediaType = MediaTypeOf(contentType);
+        if (!mediaType.Succeeded) return mediaType.Error!;
+        if ((CheckLabel("caption", labels.Caption) ?? CheckLabel("trueLabel", labels.TrueLabel) ?? CheckLabel("predictedLabel", labels.PredictedLabel)) is { } badLabel)
+            return badLabel;
+        var found = log.GetRun(runId);
+        if (!found.Succeeded) return found.Error!;
+        var run = found.Value!;
+        if (run.LifecycleStage != LifecycleStage.Active)
+            return new TrackingError(TrackingErrorKind.InvalidParameter, $"The run {runId} is deleted; restore it to log artifacts.");
+        long limit = options.Value.MaxArtifactBytes;
+        if (declaredLength > limit) return TooLarge(limit);
+
+        string folder = Path.GetFullPath(store.ArtifactFolder(run.Id));
+        string target = Path.GetFullPath(Path.Combine(folder, path));
+        if (!target.StartsWith(folder + Path.DirectorySeparatorChar, StringComparison.Ordinal)) return BadPath(path, "it must stay inside the run's artifacts");
+        string uploads = Path.GetDirectoryName(folder)!;
+        Directory.CreateDirectory(uploads);
+        string temp = Path.Combine(uploads, $"{UploadPrefix}{Guid.NewGuid():N}");
+        try
+        {
+            long size = await CopyAsync(content, temp, limit, cancellationToken);
+            if (size > limit) return TooLarge(limit);
+            if (ImageFormats.TryGetValue(mediaType.Value!, out var format) && CheckImage(temp, format, mediaType.Value!) is { } badImage) return badImage;
+            try
+            {
+                Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+                File.Move(temp, target, overwrite: true);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                return new TrackingError(TrackingErrorKind.Conflict, $"Cannot store the artifact '{path}': {e.Message} (a file and a folder cannot share a path).", "path");
+            }
+            var metadata = new ArtifactMetadata(run.Id, path, mediaType.Value!, labels.Caption, labels.TrueLabel, labels.PredictedLabel, DateTimeOffset.UtcNow);
+            store.SaveArtifactMetadata(metadata);
+            var view = ViewOf(metadata, size);
+            if (view.IsImage)
+                feed.Publish(new ImagesLogged(run.ExperimentId, run.Id, [new LoggedImage(view.Url, view.Caption, view.TrueLabel, view.PredictedLabel)]));
+            return view;
+        }
+        finally
+        {
+            if (File.Exists(temp)) File.Delete(temp);
+        }
+    }
+
+    /// <summary>Every artifact file of a trial (logged or not), by path; files put there other than by upload get a type from their extension.</summary>
+    public TrackingResult<IReadOnlyList<ArtifactView>> List(string runId)
+    {
+        if (store.GetTrial(runId) is null) return NoRun(runId);
+        string folder = Path.GetFullPath(store.ArtifactFolder(runId));
+        if (!Directory.Exists(folder)) return Array.Empty<ArtifactView>();
+        var metadata = store.GetArtifactMetadata(runId).ToDictionary(m => m.Path, StringComparer.Ordinal);
+        return new DirectoryInfo(folder).EnumerateFiles("*", SearchOption.AllDirectories)
+            .Select(file => (File: file, Path: Path.GetRelativePath(folder, file.FullName).Replace(Path.DirectorySeparatorChar, '/')))
+            .OrderBy(f => f.Path, StringComparer.Ordinal)
+            .Select(f => ViewOf(metadata.GetValueOrDefault(f.Path) ?? Guessed(runId, f.Path), f.File.Length))
+            .ToList();
+    }
+
+    /// <summary>One artifact of a trial (logged or not) and its file.</summary>
+    public TrackingResult<ArtifactFileHandle> Find(string runId, string path)
+    {
+        if (CheckPath(path) is { } badPath) return badPath;
+        if (store.GetTrial(runId) is null) return NoRun(runId);
+        string folder = Path.GetFullPath(store.ArtifactFolder(runId));
+        string file = Path.GetFullPath(Path.Combine(folder, path));
+        if (!file.StartsWith(folder + Path.DirectorySeparatorChar, StringComparison.Ordinal) || !File.Exists(file))
+            return new TrackingError(TrackingErrorKind.NotFound, $"Run '{runId}' has no artifact '{path}'.", "path");
+        var metadata = store.GetArtifactMetadata(runId).FirstOrDefault(m => m.Path == path) ?? Guessed(runId, path);
+        return new ArtifactFileHandle(ViewOf(metadata, new FileInfo(file).Length), file);
+    }
+
+    private static ArtifactView ViewOf(ArtifactMetadata m, long size) =>
+        new(m.Path, size, m.ContentType, UrlOf(m.TrialId, m.Path), m.Caption, m.TrueLabel, m.PredictedLabel);
+
+    private static ArtifactMetadata Guessed(string runId, string path) => new(runId, path, Path.GetExtension(path).ToLowerInvariant() switch
+    {
+        ".png" => "image/png",
+        ".jpg" or ".jpeg" => "image/jpeg",
+        ".txt" or ".log" => "text/plain",
+        ".csv" => "text/csv",
+        ".json" => "application/json",
+        _ => "application/octet-stream",
+    }, null, null, null, default);
+
+    // Reads at most one byte past the limit: enough to know the upload is too large without taking all of it.
+    private static async Task<long> CopyAsync(Stream content, string temp, long limit, CancellationToken cancellationToken)
+    {
+        await using var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous);
+        var buffer = new byte[1 << 16];
+        long total = 0;
+        while (true)
+        {
+            int wanted = (int)Math.Min(buffer.Length, limit + 1 - total);
+            if (wanted <= 0) return total;
+            int read = await content.ReadAsync(buffer.AsMemory(0, wanted), cancellationToken);
+            if (read == 0) return total;
+            total += read;
+            await file.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
+        }
+    }
+
+    private static TrackingError? CheckImage(string file, SKEncodedImageFormat format, string mediaType)
+    {
+        try
+        {
+            using var data = SKData.Create(file);
+            using var codec = data is null ? null : SKCodec.Create(data);
+            if (codec is null) return CorruptImage(mediaType, "it does not decode");
+            if (codec.EncodedFormat != format) return CorruptImage(mediaType, $"it is {codec.EncodedFormat.ToString().ToUpperInvariant()} data");
+            var info = new SKImageInfo(codec.Info.Width, codec.Info.Height, SKColorType.Rgba8888, SKAlphaType.Premul);
+            if (info.Width <= 0 || info.Height <= 0) return CorruptImage(mediaType, "it has no pixels");
+            if ((long)info.Width * info.Height > MaxImagePixels)
+                return CorruptImage(mediaType, $"it has {info.Width}×{info.Height} pixels; at most {MaxImagePixels} are allowed");
+            using var bitmap = new SKBitmap(info);
+            var result = codec.GetPixels(info, bitmap.GetPixels());
+            return result == SKCodecResult.Success ? null
+                : CorruptImage(mediaType, result == SKCodecResult.IncompleteInput ? "it is truncated" : $"decoding failed ({result})");
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            return CorruptImage(mediaType, e.Message);
+        }
+    }
+
+    private static TrackingError? CheckPath(string? path)
+    {
+        if (string.IsNullOrEmpty(path)) return BadPath(path, "it is empty");
+        if (path.Length > MaxPathLength) return BadPath(path[..50] + "…", $"it has {path.Length} characters; at most {MaxPathLength} are allowed");
+        if (path.StartsWith('/') || path.Contains('\\') || Path.IsPathRooted(path)) return BadPath(path, "it must be relative, with '/' between folders");
+        if (path.Any(char.IsControl)) return BadPath(path, "it contains a control character");
+        var parts = path.Split('/');
+        if (parts.Any(part => part is "" or "." or "..")) return BadPath(path, "no part may be empty, '.' or '..'");
+        if (parts[0].StartsWith(UploadPrefix, StringComparison.Ordinal)) return BadPath(path, $"names starting with '{UploadPrefix}' are the server's");
+        return null;
+    }
+
+    private static TrackingResult<string> MediaTypeOf(string? contentType)
+    {
+        if (string.IsNullOrWhiteSpace(contentType)) return "application/octet-stream";
+        if (!MediaTypeHeaderValue.TryParse(contentType, out var parsed) || parsed.MediaType is null)
+            return new TrackingError(TrackingErrorKind.UnsupportedContentType, $"'{contentType}' is not a content type.", "contentType");
+        string mediaType = parsed.MediaType.ToLowerInvariant();
+        return AllowedContentTypes.Contains(mediaType) ? mediaType
+            : new TrackingError(TrackingErrorKind.UnsupportedContentType,
+                $"Artifacts of type '{mediaType}' are not kept; allowed: {string.Join(", ", AllowedContentTypes)}.", "contentType");
+    }
+
+    private static TrackingError? CheckLabel(string field, string? value) =>
+        value is { Length: > MaxLabelLength }
+            ? new TrackingError(TrackingErrorKind.InvalidParameter, $"The {field} has {value.Length} characters; at most {MaxLabelLength} are allowed.", field)
+            : null;
+
+    private static TrackingError BadPath(string? path, string why) =>
+        new(TrackingErrorKind.InvalidParameter, $"Invalid artifact path '{path}': {why}.", "path");
+
+    private static TrackingError TooLarge(long limit) =>
+        new(TrackingErrorKind.TooLarge, $"The artifact is larger than {limit} bytes, the limit (Tracking:MaxArtifactBytes). Nothing was stored.", "body");
+
+    private static TrackingError CorruptImage(string mediaType, string why) =>
+        new(TrackingErrorKind.InvalidParameter, $"The upload is not a valid {mediaType} image: {why}. Nothing was stored.", "body");
+
+    private static TrackingError NoRun(string runId) => new(TrackingErrorKind.NotFound, $"Run with id={runId} not found");
+}

@@ -1,0 +1,11 @@
+namespace Tracker.Core.Tracking;
+
+/// <summary>Limits of the native run-logging API, bound to <c>Tracking</c> in appsettings.json.</summary>
+public sealed class TrackingOptions
+{
+    /// <summary>The most metric points one request may log. Defaults to 10 000.</summary>
+    public int MaxMetricPointsPerRequest { get; set; } = 10_000;
+
+    /// <summary>The largest artifact file, in bytes; larger uploads are refused before they are stored. Defaults to 16 MiB.</summary>
+    public long MaxArtifactBytes { get; set; } = 16 * 1024 * 1024;
+}

@@ -1,0 +1,285 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Options;
+using Tracker.Abstractions;
+using Tracker.Core;
+using Tracker.Core.Storage;
+using Tracker.Core.Tracking;
+
+namespace Tracker.Server.Api;
+
+/// <summary>
+/// Tracker's own run-logging API under <c>/api/runs</c>: any script or program starts a run, logs parameters, tags,
+/// metric batches and artifacts, and ends it, in plain JSON. The work is <see cref="RunLog"/>'s and
+/// <see cref="RunArtifacts"/>'s; this maps HTTP onto them and their problems onto problem details.
+/// </summary>
+public static class RunEndpoints
+{
+    /// <summary>The tag of these endpoints in the OpenAPI document.</summary>
+    public const string Tag = "Runs";
+
+    /// <summary>The body of <c>POST /api/runs</c>: exactly one of <c>experiment</c> (a name) and <c>experimentId</c>.</summary>
+    /// <param name="Experiment">The experiment's name; a logged experiment of that name is made when there is none.</param>
+    /// <param name="ExperimentId">The id of an existing logged experiment.</param>
+    /// <param name="Name">The run's name (generated when absent).</param>
+    /// <param name="Parameters">Its first parameters: JSON numbers, strings or booleans.</param>
+    /// <param name="Tags">Its first tags.</param>
+    public sealed record CreateRunRequest(string? Experiment, string? ExperimentId, string? Name,
+        Dictionary<string, JsonElement>? Parameters, Dictionary<string, string>? Tags);
+
+    /// <summary>The body of <c>PATCH /api/runs/{id}</c>; an absent field is left as it is.</summary>
+    /// <param name="State">running, completed, failed or interrupted.</param>
+    /// <param name="Name">A new name.</param>
+    /// <param name="Error">Why the run failed.</param>
+    public sealed record UpdateRunRequest(string? State, string? Name, string? Error);
+
+    /// <summary>The body of <c>POST /api/runs/{id}/metrics</c>.</summary>
+    /// <param name="Points">The points, at most <see cref="TrackingOptions.MaxMetricPointsPerRequest"/>.</param>
+    public sealed record LogMetricsRequest(List<MetricPointRequest>? Points);
+
+    /// <summary>One metric value to log.</summary>
+    /// <param name="Key">The metric's name (1 to 250 characters).</param>
+    /// <param name="Value">A finite number.</param>
+    /// <param name="Step">The step (default 0).</param>
+    /// <param name="Timestamp">When it was measured, in ms since the Unix epoch (default: when the server receives it).</param>
+    public sealed record MetricPointRequest(string? Key, double? Value, long? Step, long? Timestamp);
+
+    /// <summary>How many points a metrics request logged.</summary>
+    /// <param name="Accepted">The number of points.</param>
+    public sealed record LogMetricsResponse(int Accepted);
+
+    /// <summary>One page of a metric's history, in step order.</summary>
+    /// <param name="Points">The points of the page.</param>
+    /// <param name="NextPageToken">The token of the next page, or <c>null</c> on the last.</param>
+    public sealed record MetricHistoryResponse(IReadOnlyList<MetricPointResponse> Points, string? NextPageToken);
+
+    /// <summary>One logged metric value.</summary>
+    /// <param name="Key">The metric's name.</param>
+    /// <param name="Value">The value.</param>
+    /// <param name="Step">The step.</param>
+    /// <param name="Timestamp">When it was measured, in ms since the Unix epoch.</param>
+    public sealed record MetricPointResponse(string Key, double Value, int Step, long Timestamp);
+
+    /// <summary>Maps every <c>/runs</c> route onto <paramref name="api"/> (the <c>/api</c> group).</summary>
+    public static RouteGroupBuilder MapRunLogging(this RouteGroupBuilder api)
+    {
+        var runs = api.MapGroup("/runs").WithTags(Tag);
+
+        runs.MapPost("", async (HttpRequest request, RunLog log) =>
+        {
+            var body = await ReadAsync<CreateRunRequest>(request);
+            if (body.Problem is not null) return body.Problem;
+            var parameters = Scalars(body.Value!.Parameters);
+            if (!parameters.Succeeded) return Problem(parameters.Error!);
+            var started = log.StartRun(new NativeRunCreate
+            {
+                Experiment = body.Value.Experiment,
+                ExperimentId = body.Value.ExperimentId,
+                Name = body.Value.Name,
+                Parameters = parameters.Value!,
+                Tags = body.Value.Tags ?? [],
+            });
+            return started.Succeeded ? Results.Created($"/api/runs/{started.Value!.Id}", log.View(started.Value)) : Problem(started.Error!);
+        })
+        .WithName("CreateRun").WithSummary("Start a run")
+        .WithDescription("Starts a run (state running) in the experiment named by `experiment` (created as a logged experiment when absent) or `experimentId`, with optional name, parameters and tags.")
+        .DocumentsBody<CreateRunRequest>("application/json")
+        .Produces<RunView>(StatusCodes.Status201Created).ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound);
+
+        runs.MapGet("", (HttpRequest request, IRunStore store) => TrialQueryEndpoints.QueryTrials(request, store))
+        .WithName("SearchRuns").WithSummary("Search runs")
+        .WithDescription("The runs (trials) of every experiment, filtered, sorted and paged exactly as `GET /api/trials`: `experiment`, `state`, `tag`, `q`, `param.<name>=low..high`, `metric.<key>=low..high`, `sort`, `desc`, `page`, `pageSize`.")
+        .Produces<TrialQueryResult>().ProducesValidationProblem();
+
+        runs.MapGet("/{id}", (string id, RunLog log) => Result(log.ViewRun(id)))
+        .WithName("GetRun").WithSummary("Get a run")
+        .WithDescription("A run (any trial, logged or trained by the server) with its parameters, tags and latest metrics.")
+        .Produces<RunView>().ProducesProblem(StatusCodes.Status404NotFound);
+
+        runs.MapPatch("/{id}", async (string id, HttpRequest request, RunLog log) =>
+        {
+            var body = await ReadAsync<UpdateRunRequest>(request);
+            if (body.Problem is not null) return body.Problem;
+            TrialState? state = null;
+            if (body.Value!.State is { } text)
+            {
+                if (!Enum.TryParse<TrialState>(text, ignoreCase: true, out var parsed) || !Enum.IsDefined(parsed) || int.TryParse(text, out _))
+                    return Validation("state", $"'{text}' is not a run state; use running, completed, failed or interrupted.");
+                state = parsed;
+            }
+            var updated = log.SetRunState(id, state, body.Value.Name, body.Value.Error);
+            return updated.Succeeded ? Results.Ok(log.View(updated.Value!)) : Problem(updated.Error!);
+        })
+        .WithName("UpdateRun").WithSummary("End, rename or fail a run")
+        .WithDescription("Sets the run's state (running, completed, failed or interrupted; ending it stamps its end time), name and/or error.")
+        .DocumentsBody<UpdateRunRequest>("application/json")
+        .Produces<RunView>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound);
+
+        runs.MapPost("/{id}/parameters", async (string id, HttpRequest request, RunLog log) =>
+        {
+            var body = await ReadAsync<Dictionary<string, JsonElement>>(request);
+            if (body.Problem is not null) return body.Problem;
+            var parameters = Scalars(body.Value);
+            if (!parameters.Succeeded) return Problem(parameters.Error!);
+            return Result(log.LogParameters(id, parameters.Value!), log);
+        })
+        .WithName("LogRunParameters").WithSummary("Log parameters")
+        .WithDescription("Logs parameters (`{ \"name\": number|string|boolean }`). Logging a parameter again with the same value is fine; another value, or any parameter of a finished run, is a conflict (409).")
+        .DocumentsBody<Dictionary<string, JsonElement>>("application/json")
+        .Produces<RunView>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
+
+        runs.MapPost("/{id}/tags", async (string id, HttpRequest request, RunLog log) =>
+        {
+            var body = await ReadAsync<Dictionary<string, string>>(request);
+            if (body.Problem is not null) return body.Problem;
+            return Result(log.SetTags(id, body.Value!), log);
+        })
+        .WithName("SetRunTags").WithSummary("Set tags")
+        .WithDescription("Sets tags (`{ \"key\": \"value\" }`); a later value replaces an earlier one.")
+        .DocumentsBody<Dictionary<string, string>>("application/json")
+        .Produces<RunView>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound);
+
+        runs.MapPost("/{id}/metrics", async (string id, HttpRequest request, RunLog log, IOptions<TrackingOptions> options) =>
+        {
+            var body = await ReadAsync<LogMetricsRequest>(request);
+            if (body.Problem is not null) return body.Problem;
+            var points = body.Value!.Points;
+            int limit = options.Value.MaxMetricPointsPerRequest;
+            if (points is null) return Validation("points", "Send { \"points\": [ { \"key\", \"value\", \"step\", \"timestamp\" } ] }.");
+            if (points.Count > limit)
+                return Validation("points", $"A request may log at most {limit} points (Tracking:MaxMetricPointsPerRequest); got {points.Count}. Split them across requests.");
+            long now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+            var metrics = new List<LoggedMetric>(points.Count);
+            for (int i = 0; i < points.Count; i++)
+            {
+                if (points[i] is not { } point) return Validation($"points[{i}]", "A point must be an object.");
+                if (point.Value is not { } value) return Validation($"points[{i}].value", "A point needs a value.");
+                metrics.Add(new LoggedMetric(point.Key ?? "", value, point.Timestamp ?? now, point.Step ?? 0));
+            }
+            var logged = log.LogMetrics(id, metrics);
+            return logged.Succeeded ? Results.Ok(new LogMetricsResponse(metrics.Count)) : Problem(logged.Error!);
+        })
+        .WithName("LogRunMetrics").WithSummary("Log metric points")
+        .WithDescription("Logs a batch of metric points (`key`, finite `value`, `step`, optional `timestamp` in ms since the Unix epoch) in one transaction, and streams them live to `/hubs/metrics`.")
+        .DocumentsBody<LogMetricsRequest>("application/json")
+        .Produces<LogMetricsResponse>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound);
+
+        runs.MapGet("/{id}/metrics/{key}", (string id, string key, int? maxResults, string? pageToken, RunLog log) =>
+        {
+            var page = log.GetHistory(id, key, maxResults, pageToken);
+            return page.Succeeded
+                ? Results.Ok(new MetricHistoryResponse(page.Value!.Items.Select(p => new MetricPointResponse(p.Key, p.Value, p.Step, RunLog.Millis(p.Timestamp))).ToList(),
+                    page.Value.NextPageToken))
+                : Problem(page.Error!);
+        })
+        .WithName("GetRunMetricHistory").WithSummary("A metric's history")
+        .WithDescription($"Every value of one metric of a run, by step, in pages of `maxResults` (at most {RunLog.MaxHistoryResults}, the default); pass `nextPageToken` back as `pageToken` for the next page.")
+        .Produces<MetricHistoryResponse>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound);
+
+        runs.MapPut("/{id}/artifacts/{**path}", async (string id, string path, string? caption, string? trueLabel, string? predictedLabel,
+            HttpRequest request, RunArtifacts artifacts, IOptions<TrackingOptions> options) =>
+        {
+            // The server's own body limit (Kestrel's 30 MB) must not cut below, or stand in for, Tracking:MaxArtifactBytes.
+            if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } bodyLimit)
+                bodyLimit.MaxRequestBodySize = options.Value.MaxArtifactBytes + 1;
+            var saved = await artifacts.SaveAsync(id, path, request.ContentType, request.ContentLength, request.Body,
+                new ArtifactLabels(caption, trueLabel, predictedLabel), request.HttpContext.RequestAborted);
+            return saved.Succeeded ? Results.Created(saved.Value!.Url, saved.Value) : Problem(saved.Error!);
+        })
+        .WithName("PutRunArtifact").WithSummary("Upload an artifact")
+        .WithDescription("Stores the body as the run's artifact at `path` (relative, no `..`, at most 255 characters), replacing one there. The `Content-Type` must be image/png, image/jpeg, text/plain, text/csv, application/json or application/octet-stream; images must decode. `caption`, `trueLabel` and `predictedLabel` describe an image (e.g. a prediction), which is then shown on the run's page and sent live as `images`. Size limit: Tracking:MaxArtifactBytes (16 MiB by default).")
+        .DocumentsUpload("application/octet-stream", "image/png", "image/jpeg", "text/plain", "text/csv", "application/json")
+        .Produces<ArtifactView>(StatusCodes.Status201Created).ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound)
+        .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+        .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
+
+        runs.MapGet("/{id}/artifacts", (string id, RunArtifacts artifacts) => Result(artifacts.List(id)))
+        .WithName("ListRunArtifacts").WithSummary("List artifacts")
+        .WithDescription("Every artifact file of the run, by path, with size, content type, download URL and image labels.")
+        .Produces<IReadOnlyList<ArtifactView>>().ProducesProblem(StatusCodes.Status404NotFound);
+
+        runs.MapGet("/{id}/artifacts/{**path}", (string id, string path, RunArtifacts artifacts) =>
+        {
+            var found = artifacts.Find(id, path);
+            return found.Succeeded ? Results.File(found.Value!.FilePath, found.Value.View.ContentType) : Problem(found.Error!);
+        })
+        .WithName("GetRunArtifact").WithSummary("Download an artifact")
+        .WithDescription("The artifact's bytes, with its content type.")
+        .Produces(StatusCodes.Status200OK, contentType: "application/octet-stream").ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound);
+
+        return api;
+    }
+
+    /// <summary>The problem details of a <see cref="RunLog"/> or <see cref="RunArtifacts"/> problem, naming the field when there is one.</summary>
+    internal static IResult Problem(TrackingError error)
+    {
+        int status = error.Kind switch
+        {
+            TrackingErrorKind.NotFound => StatusCodes.Status404NotFound,
+            TrackingErrorKind.AlreadyExists or TrackingErrorKind.Conflict => StatusCodes.Status409Conflict,
+            TrackingErrorKind.TooLarge => StatusCodes.Status413PayloadTooLarge,
+            TrackingErrorKind.UnsupportedContentType => StatusCodes.Status415UnsupportedMediaType,
+            _ => StatusCodes.Status400BadRequest,
+        };
+        string title = status switch
+        {
+            404 => "Not found.",
+            409 => "The request conflicts with what is logged.",
+            413 => "The upload is too large.",
+            415 => "The content type is not allowed.",
+            _ => "The request is invalid.",
+        };
+        return error.Field is { } field && status != StatusCodes.Status404NotFound
+            ? Results.ValidationProblem(new Dictionary<string, string[]> { [field] = [error.Message] }, detail: error.Message, statusCode: status, title: title)
+            : Results.Problem(statusCode: status, title: title, detail: error.Message);
+    }
+
+    private static IResult Result<T>(TrackingResult<T> result) => result.Succeeded ? Results.Ok(result.Value) : Problem(result.Error!);
+
+    private static IResult Result(TrackingResult<Core.Experiments.Trial> result, RunLog log) =>
+        result.Succeeded ? Results.Ok(log.View(result.Value!)) : Problem(result.Error!);
+
+    private static IResult Validation(string field, string message) =>
+        Results.ValidationProblem(new Dictionary<string, string[]> { [field] = [message] }, detail: message, title: "The request is invalid.");
+
+    /// <summary>
+    /// Reads a JSON body whatever its declared content type (so that <c>curl -d</c> works); bad JSON, a body of the
+    /// wrong shape or none is a 400 that names the field JSON parsing stopped at.
+    /// </summary>
+    private static async Task<(T? Value, IResult? Problem)> ReadAsync<T>(HttpRequest request) where T : class
+    {
+        try
+        {
+            var value = await JsonSerializer.DeserializeAsync<T>(request.Body, TrackerJson.Options, request.HttpContext.RequestAborted);
+            return value is null ? (null, Validation("body", "The request needs a JSON body.")) : (value, null);
+        }
+        catch (JsonException e)
+        {
+            string field = e.Path is null or "$" ? "body" : e.Path.StartsWith("$.", StringComparison.Ordinal) ? e.Path[2..] : e.Path.TrimStart('$');
+            string message = e.Path is null && e.LineNumber is null ? e.Message : $"The body is not valid JSON of the expected shape at {e.Path ?? "the start"}: {e.Message}";
+            return (null, Results.ValidationProblem(new Dictionary<string, string[]> { [field] = [message] }, detail: message, title: "The request body is not valid JSON."));
+        }
+    }
+
+    // Parameters are JSON scalars: numbers stay numbers, strings strings, booleans become "true"/"false".
+    private static TrackingResult<IReadOnlyDictionary<string, ParameterValue>> Scalars(Dictionary<string, JsonElement>? values)
+    {
+        var parameters = new Dictionary<string, ParameterValue>(StringComparer.Ordinal);
+        foreach (var (key, value) in values ?? [])
+        {
+            ParameterValue? scalar = value.ValueKind switch
+            {
+                JsonValueKind.Number when value.TryGetDouble(out var number) && double.IsFinite(number) => number,
+                JsonValueKind.String => value.GetString()!,
+                JsonValueKind.True => "true",
+                JsonValueKind.False => "false",
+                _ => null,
+            };
+            if (scalar is null)
+                return new TrackingError(TrackingErrorKind.InvalidParameter,
+                    $"Parameter '{key}' must be a number, a string or a boolean, not {value.ValueKind.ToString().ToLowerInvariant()}.", $"parameters.{key}");
+            parameters[key] = scalar.Value;
+        }
+        return parameters;
+    }
+}
