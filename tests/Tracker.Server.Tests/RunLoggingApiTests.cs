@@ -287,6 +287,7 @@ public sealed class RunLoggingApiTests(RunLoggingServer server) : IClassFixture<
         var escape = await server.Factory.Server.SendAsync(context =>
         {
             context.Request.Method = HttpMethods.Put;
+            context.Request.Headers.Authorization = $"Bearer {TrackerServerFactory.TestKey}";
             context.Request.Path = $"/api/runs/{id}/artifacts/samples/../../escape.txt";
             context.Request.ContentType = "text/plain";
             context.Request.Body = new MemoryStream("x"u8.ToArray());
