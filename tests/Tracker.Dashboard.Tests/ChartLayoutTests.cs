@@ -27,6 +27,17 @@ public sealed class ChartLayoutTests
     }
 
     [Fact]
+    public void Compute_NearlyEqualLargeValues_FinishesWithAFewTicks()
+    {
+        // The tick step (5e-12) is below half the spacing of doubles near 1e5 (1.5e-11): stepping by adding it would never advance.
+        var layout = ChartLayout.Compute([Series((1, 100_000), (2, 100_000.00000000002))]);
+
+        Assert.InRange(layout.YTicks.Count, 1, 12);
+        Assert.All(layout.YTicks, t => Assert.True(double.IsFinite(t.Position)));
+        Assert.Equal(2, layout.PointCount);
+    }
+
+    [Fact]
     public void Compute_LogX_DecadesEquallySpacedWithPowerOfTenTicks()
     {
         var layout = ChartLayout.Compute([Series((1e-4, 1), (1e-3, 2), (1e-2, 3), (0, 9), (-1, 9))], new ChartOptions(LogX: true));

@@ -142,8 +142,11 @@ public sealed record ChartLayout(IReadOnlyList<ChartLayout.PlacedSeries> Series,
         double raw = (high - low) / 5, magnitude = Math.Pow(10, Math.Floor(Math.Log10(raw)));
         double step = new[] { 1, 2, 5, 10 }.Select(m => m * magnitude).First(s => s >= raw);
         if (integers) step = Math.Max(1, Math.Round(step));
+        // Counted by index, not by adding the step: near large values a tiny step is below the spacing of doubles, and
+        // t += step would never move. A range wider than the step allows gives no more than a dozen ticks either way.
+        double first = Math.Ceiling(low / step);
         var ticks = new List<double>();
-        for (double t = Math.Ceiling(low / step) * step; t <= high + step * 1e-9; t += step) ticks.Add(Math.Round(t / step) * step);
+        for (int i = 0; i < 12 && (first + i) * step <= high + step * 1e-9; i++) ticks.Add((first + i) * step);
         return ticks;
     }
 
