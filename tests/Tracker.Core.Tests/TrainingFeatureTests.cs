@@ -174,6 +174,11 @@ public sealed class TrainingFeatureTests : IDisposable
             bool same = before[name].equal(after).all().item<bool>();
             Assert.True(name.StartsWith(plugin.ClassifierPrefix) ? !same : same, $"{name}: {(same ? "unchanged" : "changed")}");
         }
+        // The backbone's batch norms stayed in inference mode: their running statistics are the initial ones.
+        var initialBuffers = initial.named_buffers().ToDictionary(b => b.name, b => b.buffer);
+        var statistics = trained.named_buffers().Where(b => b.name.EndsWith("running_mean") || b.name.EndsWith("running_var")).ToList();
+        Assert.NotEmpty(statistics);
+        Assert.All(statistics, b => Assert.True(initialBuffers[b.name].equal(b.buffer).all().item<bool>(), $"{b.name} changed"));
     }
 
     [Theory]

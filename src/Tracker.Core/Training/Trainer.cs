@@ -118,9 +118,11 @@ public sealed class Trainer
         double? best = null;
         for (int epoch = job.StartEpoch; epoch <= job.Epochs; epoch++)
         {
-            SetBackboneTrainable(model, head, trainable: epoch > settings.FreezeBackboneEpochs);
+            bool frozen = epoch <= settings.FreezeBackboneEpochs;
+            SetBackboneTrainable(model, head, trainable: !frozen);
             var stopwatch = Stopwatch.StartNew();
-            var (trainLoss, dataWait) = TrainEpoch(job, settings, model, optimizer, trainX, trainY, epoch, device, cancellation);
+            var (trainLoss, dataWait) = TrainEpoch(job, settings, model, frozen ? BackboneBatchNorms(model, head) : [], optimizer, trainX, trainY,
+                epoch, device, cancellation);
             double seconds = stopwatch.Elapsed.TotalSeconds;
 
             var validation = Evaluate(model, valX, data.Validation.Labels, settings.InputSize, device, cancellation);
@@ -157,9 +159,10 @@ public sealed class Trainer
         settings.InputSize > 0 ? data with { Height = settings.InputSize, Width = settings.InputSize } : data;
 
     private static (double Loss, double DataWaitSeconds) TrainEpoch(TrainingJob job, TrainingSettings settings, nn.Module<Tensor, Tensor> model,
-        optim.Optimizer optimizer, Tensor x, Tensor y, int epoch, Device device, CancellationToken cancellation)
+        IReadOnlyList<nn.Module> frozenNorms, optim.Optimizer optimizer, Tensor x, Tensor y, int epoch, Device device, CancellationToken cancellation)
     {
         model.train();
+        foreach (var norm in frozenNorms) norm.eval();
         int n = (int)x.shape[0];
         var order = Enumerable.Range(0, n).ToArray();
         // The order of epoch e depends only on the seed and e, so a resumed trial sees the batches it would have seen.
@@ -279,6 +282,16 @@ public sealed class Trainer
         plugin is IHasClassifierHead head
             ? model.named_parameters().Select(p => p.name).Where(n => n.StartsWith(head.ClassifierPrefix, StringComparison.Ordinal)).ToArray()
             : [];
+
+    /// <summary>
+    /// The batch-norm layers outside the head. A frozen backbone keeps them in inference mode, as Keras does for a frozen
+    /// base model: they normalise with the statistics the weights were trained with, instead of re-estimating them from
+    /// the new data's batches while the layers around them cannot adapt.
+    /// </summary>
+    private static IReadOnlyList<nn.Module> BackboneBatchNorms(nn.Module model, string[] head) =>
+        head.Length == 0 ? [] : model.named_modules()
+            .Where(m => m.module is TorchSharp.Modules.BatchNorm && !head.Any(h => h.StartsWith(m.name + ".", StringComparison.Ordinal)))
+            .Select(m => m.module).ToList();
 
     private static void SetBackboneTrainable(nn.Module model, string[] head, bool trainable)
     {
