@@ -30,7 +30,11 @@ public sealed class SmallCnnPlugin : IModelPlugin, IHasClassifierHead, IHasFeatu
     public string ClassifierPrefix => "classifier.";
 
     /// <inheritdoc />
-    public string FeatureLayer => "features";
+    /// <remarks>
+    /// The last convolution block's activation, before its pooling: Grad-CAM's usual layer, at half the input's
+    /// resolution (the pooled map after it would give maps half as sharp).
+    /// </remarks>
+    public string FeatureLayer => "features.6";
 
     /// <inheritdoc />
     public nn.Module<Tensor, Tensor> Build(ModelSpec spec)

@@ -63,7 +63,7 @@ public sealed class GradCamTests : IClassFixture<GradCamTests.TrainedModel>
         Assert.True(cam.Max() - cam.Min() > 0.5f, $"the map is flat: [{cam.Min()}, {cam.Max()}]");
         Assert.Equal(trained.Final.Predicted[0], result.Map.PredictedClass);
         Assert.Equal(result.Map.PredictedClass, result.Map.TargetClass);
-        Assert.Equal("features.7", result.Map.Layer); // the last spatial map inside the feature block (before global pooling)
+        Assert.Equal("features.6", result.Map.Layer); // the last convolution block's activation, before its pooling
     }
 
     [Fact]
