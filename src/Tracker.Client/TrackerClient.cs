@@ -134,8 +134,9 @@ public sealed class TrackerClient : IDisposable
             Validate.MetricKey(point.Key, nameof(points));
             Validate.MetricValue(point.Key, point.Value, nameof(points));
         }
-        var answer = await Http.SendAsync<MetricsAccepted>(HttpMethod.Post, RunPath(runId) + "/metrics", TrackerHttp.Json(new { points }), cancellationToken)
-            .ConfigureAwait(false);
+        // One key for all attempts of this batch: a retry after a lost answer is not logged twice.
+        var answer = await Http.SendAsync<MetricsAccepted>(HttpMethod.Post, RunPath(runId) + "/metrics", TrackerHttp.Json(new { points }), cancellationToken,
+            idempotencyKey: Guid.NewGuid().ToString("N")).ConfigureAwait(false);
         return answer.Accepted;
     }
 

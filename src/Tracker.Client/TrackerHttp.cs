@@ -13,12 +13,20 @@ namespace Tracker.Client;
 /// </summary>
 internal sealed class TrackerHttp(HttpClient http, Uri baseAddress, TrackerClientOptions options)
 {
+    /// <summary>The header that makes a retried write count once on the server.</summary>
+    public const string IdempotencyHeader = "Idempotency-Key";
+
     /// <summary>Sends until success and returns the successful answer (the caller disposes it).</summary>
     /// <param name="method">The method.</param>
     /// <param name="path">The path and query relative to the server, without a leading slash (e.g. <c>api/runs</c>).</param>
     /// <param name="content">Makes the body for each attempt, or <c>null</c> for none.</param>
     /// <param name="cancellationToken">Cancels the request and its retries.</param>
-    public async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, Func<HttpContent>? content, CancellationToken cancellationToken)
+    /// <param name="idempotencyKey">
+    /// Sent as <c>Idempotency-Key</c> on every attempt, so that the server logs a retried write once even when an earlier
+    /// attempt was stored but its answer lost; <c>null</c> for none.
+    /// </param>
+    public async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, Func<HttpContent>? content, CancellationToken cancellationToken,
+        string? idempotencyKey = null)
     {
         var uri = new Uri(baseAddress, path);
         for (int attempt = 1; ; attempt++)
@@ -26,6 +34,7 @@ internal sealed class TrackerHttp(HttpClient http, Uri baseAddress, TrackerClien
             bool last = attempt >= options.Retry.MaxAttempts;
             using var request = new HttpRequestMessage(method, uri) { Content = content?.Invoke() };
             if (options.ApiKey is { Length: > 0 } key) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
+            if (idempotencyKey is not null) request.Headers.Add(IdempotencyHeader, idempotencyKey);
 
             HttpResponseMessage response;
             using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
@@ -63,9 +72,10 @@ internal sealed class TrackerHttp(HttpClient http, Uri baseAddress, TrackerClien
     }
 
     /// <summary>Sends and reads the successful answer's JSON body as <typeparamref name="T"/>.</summary>
-    public async Task<T> SendAsync<T>(HttpMethod method, string path, Func<HttpContent>? content, CancellationToken cancellationToken)
+    public async Task<T> SendAsync<T>(HttpMethod method, string path, Func<HttpContent>? content, CancellationToken cancellationToken,
+        string? idempotencyKey = null)
     {
-        using var response = await SendAsync(method, path, content, cancellationToken).ConfigureAwait(false);
+        using var response = await SendAsync(method, path, content, cancellationToken, idempotencyKey).ConfigureAwait(false);
         return await response.Content.ReadFromJsonAsync<T>(ClientJson.Options, cancellationToken).ConfigureAwait(false)
             ?? throw new JsonException($"{method} /{path} answered {(int)response.StatusCode} with an empty body.");
     }

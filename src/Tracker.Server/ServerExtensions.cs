@@ -32,6 +32,7 @@ public static class ServerExtensions
             return Task.CompletedTask;
         }));
         services.AddApiKeys(builder.Configuration);
+        services.AddSingleton<IdempotentRequests>();
         return builder;
     }
 

@@ -62,6 +62,24 @@ public sealed class RunLoggingTests : IAsyncLifetime
 
         Assert.Equal(3, Scripts.MetricRequests(server).Count);
         Assert.Equal(Enumerable.Range(0, 10).Select(i => (long)i), Scripts.AcceptedSteps(server));
+        // Every attempt of the batch carries the same idempotency key, so a server that stored an attempt whose answer
+        // was lost logs the retry once.
+        var keys = Scripts.MetricRequests(server).Select(r => r.IdempotencyKey).ToList();
+        Assert.Single(keys.Distinct());
+        Assert.Matches("^[0-9a-f]{32}$", keys[0]);
+    }
+
+    [Fact]
+    public async Task SeparateBatches_CarryDifferentIdempotencyKeys()
+    {
+        using var client = Scripts.Client(server, maxBatch: 5);
+        var run = await client.StartRunAsync("fashion");
+        for (int i = 0; i < 10; i++) run.LogMetric("loss", i, i);
+        await run.FlushAsync();
+
+        var keys = Scripts.MetricRequests(server).Select(r => r.IdempotencyKey).ToList();
+        Assert.Equal(2, keys.Count);
+        Assert.Equal(2, keys.Distinct().Count());
     }
 
     [Fact]

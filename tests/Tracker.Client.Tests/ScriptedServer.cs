@@ -20,7 +20,8 @@ namespace Tracker.Client.Tests;
 public sealed record Scripted(int Status, object? Body = null, int? RetryAfterSeconds = null);
 
 /// <summary>A request the server received.</summary>
-public sealed record Received(string Method, string Path, string Query, string? Authorization, string? ContentType, byte[] Body, DateTime At)
+public sealed record Received(string Method, string Path, string Query, string? Authorization, string? ContentType, byte[] Body, DateTime At,
+    string? IdempotencyKey = null)
 {
     public JsonNode? Json => Body.Length == 0 ? null : JsonNode.Parse(Body);
 }
@@ -108,7 +109,7 @@ public sealed class ScriptedServer : IAsyncDisposable
         using var buffer = new MemoryStream();
         await request.Body.CopyToAsync(buffer);
         var received = new Received(request.Method, request.Path.Value!, request.QueryString.Value ?? "", request.Headers.Authorization.FirstOrDefault(),
-            request.ContentType, buffer.ToArray(), DateTime.UtcNow);
+            request.ContentType, buffer.ToArray(), DateTime.UtcNow, request.Headers["Idempotency-Key"].FirstOrDefault());
         requests.Enqueue(received);
         string path = received.Path;
         bool isMetrics = request.Method == "POST" && path.EndsWith("/metrics", StringComparison.Ordinal);

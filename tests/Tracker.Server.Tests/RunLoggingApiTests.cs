@@ -176,6 +176,37 @@ public sealed class RunLoggingApiTests(RunLoggingServer server) : IClassFixture<
     }
 
     [Fact]
+    public async Task Metrics_RetriedWithTheSameIdempotencyKey_LoggedOnce()
+    {
+        string id = (await CreateRunAsync(new { experiment = Unique("idempotent") })).GetProperty("id").GetString()!;
+        async Task<HttpResponseMessage> PostAsync(string? key)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, $"/api/runs/{id}/metrics") { Content = JsonContent.Create(Points(3)) };
+            if (key is not null) request.Headers.Add("Idempotency-Key", key);
+            return await client.SendAsync(request);
+        }
+
+        var first = await PostAsync("batch-1");
+        var retry = await PostAsync("batch-1");
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, retry.StatusCode);
+        Assert.False(first.Headers.Contains("Idempotent-Replayed"));
+        Assert.Equal(["true"], retry.Headers.GetValues("Idempotent-Replayed"));
+        Assert.Equal(3, (await retry.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("accepted").GetInt32());
+        var history = await client.GetFromJsonAsync<JsonElement>($"/api/runs/{id}/metrics/loss?maxResults=100");
+        Assert.Equal(3, history.GetProperty("points").GetArrayLength());
+
+        // Another key, or none, is another write.
+        Assert.Equal(HttpStatusCode.OK, (await PostAsync("batch-2")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await PostAsync(null)).StatusCode);
+        history = await client.GetFromJsonAsync<JsonElement>($"/api/runs/{id}/metrics/loss?maxResults=100");
+        Assert.Equal(9, history.GetProperty("points").GetArrayLength());
+
+        var tooLong = await ProblemAsync(await PostAsync(new string('k', 201)), HttpStatusCode.BadRequest);
+        Assert.Equal(["Idempotency-Key"], ErrorFields(tooLong));
+    }
+
+    [Fact]
     public async Task Parameters_SameValueAgainIsFine_AnotherValueOrAFinishedRunIsAConflict()
     {
         var run = await CreateRunAsync(new { experiment = Unique("params"), parameters = new { lr = 0.1 } });

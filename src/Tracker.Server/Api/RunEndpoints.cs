@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using Tracker.Abstractions;
 using Tracker.Core;
@@ -139,30 +140,22 @@ public static class RunEndpoints
         .DocumentsBody<Dictionary<string, string>>("application/json")
         .Produces<RunView>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound);
 
-        runs.MapPost("/{id}/metrics", async (string id, HttpRequest request, RunLog log, IOptions<TrackingOptions> options) =>
+        runs.MapPost("/{id}/metrics", async (string id, HttpRequest request, RunLog log, IOptions<TrackingOptions> options, IdempotentRequests once) =>
         {
-            var body = await ReadAsync<LogMetricsRequest>(request);
-            if (body.Problem is not null) return body.Problem;
-            var points = body.Value!.Points;
-            int limit = options.Value.MaxMetricPointsPerRequest;
-            if (points is null) return Validation("points", "Send { \"points\": [ { \"key\", \"value\", \"step\", \"timestamp\" } ] }.");
-            if (points.Count > limit)
-                return Validation("points", $"A request may log at most {limit} points (Tracking:MaxMetricPointsPerRequest); got {points.Count}. Split them across requests.");
-            long now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-            var metrics = new List<LoggedMetric>(points.Count);
-            for (int i = 0; i < points.Count; i++)
-            {
-                if (points[i] is not { } point) return Validation($"points[{i}]", "A point must be an object.");
-                if (point.Value is not { } value) return Validation($"points[{i}].value", "A point needs a value.");
-                metrics.Add(new LoggedMetric(point.Key ?? "", value, point.Timestamp ?? now, point.Step ?? 0));
-            }
-            var logged = log.LogMetrics(id, metrics);
-            return logged.Succeeded ? Results.Ok(new LogMetricsResponse(metrics.Count)) : Problem(logged.Error!);
+            string key = request.Headers[IdempotentRequests.Header].ToString().Trim();
+            if (key.Length > IdempotentRequests.MaxKeyLength)
+                return Validation(IdempotentRequests.Header, $"An idempotency key may have at most {IdempotentRequests.MaxKeyLength} characters.");
+            return key.Length == 0
+                ? await LogMetricsAsync(id, request, log, options.Value)
+                : await once.RunOnceAsync($"metrics/{id}", key, request.HttpContext.Response,
+                    () => LogMetricsAsync(id, request, log, options.Value), result => result is Ok<LogMetricsResponse>);
         })
         .WithName("LogRunMetrics").WithSummary("Log metric points")
-        .WithDescription("Logs a batch of metric points (`key`, finite `value`, `step`, optional `timestamp` in ms since the Unix epoch) in one transaction, and streams them live to `/hubs/metrics`.")
+        .WithDescription("Logs a batch of metric points (`key`, finite `value`, `step`, optional `timestamp` in ms since the Unix epoch) in one transaction, and streams them live to `/hubs/metrics`. "
+            + "With an `Idempotency-Key` header, a retry of the same request (same key) answers as the first did, marked `Idempotent-Replayed: true`, without logging the points again.")
         .DocumentsBody<LogMetricsRequest>("application/json")
         .Produces<LogMetricsResponse>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound);
+
 
         runs.MapGet("/{id}/metrics/{key}", (string id, string key, int? maxResults, string? pageToken, RunLog log) =>
         {
@@ -208,6 +201,28 @@ public static class RunEndpoints
         .Produces(StatusCodes.Status200OK, contentType: "application/octet-stream").ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound);
 
         return api;
+    }
+
+    /// <summary>Logs the points of a metrics request; its answer.</summary>
+    private static async Task<IResult> LogMetricsAsync(string id, HttpRequest request, RunLog log, TrackingOptions options)
+    {
+        var body = await ReadAsync<LogMetricsRequest>(request);
+        if (body.Problem is not null) return body.Problem;
+        var points = body.Value!.Points;
+        int limit = options.MaxMetricPointsPerRequest;
+        if (points is null) return Validation("points", "Send { \"points\": [ { \"key\", \"value\", \"step\", \"timestamp\" } ] }.");
+        if (points.Count > limit)
+            return Validation("points", $"A request may log at most {limit} points (Tracking:MaxMetricPointsPerRequest); got {points.Count}. Split them across requests.");
+        long now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        var metrics = new List<LoggedMetric>(points.Count);
+        for (int i = 0; i < points.Count; i++)
+        {
+            if (points[i] is not { } point) return Validation($"points[{i}]", "A point must be an object.");
+            if (point.Value is not { } value) return Validation($"points[{i}].value", "A point needs a value.");
+            metrics.Add(new LoggedMetric(point.Key ?? "", value, point.Timestamp ?? now, point.Step ?? 0));
+        }
+        var logged = log.LogMetrics(id, metrics);
+        return logged.Succeeded ? TypedResults.Ok(new LogMetricsResponse(metrics.Count)) : Problem(logged.Error!);
     }
 
     /// <summary>The problem details of a <see cref="RunLog"/> or <see cref="RunArtifacts"/> problem, naming the field when there is one.</summary>
