@@ -269,6 +269,32 @@ public sealed class ApiKeyTests(ApiKeyTests.Server server) : IClassFixture<ApiKe
         Assert.Contains("Security:ApiKeys:1:Sha256 must be the 64 hex digits", error.Message);
     }
 
+    /// <summary>
+    /// Every database file under <paramref name="folder"/>, read in one consistent pass. Read shared, since LiteDB's
+    /// direct mode may still hold the file briefly after the host stops; and again when a file vanished between the
+    /// listing and the read, since closing the store checkpoints the write-ahead log into the database and deletes it.
+    /// </summary>
+    private static async Task<List<(string File, byte[] Content)>> ReadDatabaseFilesAsync(string folder)
+    {
+        for (int attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return Directory.GetFiles(folder, "*.db", SearchOption.AllDirectories).Select(file =>
+                {
+                    using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+                    using var copy = new MemoryStream();
+                    stream.CopyTo(copy);
+                    return (file, copy.ToArray());
+                }).ToList();
+            }
+            catch (FileNotFoundException) when (attempt < 50)
+            {
+                await Task.Delay(100, TestContext.Current.CancellationToken);
+            }
+        }
+    }
+
     [Fact]
     public async Task DashboardKey_DatabaseFilesHoldItsHashAndPrefixOnly()
     {
@@ -284,17 +310,10 @@ public sealed class ApiKeyTests(ApiKeyTests.Server server) : IClassFixture<ApiKe
         }
 
         // The bytes of the database and its write-ahead log: the hash is there (so these are the right files), the key is not.
-        // Read shared: LiteDB's direct mode may still hold the file briefly after the host stops.
-        var bytes = Directory.GetFiles(folder, "*.db", SearchOption.AllDirectories).Select(file =>
-        {
-            using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-            using var copy = new MemoryStream();
-            stream.CopyTo(copy);
-            return (file, content: copy.ToArray());
-        }).ToList();
-        Assert.Contains(bytes, b => b.content.AsSpan().IndexOf(Encoding.UTF8.GetBytes(created.Record.Sha256)) >= 0);
+        var bytes = await ReadDatabaseFilesAsync(folder);
+        Assert.Contains(bytes, b => b.Content.AsSpan().IndexOf(Encoding.UTF8.GetBytes(created.Record.Sha256)) >= 0);
         byte[] secret = Encoding.UTF8.GetBytes(created.Key[8..]);
-        Assert.All(bytes, b => Assert.True(b.content.AsSpan().IndexOf(secret) < 0, $"{b.file} holds the key"));
+        Assert.All(bytes, b => Assert.True(b.Content.AsSpan().IndexOf(secret) < 0, $"{b.File} holds the key"));
     }
 
     [Theory]
