@@ -17,6 +17,9 @@ public sealed class TrackerServerFactory : WebApplicationFactory<Program>
 {
     private readonly DirectoryInfo dataFolder = Directory.CreateTempSubdirectory("tracker-e2e-");
 
+    /// <summary>An API key the server accepts (configured by its hash), for tests that log over the REST API.</summary>
+    public const string TestKey = "trk_EndToEndTestKeyForTrackerE2e0001";
+
     private readonly System.Collections.Concurrent.ConcurrentQueue<string> log = new();
 
     /// <summary>The server's warnings and errors so far, oldest first, for diagnosing a failed test.</summary>
@@ -44,6 +47,8 @@ public sealed class TrackerServerFactory : WebApplicationFactory<Program>
         builder.UseSetting("Plugins:DropInFolder", Path.Combine(dataFolder.FullName, "plugins"));
         builder.UseSetting("Runner:PollMilliseconds", "200");
         builder.UseSetting("Urls", "http://127.0.0.1:0");
+        builder.UseSetting("Security:ApiKeys:0:Name", "e2e");
+        builder.UseSetting("Security:ApiKeys:0:Sha256", Tracker.Server.Security.ApiKeyService.Hash(TestKey));
         builder.ConfigureLogging(logging => logging.AddProvider(new CollectingLoggerProvider(log)));
     }
 
