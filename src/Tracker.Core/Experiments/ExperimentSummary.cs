@@ -23,8 +23,11 @@ public sealed record ExperimentSummary(
     /// The trial count as lists show it: "n / budget" for a search, "n runs" for runs a client logs, which have no budget.
     /// </summary>
     public string TrialProgress => Experiment.Spec.Execution == TrialExecution.Logged
-        ? $"{TrialCount} {(TrialCount == 1 ? "run" : "runs")}"
+        ? RunCount(TrialCount)
         : $"{TrialCount} / {Experiment.Spec.MaxTrials}";
+
+    /// <summary>"1 run", "2 runs": a count of runs a client logged.</summary>
+    public static string RunCount(int count) => $"{count} {(count == 1 ? "run" : "runs")}";
 
     /// <summary>The completed trial with the best objective, or <c>null</c>.</summary>
     public static Trial? Best(ObjectiveDirection direction, IEnumerable<Trial> trials)
