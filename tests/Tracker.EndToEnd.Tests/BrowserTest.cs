@@ -83,6 +83,9 @@ public abstract class BrowserTest(BrowserFixture fixture) : IAsyncLifetime
     {
         string reconnect = await Page.EvaluateAsync<string>(
             "() => { const m = document.querySelector('#components-reconnect-modal'); return m ? (m.className || 'present') : 'none'; }");
-        return $"{Fixture.DescribeServer()}\npage {Page.Url}; reconnect dialog: {reconnect}; page errors: [{string.Join(" | ", PageErrors)}]";
+        // What the page shows next to what the server has: a gap between the two is a page that stopped updating.
+        string[] states = await Page.EvaluateAsync<string[]>("() => [...document.querySelectorAll('[data-testid=state]')].map(s => s.textContent.trim())");
+        return $"{Fixture.DescribeServer()}\npage {Page.Url}; states shown: [{string.Join(", ", states)}]; reconnect dialog: {reconnect}; "
+            + $"page errors: [{string.Join(" | ", PageErrors)}]";
     }
 }

@@ -61,7 +61,12 @@ public partial class TrialPage : LiveComponentBase
     ];
 
     /// <inheritdoc />
-    protected override void OnParametersSet()
+    protected override void OnParametersSet() => Load();
+
+    /// <inheritdoc />
+    protected override void Resync() => Load();
+
+    private void Load()
     {
         trial = Store.GetTrial(Id);
         series.Clear();
@@ -85,7 +90,14 @@ public partial class TrialPage : LiveComponentBase
         switch (e)
         {
             case MetricsRecorded m:
-                foreach (var (key, value) in m.Values) Points(key).Add((m.Step, value));
+                // A step the resync already read arrives again: its point replaces, never doubles, the one read.
+                foreach (var (key, value) in m.Values)
+                {
+                    var points = Points(key);
+                    points.RemoveAll(p => p.X == m.Step);
+                    int at = points.FindIndex(p => p.X > m.Step);
+                    points.Insert(at < 0 ? points.Count : at, (m.Step, value));
+                }
                 report = Store.GetLatestReport(Id, "validation");
                 break;
             case TrialChanged t:

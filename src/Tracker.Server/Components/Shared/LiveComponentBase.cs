@@ -6,14 +6,23 @@ namespace Tracker.Server.Components.Shared;
 
 /// <summary>
 /// A component that follows the live feed: it subscribes after its first interactive render (never during
-/// prerendering), receives events in the order they were published on its own synchronization context, and
-/// unsubscribes when it goes away.
+/// prerendering), reads its state again at once, receives events in the order they were published on its own
+/// synchronization context, and unsubscribes when it goes away.
 /// </summary>
 /// <remarks>
+/// <para>
+/// The second read closes a gap: whatever the engine wrote between the component's first load and its subscription
+/// was published to nobody. A first render can take seconds on a busy machine (a trainer on one core, the JIT on the
+/// other), long enough for a trial to finish unseen and stay "Running" on the page. The engine publishes after every
+/// write, so reading after subscribing misses nothing; an event that arrives between the subscription and the read is
+/// applied after it, and the write's own later events bring the view to the newest state again.
+/// </para>
+/// <para>
 /// Events pass through a queue that one loop of this component drains. Calling <c>InvokeAsync</c> straight from the
 /// feed's handler would render inline on the publisher's thread whenever the circuit is idle: on a trainer's thread,
 /// sometimes under the coordinator's lock, so that a slow render would hold up training. The queue keeps the
 /// publisher's cost to one enqueue and keeps the events in order.
+/// </para>
 /// </remarks>
 public abstract class LiveComponentBase : ComponentBase, IDisposable
 {
@@ -29,6 +38,12 @@ public abstract class LiveComponentBase : ComponentBase, IDisposable
     /// <summary>Handles an event on the component's context; the component re-renders afterwards.</summary>
     protected abstract void OnFeedEvent(FeedEvent e);
 
+    /// <summary>
+    /// Reads the component's state from the store again, as its first load did; called once, on the component's
+    /// context, right after the subscription starts. The component re-renders afterwards.
+    /// </summary>
+    protected abstract void Resync();
+
     /// <inheritdoc />
     protected override void OnAfterRender(bool firstRender)
     {
@@ -37,6 +52,8 @@ public abstract class LiveComponentBase : ComponentBase, IDisposable
         {
             if (Wants(e)) events.Writer.TryWrite(e);
         });
+        Resync();
+        StateHasChanged();
         _ = DeliverAsync();
     }
 

@@ -1,0 +1,106 @@
+using System.Reflection;
+using Bunit;
+using Microsoft.Extensions.DependencyInjection;
+using MudBlazor.Services;
+using Tracker.Core.Experiments;
+using Tracker.Core.Live;
+using Tracker.Core.Storage;
+using Tracker.Server.Components.Pages;
+
+namespace Tracker.Dashboard.Tests;
+
+/// <summary>
+/// Live pages over a real LiteDB store: what the engine writes while a page is loading must reach it, and so must
+/// what it writes afterwards.
+/// </summary>
+public sealed class LiveUpdateTests : BunitContext
+{
+    private readonly string folder = Directory.CreateTempSubdirectory("tracker-live-").FullName;
+    private readonly LiteDbRunStore store;
+    private readonly MetricFeed feed = new();
+
+    public LiveUpdateTests()
+    {
+        store = new LiteDbRunStore(Path.Combine(folder, "tracker.db"));
+        JSInterop.Mode = JSRuntimeMode.Loose;
+        Services.AddMudServices();
+        Services.AddSingleton(feed);
+        DefaultWaitTimeout = TimeSpan.FromSeconds(10);
+        store.SaveExperiment(new Experiment { Id = "e1", State = ExperimentState.Running, Spec = new ExperimentSpec { Name = "sweep", Model = "small-cnn", Strategy = "random" } });
+    }
+
+    protected override async ValueTask DisposeAsyncCore()
+    {
+        await base.DisposeAsyncCore();
+        store.Dispose();
+        Directory.Delete(folder, recursive: true);
+    }
+
+    private void EndExperiment()
+    {
+        var ended = store.GetExperiment("e1")! with { State = ExperimentState.Completed };
+        store.SaveExperiment(ended);
+        feed.Publish(new ExperimentChanged(ended));
+    }
+
+    private static string State(IRenderedComponent<Experiments> page) => page.Find("[data-testid=experiments] [data-testid=state]").TextContent.Trim();
+
+    [Fact]
+    public void ExperimentsPage_ExperimentEndsWhileThePageLoads_ShowsTheEnd()
+    {
+        // The engine ends the experiment right after the page's first read, before the page has subscribed: a busy
+        // machine's slow first render leaves that gap open for seconds, and the event then reaches nobody.
+        Services.AddSingleton<IRunStore>(StoreThatWritesDuringFirstRead.Wrap(store, nameof(IRunStore.ListExperiments), EndExperiment));
+
+        var page = Render<Experiments>();
+
+        page.WaitForAssertion(() => Assert.Equal("Completed", State(page)));
+        Assert.Equal(ExperimentState.Completed, store.GetExperiment("e1")!.State);
+    }
+
+    [Fact]
+    public void ExperimentsPage_ExperimentEndsAfterTheFirstRender_ShowsTheEndWithoutReload()
+    {
+        Services.AddSingleton<IRunStore>(store);
+        var page = Render<Experiments>();
+        Assert.Equal("Running", State(page));
+
+        EndExperiment();
+
+        page.WaitForAssertion(() => Assert.Equal("Completed", State(page)));
+    }
+
+    /// <summary>
+    /// The real store, with one write (<paramref name="afterFirstCall"/>) slipped in right after the first call of one
+    /// method has read its answer: the write a trainer makes on another core while the page renders.
+    /// </summary>
+    public class StoreThatWritesDuringFirstRead : DispatchProxy
+    {
+        private IRunStore inner = default!;
+        private string method = "";
+        private Action? afterFirstCall;
+
+        public static IRunStore Wrap(IRunStore inner, string method, Action afterFirstCall)
+        {
+            var proxy = Create<IRunStore, StoreThatWritesDuringFirstRead>();
+            var self = (StoreThatWritesDuringFirstRead)(object)proxy;
+            (self.inner, self.method, self.afterFirstCall) = (inner, method, afterFirstCall);
+            return proxy;
+        }
+
+        protected override object? Invoke(MethodInfo? targetMethod, object?[]? args)
+        {
+            object? result;
+            try
+            {
+                result = targetMethod!.Invoke(inner, args);
+            }
+            catch (TargetInvocationException e) when (e.InnerException is not null)
+            {
+                throw e.InnerException;
+            }
+            if (targetMethod.Name == method && Interlocked.Exchange(ref afterFirstCall, null) is { } write) write();
+            return result;
+        }
+    }
+}
