@@ -3,8 +3,8 @@ using Tracker.Abstractions;
 using Tracker.Core.Experiments;
 using Tracker.Core.Storage;
 
-// Usage: dotnet run -c Release --project bench/Tracker.RunsBench -- [--trials 100000] [--experiments 20] [--repeat 5]
-int total = Option("--trials", 100_000), experimentCount = Option("--experiments", 20), repeat = Option("--repeat", 5);
+// Usage: dotnet run -c Release --project bench/Tracker.RunsBench -- [--trials 100000] [--experiments 20] [--repeat 5] [--points 100000]
+int total = Option("--trials", 100_000), experimentCount = Option("--experiments", 20), repeat = Option("--repeat", 5), pointCount = Option("--points", 100_000);
 var folder = Directory.CreateTempSubdirectory("tracker-runsbench-").FullName;
 try
 {
@@ -69,10 +69,61 @@ try
     clock.Restart();
     int exported = store.ExportTrials(new TrialQuery { States = [TrialState.Completed] }).Count();
     Console.WriteLine($"\nexport of state=completed: {exported:N0} rows in {clock.Elapsed.TotalMilliseconds:F0} ms");
+
+    BenchMetricIngestion(folder, pointCount, t0);
 }
 finally
 {
     Directory.Delete(folder, recursive: true);
+}
+
+// Metric ingestion: the store's chunked series against the layout it replaced, one document per point (written here
+// straight to LiteDB as the peer), each into a fresh file in the same run. Three rounds, interleaved, best of each.
+static void BenchMetricIngestion(string folder, int count, DateTimeOffset t0)
+{
+    var points = Enumerable.Range(1, count).Select(i => new MetricPoint("t1", "loss", i, 1.0 / i, t0.AddMilliseconds(i))).ToList();
+    var best = new Dictionary<string, double>();
+    void Time(string name, Action run)
+    {
+        var clock = Stopwatch.StartNew();
+        run();
+        best[name] = Math.Min(best.GetValueOrDefault(name, double.MaxValue), clock.Elapsed.TotalSeconds);
+    }
+    int file = 0;
+    string NewFile() => Path.Combine(folder, $"metrics-{file++}.db");
+    for (int round = 0; round < 3; round++)
+    {
+        foreach (int batch in new[] { 10_000, 100 })
+        {
+            using (var store = new LiteDbRunStore(NewFile()))
+            {
+                Time($"chunked series, batches of {batch:N0}", () => { foreach (var part in points.Chunk(batch)) store.AppendMetrics(part); });
+                Time("chunked series, read back", () => store.GetMetrics("t1", "loss"));
+            }
+            using var db = new LiteDB.LiteDatabase(new LiteDB.ConnectionString { Filename = NewFile(), Connection = LiteDB.ConnectionType.Direct });
+            var perPoint = db.GetCollection("metrics");
+            perPoint.EnsureIndex("trialId");
+            Time($"one document per point, batches of {batch:N0}", () =>
+            {
+                foreach (var part in points.Chunk(batch))
+                    perPoint.InsertBulk(part.Select(p => new LiteDB.BsonDocument
+                    {
+                        ["trialId"] = p.TrialId, ["key"] = p.Key, ["step"] = p.Step, ["value"] = p.Value, ["time"] = p.Timestamp.UtcDateTime,
+                    }));
+            });
+            Time("one document per point, read back", () => perPoint.Find(LiteDB.Query.EQ("trialId", "t1"))
+                .Select(d => (d["step"].AsInt32, d["value"].AsDouble)).OrderBy(p => p.Item1).ToList());
+        }
+    }
+    Console.WriteLine($"\nmetric ingestion, {count:N0} points of one series (best of 3 rounds):");
+    Console.WriteLine("| layout | batches of 10,000 | batches of 100 | read back |");
+    Console.WriteLine("|---|---:|---:|---:|");
+    foreach (var layout in new[] { "chunked series", "one document per point" })
+        Console.WriteLine($"| {layout} | {Rate(best[$"{layout}, batches of 10,000"])} | {Rate(best[$"{layout}, batches of 100"])} | {best[$"{layout}, read back"] * 1000:F0} ms |");
+    Console.WriteLine($"ratio chunked / per point, batches of 10,000: {best["chunked series, batches of 10,000"] / best["one document per point, batches of 10,000"]:F2}; "
+        + $"batches of 100: {best["chunked series, batches of 100"] / best["one document per point, batches of 100"]:F2}");
+
+    string Rate(double seconds) => $"{seconds:F2} s ({count / seconds:N0}/s)";
 }
 
 static string Describe(LiteDB.BsonDocument? plan) =>

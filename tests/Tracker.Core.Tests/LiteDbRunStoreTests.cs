@@ -243,6 +243,52 @@ public sealed class LiteDbRunStoreTests : IDisposable
         Assert.Empty(store.GetMetrics("none"));
     }
 
+    [Fact]
+    public void AppendMetrics_LongSeries_StoredInChunksReadBackInStepOrder()
+    {
+        var points = Enumerable.Range(1, 2500).Select(i => new MetricPoint("t1", "loss", i, 1.0 / i, T0.AddMilliseconds(i))).ToList();
+        points.Add(new MetricPoint("t1", "lr", 1, 0.1, T0));
+        points.Add(new MetricPoint("t1", "lr", 1, 0.05, T0)); // the same step logged twice keeps both, in order
+        using (var store = new LiteDbRunStore(DatabasePath))
+        {
+            store.AppendMetrics(points);
+            store.AppendMetrics([new MetricPoint("t1", "loss", 2501, 0.5, T0)]);
+
+            var loss = store.GetMetrics("t1", "loss");
+            Assert.Equal(Enumerable.Range(1, 2501), loss.Select(p => p.Step));
+            Assert.Equal(1.0 / 2500, loss[2499].Value);
+            Assert.Equal(T0.AddMilliseconds(2500).UtcTicks, loss[2499].Timestamp.UtcTicks);
+            Assert.Equal([0.1, 0.05], store.GetMetrics("t1", "lr").Select(p => p.Value));
+        }
+
+        // 2,500 loss points in chunks of 1,000, the lr series, and the later single point: five documents, not 2,503.
+        using var raw = new LiteDB.LiteDatabase(DatabasePath);
+        var chunks = raw.GetCollection("metrics").FindAll().ToList();
+        Assert.Equal([1000, 1000, 500, 2, 1], chunks.OrderBy(d => d["_id"]).Select(d => d["steps"].AsArray.Count));
+    }
+
+    [Fact]
+    public void GetMetrics_DatabaseWithOneDocumentPerPoint_ReadTogetherWithNewChunks()
+    {
+        // The layout databases had before series were chunked.
+        Directory.CreateDirectory(Path.GetDirectoryName(DatabasePath)!);
+        using (var raw = new LiteDB.LiteDatabase(DatabasePath))
+        {
+            raw.GetCollection("metrics").InsertBulk(Enumerable.Range(1, 3).Select(i => new LiteDB.BsonDocument
+            {
+                ["trialId"] = "t1", ["key"] = "val_loss", ["step"] = i, ["value"] = 1.0 / i, ["time"] = T0.AddSeconds(i).UtcDateTime,
+            }));
+        }
+        var store = Open();
+
+        store.AppendMetrics([new MetricPoint("t1", "val_loss", 4, 0.2, T0.AddSeconds(4))]);
+
+        var all = store.GetMetrics("t1", "val_loss");
+        Assert.Equal([1, 2, 3, 4], all.Select(p => p.Step));
+        Assert.Equal([1.0, 0.5, 1.0 / 3, 0.2], all.Select(p => p.Value));
+        Assert.Equal(T0.AddSeconds(3).UtcTicks, all[2].Timestamp.UtcTicks);
+    }
+
     private static EvaluationReport Report(string trial, string split, int step, int[] truth, int[] predicted) =>
         new(trial, split, step, ["cat", "dog"], ClassificationMetrics.Compute(truth, predicted, 2));
 
