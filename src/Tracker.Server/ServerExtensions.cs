@@ -14,7 +14,7 @@ public static class ServerExtensions
     /// <summary>Where the interactive API reference (Scalar) is served; the OpenAPI document is at <c>/openapi/v1.json</c>.</summary>
     public const string ApiReferencePath = "/scalar";
 
-    /// <summary>Adds Razor components (interactive server), MudBlazor, problem details, JSON options, SignalR, API keys and the OpenAPI document.</summary>
+    /// <summary>Adds Razor components (interactive server), MudBlazor, problem details, JSON options, SignalR, API keys, dashboard sign-in and the OpenAPI document.</summary>
     public static IHostApplicationBuilder AddTrackerServer(this IHostApplicationBuilder builder)
     {
         var services = builder.Services;
@@ -32,20 +32,26 @@ public static class ServerExtensions
             return Task.CompletedTask;
         }));
         services.AddApiKeys(builder.Configuration);
+        services.AddDashboardSignIn();
         services.AddSingleton<IdempotentRequests>();
         return builder;
     }
 
-    /// <summary>Maps static files, the dashboard, the API, its OpenAPI document and reference page, and the hub; the API and the hub behind the API key rule.</summary>
+    /// <summary>
+    /// Maps static files, the dashboard and its sign-in, the API, its OpenAPI document and reference page, and the hub;
+    /// all behind the access rule (<see cref="ApiKeyMiddleware"/>).
+    /// </summary>
     public static WebApplication MapTrackerServer(this WebApplication app)
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseAuthentication(); // reads the dashboard session cookie for the access rule
         app.UseApiKeys();
         app.UseStaticFiles();
         app.UseAntiforgery();
         app.MapStaticAssets();
         app.MapTrackerApi();
+        app.MapDashboardSignIn();
         app.MapOpenApi();
         // The page's script is the one embedded in the package (served under the page's path); the CDN fonts, the
         // telemetry and the hosted AI agent are off, so the page works on a machine with no internet.

@@ -52,12 +52,12 @@ public sealed class BrowserFixture : IAsyncLifetime
         experimentLock.Dispose();
     }
 
-    /// <summary>A fresh page of 1400×900 in its own context, with the server as base address.</summary>
-    public async Task<IPage> NewPageAsync()
+    /// <summary>A fresh page of 1400×900 in its own context, with the server (or <paramref name="server"/>) as base address.</summary>
+    public async Task<IPage> NewPageAsync(TrackerServerFactory? server = null)
     {
         var context = await Browser.NewContextAsync(new()
         {
-            BaseURL = Server.BaseAddress.ToString(),
+            BaseURL = (server ?? Server).BaseAddress.ToString(),
             ViewportSize = new() { Width = 1400, Height = 900 },
         });
         context.SetDefaultTimeout(15_000);

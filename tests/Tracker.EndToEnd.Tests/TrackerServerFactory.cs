@@ -25,6 +25,9 @@ public sealed class TrackerServerFactory : WebApplicationFactory<Program>
     /// <summary>The server's warnings and errors so far, oldest first, for diagnosing a failed test.</summary>
     public IReadOnlyCollection<string> Log => log;
 
+    /// <summary>More configuration settings (e.g. <c>Security:Dashboard</c>), applied after the factory's own.</summary>
+    public IReadOnlyDictionary<string, string> Settings { get; init; } = new Dictionary<string, string>();
+
     /// <summary>The server's base address, e.g. <c>http://127.0.0.1:41234</c>; set by <see cref="Start"/>.</summary>
     public Uri BaseAddress { get; private set; } = default!;
 
@@ -49,6 +52,7 @@ public sealed class TrackerServerFactory : WebApplicationFactory<Program>
         builder.UseSetting("Urls", "http://127.0.0.1:0");
         builder.UseSetting("Security:ApiKeys:0:Name", "e2e");
         builder.UseSetting("Security:ApiKeys:0:Sha256", Tracker.Server.Security.ApiKeyService.Hash(TestKey));
+        foreach (var (key, value) in Settings) builder.UseSetting(key, value);
         builder.ConfigureLogging(logging => logging.AddProvider(new CollectingLoggerProvider(log)));
     }
 

@@ -7,14 +7,19 @@ using Tracker.Server.Components.Pages;
 namespace Tracker.Server.Security;
 
 /// <summary>
-/// The API's access rule, by path and method, so that it covers every route under <c>/api</c> however it was mapped:
-/// a write (POST, PUT, PATCH, DELETE) to <c>/api/**</c> needs an API key; a read of <c>/api/**</c> (GET, HEAD, and
-/// MLflow's searches, which MLflow posts) or of the live hubs under <c>/hubs/**</c> needs one as
-/// <see cref="SecurityOptions.Reads"/> says. A key travels as <c>Authorization: Bearer &lt;key&gt;</c> (what MLflow's
-/// clients send from <c>MLFLOW_TRACKING_TOKEN</c>) or <c>X-Api-Key: &lt;key&gt;</c>; to a hub also as the
-/// <c>access_token</c> query parameter, as SignalR's clients send it where they cannot set headers. A key that is
-/// sent must be valid, even where none is needed. The dashboard's circuit calls services in-process and is not
-/// concerned.
+/// The access rule, by path and method, so that it covers every route however it was mapped:
+/// <list type="bullet">
+/// <item>a write (POST, PUT, PATCH, DELETE) to <c>/api/**</c> needs an API key;</item>
+/// <item>a read of <c>/api/**</c> (GET, HEAD, and MLflow's searches, which MLflow posts) or of the live hubs under
+/// <c>/hubs/**</c> needs a key, or a dashboard session, as <see cref="SecurityOptions.Reads"/> says;</item>
+/// <item>the dashboard (its pages and its circuit under <c>/_blazor</c>) needs a session, as
+/// <see cref="SecurityOptions.Dashboard"/> says: a page sends the visitor to sign in (<see cref="DashboardSignIn"/>),
+/// the circuit answers 401.</item>
+/// </list>
+/// A key travels as <c>Authorization: Bearer &lt;key&gt;</c> (what MLflow's clients send from
+/// <c>MLFLOW_TRACKING_TOKEN</c>) or <c>X-Api-Key: &lt;key&gt;</c>; to a hub also as the <c>access_token</c> query
+/// parameter, as SignalR's clients send it where they cannot set headers. A key that is sent must be valid, even where
+/// none is needed. The rule runs after authentication, which reads the session cookie.
 /// </summary>
 public sealed class ApiKeyMiddleware(RequestDelegate next, ApiKeyService keys, IOptions<SecurityOptions> options)
 {
@@ -24,11 +29,15 @@ public sealed class ApiKeyMiddleware(RequestDelegate next, ApiKeyService keys, I
     /// <summary>The query parameter that SignalR's clients put a bearer token in for WebSockets and server-sent events.</summary>
     public const string HubTokenParameter = "access_token";
 
-    private const string ApiRoot = "/api", HubRoot = "/hubs";
+    private const string ApiRoot = "/api", HubRoot = "/hubs", CircuitRoot = "/_blazor";
+
+    // Paths that are neither data nor dashboard: the sign-in form, the framework's and MudBlazor's scripts and styles,
+    // and the API's public description.
+    private static readonly string[] PublicRoots = [DashboardSignIn.SignInPath, DashboardSignIn.SignOutPath, "/_framework", "/_content", "/openapi", ServerExtensions.ApiReferencePath];
     private const string HowToSend = "send it as 'Authorization: Bearer <key>' or 'X-Api-Key: <key>' (MLflow clients: MLFLOW_TRACKING_TOKEN). "
         + "Create a key on the dashboard's API keys page (" + ApiKeysPage.Route + ") or configure its hash under Security:ApiKeys.";
 
-    private enum Access { Unprotected, Read, Write }
+    private enum Access { Unprotected, Read, Write, Dashboard }
 
     /// <summary>Lets the request through, or answers 401.</summary>
     public async Task InvokeAsync(HttpContext context)
@@ -41,10 +50,22 @@ public sealed class ApiKeyMiddleware(RequestDelegate next, ApiKeyService keys, I
             return;
         }
 
+        if (access == Access.Dashboard)
+        {
+            if (OpenTo(options.Value.Dashboard, context.Connection.RemoteIpAddress) || DashboardSignIn.HasSession(context))
+                await next(context);
+            else if (HttpMethods.IsGet(request.Method) && !request.Path.StartsWithSegments(CircuitRoot))
+                context.Response.Redirect(DashboardSignIn.SignInUrlFor(request));
+            else
+                await RefuseAsync(context, "Sign in first.", $"The dashboard needs signing in with an API key from this address (Security:Dashboard is {options.Value.Dashboard}): open {DashboardSignIn.SignInPath}.");
+            return;
+        }
+
         string? key = PresentedKey(request);
         if (key is null)
         {
-            if (access == Access.Read && ReadsOpenTo(context.Connection.RemoteIpAddress))
+            // A signed-in browser reads what its dashboard shows (images, exports, the hub), but writes only with a key.
+            if (access == Access.Read && (OpenTo(options.Value.Reads, context.Connection.RemoteIpAddress) || DashboardSignIn.HasSession(context)))
                 await next(context);
             else
                 await RefuseAsync(context, "An API key is required.", access == Access.Write
@@ -68,10 +89,21 @@ public sealed class ApiKeyMiddleware(RequestDelegate next, ApiKeyService keys, I
     {
         var path = new PathString(FoldSlashes(request.Path.Value));
         if (path.StartsWithSegments(HubRoot)) return Access.Read; // negotiate is a POST, yet only opens a stream to read
-        if (!path.StartsWithSegments(ApiRoot)) return Access.Unprotected;
+        if (path.StartsWithSegments(CircuitRoot)) return Access.Dashboard;
+        if (!path.StartsWithSegments(ApiRoot)) return IsDashboardPage(request, path) ? Access.Dashboard : Access.Unprotected;
         if (!IsWriteMethod(request.Method)) return Access.Read;
         if (HttpMethods.IsPost(request.Method) && MlflowEndpoints.ReadsByPost.Contains(path.Value!.TrimEnd('/'))) return Access.Read;
         return Access.Write;
+    }
+
+    // A page is any GET of a path without a file extension outside the public roots; files (styles, icons, images
+    // under wwwroot) carry no data and stay open, so that the sign-in form and error pages look right.
+    private static bool IsDashboardPage(HttpRequest request, PathString path)
+    {
+        if (!HttpMethods.IsGet(request.Method) && !HttpMethods.IsHead(request.Method)) return false;
+        if (PublicRoots.Any(root => path.StartsWithSegments(root, StringComparison.OrdinalIgnoreCase))) return false;
+        string last = path.Value![(path.Value!.LastIndexOf('/') + 1)..];
+        return !last.Contains('.');
     }
 
     private static bool IsWriteMethod(string method) =>
@@ -99,7 +131,7 @@ public sealed class ApiKeyMiddleware(RequestDelegate next, ApiKeyService keys, I
     }
 
     // An in-memory test server's requests have no remote address; they come from this process, so they count as local.
-    private bool ReadsOpenTo(IPAddress? remote) => options.Value.Reads switch
+    private static bool OpenTo(ReadAccess access, IPAddress? remote) => access switch
     {
         ReadAccess.Open => true,
         ReadAccess.OpenOnLoopback => remote is null || IPAddress.IsLoopback(remote.IsIPv4MappedToIPv6 ? remote.MapToIPv4() : remote),

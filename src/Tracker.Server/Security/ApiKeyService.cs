@@ -35,7 +35,8 @@ public sealed record CreatedApiKey(ApiKeyRecord Record, string Key);
 /// <summary>The holder of a key that a request presented.</summary>
 /// <param name="Name">The key's name.</param>
 /// <param name="Source">Configuration or dashboard.</param>
-public sealed record ApiKeyHolder(string Name, ApiKeySource Source);
+/// <param name="Sha256">The lower-case hex SHA-256 of the key, by which a dashboard session refers to it.</param>
+public sealed record ApiKeyHolder(string Name, ApiKeySource Source, string Sha256);
 
 /// <summary>
 /// API keys: makes new ones, and tells whether a presented key is one of the configured keys or an unrevoked
@@ -84,10 +85,22 @@ public sealed class ApiKeyService
     /// Who holds <paramref name="key"/>: a configured key, or a dashboard key that is not revoked; <c>null</c> for
     /// any other value. Records the use.
     /// </summary>
-    public ApiKeyHolder? Authenticate(string key)
+    public ApiKeyHolder? Authenticate(string key) => Find(SHA256.HashData(Encoding.UTF8.GetBytes(key)), recordUse: true);
+
+    /// <summary>
+    /// Who holds the key whose hex SHA-256 is <paramref name="sha256"/>, as <see cref="Authenticate"/> answers, without
+    /// recording a use: a dashboard session checks with it on every request that its key has not been revoked since.
+    /// </summary>
+    public ApiKeyHolder? Recheck(string sha256)
     {
-        byte[] hash = SHA256.HashData(Encoding.UTF8.GetBytes(key));
+        if (sha256.Length != 64 || !sha256.All(char.IsAsciiHexDigit)) return null;
+        return Find(Convert.FromHexString(sha256), recordUse: false);
+    }
+
+    private ApiKeyHolder? Find(byte[] hash, bool recordUse)
+    {
         var now = time.GetUtcNow();
+        string hex = Convert.ToHexStringLower(hash);
 
         // Every configured hash is compared, in constant time, so the answer's timing says nothing about which one matched.
         ConfiguredApiKey? match = null;
@@ -95,15 +108,15 @@ public sealed class ApiKeyService
             if (CryptographicOperations.FixedTimeEquals(hash, candidateHash)) match ??= candidate;
         if (match is not null)
         {
-            configuredUses[match] = now;
-            return new ApiKeyHolder(match.Name, ApiKeySource.Config);
+            if (recordUse) configuredUses[match] = now;
+            return new ApiKeyHolder(match.Name, ApiKeySource.Config, hex);
         }
 
         // The store is searched by the hash, which is all an attacker could learn anything about from timing.
-        var stored = store.FindApiKeyByHash(Convert.ToHexStringLower(hash));
+        var stored = store.FindApiKeyByHash(hex);
         if (stored is null || stored.RevokedAt is not null) return null;
-        if (stored.LastUsedAt is not { } last || now - last >= UseResolution) store.RecordApiKeyUse(stored.Id, now);
-        return new ApiKeyHolder(stored.Name, ApiKeySource.Dashboard);
+        if (recordUse && (stored.LastUsedAt is not { } last || now - last >= UseResolution)) store.RecordApiKeyUse(stored.Id, now);
+        return new ApiKeyHolder(stored.Name, ApiKeySource.Dashboard, hex);
     }
 
     /// <summary>

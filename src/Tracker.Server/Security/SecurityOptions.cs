@@ -1,21 +1,22 @@
 namespace Tracker.Server.Security;
 
-/// <summary>Who may read the API and the live hub without a key.</summary>
+/// <summary>Who may read the API and the live hub without a key, or open the dashboard without signing in.</summary>
 public enum ReadAccess
 {
-    /// <summary>Requests from this machine read freely; requests from elsewhere need a key. The default.</summary>
+    /// <summary>Requests from this machine go through; requests from elsewhere need a key. The default.</summary>
     OpenOnLoopback,
 
-    /// <summary>Anyone who can reach the server reads freely.</summary>
+    /// <summary>Anyone who can reach the server goes through.</summary>
     Open,
 
-    /// <summary>Every read needs a key, from this machine too.</summary>
+    /// <summary>Every request needs a key, from this machine too.</summary>
     RequireKey,
 }
 
 /// <summary>
-/// Options of the API's access rule, bound to <c>Security</c> in appsettings.json. Writes to <c>/api/**</c> always
-/// need a key; <see cref="Reads"/> says when reads do.
+/// Options of the access rule, bound to <c>Security</c> in appsettings.json. Writes to <c>/api/**</c> always need a
+/// key; <see cref="Reads"/> says when reads do, and <see cref="Dashboard"/> when opening the dashboard needs signing in
+/// with one.
 /// </summary>
 public sealed class SecurityOptions
 {
@@ -24,6 +25,13 @@ public sealed class SecurityOptions
 
     /// <summary>When reads (GET, HEAD, MLflow's searches, the hub) need a key. Defaults to <see cref="ReadAccess.OpenOnLoopback"/>.</summary>
     public ReadAccess Reads { get; set; } = ReadAccess.OpenOnLoopback;
+
+    /// <summary>
+    /// When the dashboard asks its visitors to sign in with an API key (at <c>/signin</c>) before it shows anything.
+    /// Defaults to <see cref="ReadAccess.OpenOnLoopback"/>: a browser on this machine needs no key, one elsewhere does,
+    /// since the dashboard can start training, delete runs and create API keys.
+    /// </summary>
+    public ReadAccess Dashboard { get; set; } = ReadAccess.OpenOnLoopback;
 
     /// <summary>Keys given in configuration, by hash: configuration never holds a key itself.</summary>
     public List<ConfiguredApiKey> ApiKeys { get; set; } = [];

@@ -11,6 +11,8 @@ public sealed class SecurityOptionsValidation : IValidateOptions<SecurityOptions
         var failures = new List<string>();
         if (!Enum.IsDefined(options.Reads))
             failures.Add($"Security:Reads must be one of {string.Join(", ", Enum.GetNames<ReadAccess>())}.");
+        if (!Enum.IsDefined(options.Dashboard))
+            failures.Add($"Security:Dashboard must be one of {string.Join(", ", Enum.GetNames<ReadAccess>())}.");
         for (int i = 0; i < options.ApiKeys.Count; i++)
         {
             var key = options.ApiKeys[i];
