@@ -2,6 +2,7 @@ using MudBlazor.Services;
 using Scalar.AspNetCore;
 using Tracker.Core;
 using Tracker.Server.Api;
+using Tracker.Server.Api.Mlflow;
 using Tracker.Server.Components;
 using Tracker.Server.Hubs;
 using Tracker.Server.Security;
@@ -24,13 +25,19 @@ public static class ServerExtensions
         services.ConfigureHttpJsonOptions(o => TrackerJson.Configure(o.SerializerOptions));
         services.AddSignalR().AddJsonProtocol(o => TrackerJson.Configure(o.PayloadSerializerOptions));
         services.AddHostedService<MetricsHubRelay>();
-        services.AddOpenApi(o => o.AddDocumentTransformer((document, _, _) =>
+        services.AddOpenApi(o =>
         {
-            document.Info.Title = "Tracker API";
-            document.Info.Description = "Experiments, trials and their metrics; the native run-logging API under /api/runs; "
-                + "MLflow's tracking API 2.0 under /api/2.0/mlflow. Live updates: the SignalR hub at /hubs/metrics.";
-            return Task.CompletedTask;
-        }));
+            o.AddDocumentTransformer((document, _, _) =>
+            {
+                document.Info.Title = "Tracker API";
+                document.Info.Description = "Experiments, trials and their metrics; the native run-logging API under /api/runs; "
+                    + "MLflow's tracking API 2.0 under /api/2.0/mlflow. Live updates: the SignalR hub at /hubs/metrics.";
+                return Task.CompletedTask;
+            });
+            o.AddSchemaTransformer(OpenApiMetadata.NullableIsOptional);
+            o.AddSchemaTransformer(MlflowOpenApi.SnakeCaseSchemas);
+            o.CreateSchemaReferenceId = MlflowOpenApi.SchemaId;
+        });
         services.AddApiKeys(builder.Configuration);
         services.AddDashboardSignIn();
         services.AddSingleton<IdempotentRequests>();

@@ -1,4 +1,4 @@
-using System.Text.Json;
+using Microsoft.OpenApi;
 using Tracker.Core.Tracking;
 using static Tracker.Server.Api.Mlflow.MlflowException;
 
@@ -37,11 +37,11 @@ public static class MlflowEndpoints
         var api = app.MapGroup(Prefix);
 
         // Experiments
-        Post(api, "/experiments/create", "Create an experiment (name, artifact_location, tags)", (r, log) => new MlflowResponses.CreateExperiment(
+        Post(api, "/experiments/create", "Create an experiment (name, artifact_location, tags)", typeof(MlflowRequestBodies.CreateExperiment), (r, log) => new MlflowResponses.CreateExperiment(
             Unwrap(log.CreateExperiment(r.Required("name"), r.Text("artifact_location"), r.KeyValues("tags"))).Id));
-        Get(api, "/experiments/get", "Get an experiment (experiment_id)", (r, log) => new MlflowResponses.GetExperiment(
+        Get(api, "/experiments/get", "Get an experiment (experiment_id)", [new("experiment_id", Required: true)], (r, log) => new MlflowResponses.GetExperiment(
             MlflowViews.Experiment(Unwrap(log.GetExperiment(r.Required("experiment_id"))), log)));
-        Get(api, "/experiments/get-by-name", "Get an experiment by name (experiment_name)", (r, log) => new MlflowResponses.GetExperiment(
+        Get(api, "/experiments/get-by-name", "Get an experiment by name (experiment_name)", [new("experiment_name", Required: true)], (r, log) => new MlflowResponses.GetExperiment(
             MlflowViews.Experiment(Unwrap(log.GetExperimentByName(r.Required("experiment_name"))), log)));
         Func<MlflowRequest, RunLog, MlflowResponses.SearchExperiments> search = (r, log) => Experiments(log, new ExperimentSearch
         {
@@ -51,28 +51,30 @@ public static class MlflowEndpoints
             OrderBy = r.TextList("order_by"),
             PageToken = r.Text("page_token"),
         });
-        Post(api, "/experiments/search", "Search experiments (filter, view_type, max_results, order_by, page_token)", search);
-        Get(api, "/experiments/search", "Search experiments (filter, view_type, max_results, order_by, page_token)", search);
-        Get(api, "/experiments/list", "List experiments, as older clients do (view_type, max_results, page_token)", (r, log) => Experiments(log, new ExperimentSearch
+        Post(api, "/experiments/search", "Search experiments (filter, view_type, max_results, order_by, page_token)", typeof(MlflowRequestBodies.SearchExperiments), search);
+        Get(api, "/experiments/search", "Search experiments (filter, view_type, max_results, order_by, page_token)",
+            [new("filter"), new("view_type"), new("max_results", JsonSchemaType.Integer), new("order_by"), new("page_token")], search);
+        Get(api, "/experiments/list", "List experiments, as older clients do (view_type, max_results, page_token)",
+            [new("view_type"), new("max_results", JsonSchemaType.Integer), new("page_token")], (r, log) => Experiments(log, new ExperimentSearch
         {
             ViewType = r.View("view_type"),
             MaxResults = r.Int("max_results") ?? RunLog.DefaultSearchResults,
             PageToken = r.Text("page_token"),
         }));
-        Post(api, "/experiments/update", "Rename an experiment (experiment_id, new_name)", (r, log) =>
+        Post(api, "/experiments/update", "Rename an experiment (experiment_id, new_name)", typeof(MlflowRequestBodies.UpdateExperiment), (r, log) =>
         {
             string id = r.Required("experiment_id");
             Unwrap(r.Text("new_name") is { Length: > 0 } name ? log.RenameExperiment(id, name) : log.GetExperiment(id));
             return Nothing;
         });
-        Post(api, "/experiments/delete", "Delete an experiment and its runs (experiment_id)", (r, log) => Done(log.DeleteExperiment(r.Required("experiment_id"))));
-        Post(api, "/experiments/restore", "Restore a deleted experiment and its runs (experiment_id)", (r, log) => Done(log.RestoreExperiment(r.Required("experiment_id"))));
-        Post(api, "/experiments/set-experiment-tag", "Set an experiment tag (experiment_id, key, value)", (r, log) =>
+        Post(api, "/experiments/delete", "Delete an experiment and its runs (experiment_id)", typeof(MlflowRequestBodies.ExperimentReference), (r, log) => Done(log.DeleteExperiment(r.Required("experiment_id"))));
+        Post(api, "/experiments/restore", "Restore a deleted experiment and its runs (experiment_id)", typeof(MlflowRequestBodies.ExperimentReference), (r, log) => Done(log.RestoreExperiment(r.Required("experiment_id"))));
+        Post(api, "/experiments/set-experiment-tag", "Set an experiment tag (experiment_id, key, value)", typeof(MlflowRequestBodies.SetExperimentTag), (r, log) =>
             Done(log.SetExperimentTag(r.Required("experiment_id"), r.Required("key"), r.Text("value") ?? "")));
-        Post(api, "/experiments/delete-experiment-tag", "Delete an experiment tag (experiment_id, key)", (r, log) => Done(log.DeleteExperimentTag(r.Required("experiment_id"), r.Required("key"))));
+        Post(api, "/experiments/delete-experiment-tag", "Delete an experiment tag (experiment_id, key)", typeof(MlflowRequestBodies.DeleteExperimentTag), (r, log) => Done(log.DeleteExperimentTag(r.Required("experiment_id"), r.Required("key"))));
 
         // Runs
-        Post(api, "/runs/create", "Start a run (experiment_id, user_id, run_name, start_time, tags)", (r, log) => new MlflowResponses.GetRun(MlflowViews.Run(Unwrap(log.CreateRun(new RunCreate
+        Post(api, "/runs/create", "Start a run (experiment_id, user_id, run_name, start_time, tags)", typeof(MlflowRequestBodies.CreateRun), (r, log) => new MlflowResponses.GetRun(MlflowViews.Run(Unwrap(log.CreateRun(new RunCreate
         {
             ExperimentId = r.Text("experiment_id"),
             UserId = r.Text("user_id"),
@@ -80,12 +82,12 @@ public static class MlflowEndpoints
             StartTime = r.Long("start_time"),
             Tags = r.KeyValues("tags"),
         })))));
-        Get(api, "/runs/get", "Get a run (run_id)", (r, log) => new MlflowResponses.GetRun(MlflowViews.Run(Unwrap(log.GetRun(r.RunId())))));
-        Post(api, "/runs/update", "Update a run's status, end time or name (run_id, status, end_time, run_name)", (r, log) => new MlflowResponses.UpdateRun(MlflowViews.Info(
+        Get(api, "/runs/get", "Get a run (run_id)", [new("run_id", Required: true), new("run_uuid")], (r, log) => new MlflowResponses.GetRun(MlflowViews.Run(Unwrap(log.GetRun(r.RunId())))));
+        Post(api, "/runs/update", "Update a run's status, end time or name (run_id, status, end_time, run_name)", typeof(MlflowRequestBodies.UpdateRun), (r, log) => new MlflowResponses.UpdateRun(MlflowViews.Info(
             Unwrap(log.UpdateRun(r.RunId(), r.Status("status"), r.Long("end_time"), r.Text("run_name"))))));
-        Post(api, "/runs/delete", "Delete a run (run_id)", (r, log) => Done(log.DeleteRun(r.Required("run_id"))));
-        Post(api, "/runs/restore", "Restore a deleted run (run_id)", (r, log) => Done(log.RestoreRun(r.Required("run_id"))));
-        Post(api, "/runs/search", "Search runs (experiment_ids, filter, run_view_type, max_results, order_by, page_token)", (r, log) =>
+        Post(api, "/runs/delete", "Delete a run (run_id)", typeof(MlflowRequestBodies.RunReference), (r, log) => Done(log.DeleteRun(r.Required("run_id"))));
+        Post(api, "/runs/restore", "Restore a deleted run (run_id)", typeof(MlflowRequestBodies.RunReference), (r, log) => Done(log.RestoreRun(r.Required("run_id"))));
+        Post(api, "/runs/search", "Search runs (experiment_ids, filter, run_view_type, max_results, order_by, page_token)", typeof(MlflowRequestBodies.SearchRuns), (r, log) =>
         {
             var page = Unwrap(log.SearchRuns(new RunSearch
             {
@@ -98,21 +100,22 @@ public static class MlflowEndpoints
             }));
             return new MlflowResponses.SearchRuns(page.Items.Select(MlflowViews.Run).ToList(), page.NextPageToken);
         });
-        Post(api, "/runs/log-metric", "Log one metric value (run_id, key, value, timestamp, step)", (r, log) => Done(log.LogMetric(r.RunId(), Metric(r))));
-        Post(api, "/runs/log-batch", "Log metrics, params and tags at once (run_id, metrics, params, tags)", (r, log) =>
+        Post(api, "/runs/log-metric", "Log one metric value (run_id, key, value, timestamp, step)", typeof(MlflowRequestBodies.LogMetric), (r, log) => Done(log.LogMetric(r.RunId(), Metric(r))));
+        Post(api, "/runs/log-batch", "Log metrics, params and tags at once (run_id, metrics, params, tags)", typeof(MlflowRequestBodies.LogBatch), (r, log) =>
             Done(log.LogBatch(r.Required("run_id"), r.Objects("metrics").Select(Metric).ToList(), r.KeyValues("params"), r.KeyValues("tags"))),
             MaxBatchRequestBytes);
-        Post(api, "/runs/log-parameter", "Log a param (run_id, key, value)", (r, log) => Done(log.LogParam(r.RunId(), r.Required("key"), r.Text("value") ?? "")));
-        Post(api, "/runs/set-tag", "Set a run tag (run_id, key, value)", (r, log) => Done(log.SetTag(r.RunId(), r.Required("key"), r.Text("value") ?? "")));
-        Post(api, "/runs/delete-tag", "Delete a run tag (run_id, key)", (r, log) => Done(log.DeleteTag(r.Required("run_id"), r.Required("key"))));
+        Post(api, "/runs/log-parameter", "Log a param (run_id, key, value)", typeof(MlflowRequestBodies.LogParam), (r, log) => Done(log.LogParam(r.RunId(), r.Required("key"), r.Text("value") ?? "")));
+        Post(api, "/runs/set-tag", "Set a run tag (run_id, key, value)", typeof(MlflowRequestBodies.SetTag), (r, log) => Done(log.SetTag(r.RunId(), r.Required("key"), r.Text("value") ?? "")));
+        Post(api, "/runs/delete-tag", "Delete a run tag (run_id, key)", typeof(MlflowRequestBodies.DeleteTag), (r, log) => Done(log.DeleteTag(r.Required("run_id"), r.Required("key"))));
 
         // Metrics and artifacts
-        Get(api, "/metrics/get-history", "A metric's history (run_id, metric_key, max_results, page_token)", (r, log) =>
+        Get(api, "/metrics/get-history", "A metric's history (run_id, metric_key, max_results, page_token)",
+            [new("run_id", Required: true), new("run_uuid"), new("metric_key", Required: true), new("max_results", JsonSchemaType.Integer), new("page_token")], (r, log) =>
         {
             var page = Unwrap(log.GetMetricHistory(r.RunId(), r.Required("metric_key"), r.Int("max_results"), r.Text("page_token")));
             return new MlflowResponses.MetricHistory(page.Items.Select(MlflowViews.Metric).ToList(), page.NextPageToken);
         });
-        Get(api, "/artifacts/list", "List a run's artifacts (run_id, path)", (r, log) =>
+        Get(api, "/artifacts/list", "List a run's artifacts (run_id, path)", [new("run_id", Required: true), new("run_uuid"), new("path"), new("page_token")], (r, log) =>
         {
             var listing = Unwrap(log.ListArtifacts(r.RunId(), r.Text("path")));
             return new MlflowResponses.Artifacts(listing.RootUri, listing.Files.Select(MlflowViews.File).ToList(), null);
@@ -143,13 +146,13 @@ public static class MlflowEndpoints
         return Nothing;
     }
 
-    private static void Post<TResponse>(RouteGroupBuilder api, string path, string summary, Func<MlflowRequest, RunLog, TResponse> handle,
+    private static void Post<TResponse>(RouteGroupBuilder api, string path, string summary, Type body, Func<MlflowRequest, RunLog, TResponse> handle,
         int maxBytes = int.MaxValue) where TResponse : class =>
-        Map(api, HttpMethods.Post, path, handle, maxBytes).WithSummary(summary).DocumentsBody<JsonElement>("application/json");
+        Map(api, HttpMethods.Post, path, handle, maxBytes).WithSummary(summary).DocumentsBody(body, "application/json");
 
-    private static void Get<TResponse>(RouteGroupBuilder api, string path, string summary, Func<MlflowRequest, RunLog, TResponse> handle)
-        where TResponse : class =>
-        Map(api, HttpMethods.Get, path, handle, int.MaxValue).WithSummary(summary);
+    private static void Get<TResponse>(RouteGroupBuilder api, string path, string summary, IReadOnlyList<QueryField> query,
+        Func<MlflowRequest, RunLog, TResponse> handle) where TResponse : class =>
+        Map(api, HttpMethods.Get, path, handle, int.MaxValue).WithSummary(summary).DocumentsQuery(query);
 
     // Every endpoint answers its response type or MLflow's error body; the OpenAPI document says so, under the tag "MLflow".
     private static RouteHandlerBuilder Map<TResponse>(RouteGroupBuilder api, string method, string path, Func<MlflowRequest, RunLog, TResponse> handle,
