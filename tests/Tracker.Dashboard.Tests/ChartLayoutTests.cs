@@ -19,6 +19,19 @@ public sealed class ChartLayoutTests
     }
 
     [Fact]
+    public void Compute_IntegerX_WholeTicksAlthoughSomePointsLieBetween()
+    {
+        // Trial results at 0, 1, 2 and their first of two epochs 0.3 to the left, as on the experiment page.
+        var series = Series((-0.3, 0.1), (0, 0.2), (0.7, 0.3), (1, 0.4), (1.7, 0.2), (2, 0.5));
+
+        var plain = ChartLayout.Compute([series]);
+        var whole = ChartLayout.Compute([series], new ChartOptions(IntegerX: true));
+
+        Assert.Contains("0.5", plain.XTicks.Select(t => t.Label));
+        Assert.Equal(["0", "1", "2"], whole.XTicks.Select(t => t.Label));
+    }
+
+    [Fact]
     public void Compute_NonFiniteValues_AreLeftOut()
     {
         var layout = ChartLayout.Compute([Series((1, 1), (2, double.NaN), (double.PositiveInfinity, 3), (3, 2))]);

@@ -16,7 +16,12 @@ public sealed record ChartSeries(string Name, IReadOnlyList<(double X, double Y)
 /// <param name="LogX">A logarithmic x axis (for log-scaled parameters); points with x ≤ 0 are left out. Defaults to false.</param>
 /// <param name="XCategories">Names for x = 0, 1, 2, …: the x axis becomes categorical (for choice parameters). Defaults to none.</param>
 /// <param name="MaxPointsPerSeries">Longer series are decimated to about this many points. Defaults to <see cref="ChartLayout.DefaultMaxPoints"/>.</param>
-public sealed record ChartOptions(bool LogX = false, IReadOnlyList<string>? XCategories = null, int MaxPointsPerSeries = ChartLayout.DefaultMaxPoints)
+/// <param name="IntegerX">
+/// Ticks at whole numbers only, for an axis of counts (trial numbers) that also carries points between them.
+/// Defaults to false: ticks are whole only when every x is.
+/// </param>
+public sealed record ChartOptions(bool LogX = false, IReadOnlyList<string>? XCategories = null, int MaxPointsPerSeries = ChartLayout.DefaultMaxPoints,
+    bool IntegerX = false)
 {
     /// <summary>Linear axes, default decimation.</summary>
     public static ChartOptions Default { get; } = new();
@@ -78,7 +83,7 @@ public sealed record ChartLayout(IReadOnlyList<ChartLayout.PlacedSeries> Series,
                 (s.Labels is { } labels && i < labels.Count ? labels[i] + ": " : "") + $"({XLabel(s.Points[i].X)}, {Label(s.Points[i].Y)})")).ToList())).ToList();
         IEnumerable<double> xTicks = options.XCategories is { Count: > 0 } c ? Enumerable.Range(0, c.Count).Select(i => (double)i)
             : options.LogX ? LogTicks(x0, x1)
-            : Ticks(x0, x1, finite.All(p => p.X == Math.Floor(p.X)));
+            : Ticks(x0, x1, options.IntegerX || finite.All(p => p.X == Math.Floor(p.X)));
         return new ChartLayout(placed,
             xTicks.Select(t => new Tick(SX(t), XLabel(t))).ToList(),
             Ticks(y0, y1).Select(t => new Tick(SY(t), Label(t))).ToList());
