@@ -1,7 +1,6 @@
 using System.Reflection;
 using Bunit;
 using Microsoft.Extensions.DependencyInjection;
-using MudBlazor.Services;
 using Tracker.Core.Experiments;
 using Tracker.Core.Live;
 using Tracker.Core.Storage;
@@ -13,34 +12,17 @@ namespace Tracker.Dashboard.Tests;
 /// Live pages over a real LiteDB store: what the engine writes while a page is loading must reach it, and so must
 /// what it writes afterwards.
 /// </summary>
-public sealed class LiveUpdateTests : BunitContext
+public sealed class LiveUpdateTests : StoreBackedTest
 {
-    private readonly string folder = Directory.CreateTempSubdirectory("tracker-live-").FullName;
-    private readonly LiteDbRunStore store;
-    private readonly MetricFeed feed = new();
-
-    public LiveUpdateTests()
-    {
-        store = new LiteDbRunStore(Path.Combine(folder, "tracker.db"));
-        JSInterop.Mode = JSRuntimeMode.Loose;
-        Services.AddMudServices();
-        Services.AddSingleton(feed);
-        DefaultWaitTimeout = TimeSpan.FromSeconds(10);
-        store.SaveExperiment(new Experiment { Id = "e1", State = ExperimentState.Running, Spec = new ExperimentSpec { Name = "sweep", Model = "small-cnn", Strategy = "random" } });
-    }
-
-    protected override async ValueTask DisposeAsyncCore()
-    {
-        await base.DisposeAsyncCore();
-        store.Dispose();
-        Directory.Delete(folder, recursive: true);
-    }
+    // Each test registers the store itself: one through a wrapper that writes during the page's first read.
+    public LiveUpdateTests() : base(registerStore: false) =>
+        Store.SaveExperiment(new Experiment { Id = "e1", State = ExperimentState.Running, Spec = new ExperimentSpec { Name = "sweep", Model = "small-cnn", Strategy = "random" } });
 
     private void EndExperiment()
     {
-        var ended = store.GetExperiment("e1")! with { State = ExperimentState.Completed };
-        store.SaveExperiment(ended);
-        feed.Publish(new ExperimentChanged(ended));
+        var ended = Store.GetExperiment("e1")! with { State = ExperimentState.Completed };
+        Store.SaveExperiment(ended);
+        Feed.Publish(new ExperimentChanged(ended));
     }
 
     private static string State(IRenderedComponent<Experiments> page) => page.Find("[data-testid=experiments] [data-testid=state]").TextContent.Trim();
@@ -50,18 +32,18 @@ public sealed class LiveUpdateTests : BunitContext
     {
         // The engine ends the experiment right after the page's first read, before the page has subscribed: a busy
         // machine's slow first render leaves that gap open for seconds, and the event then reaches nobody.
-        Services.AddSingleton<IRunStore>(StoreThatWritesDuringFirstRead.Wrap(store, nameof(IRunStore.ListExperiments), EndExperiment));
+        Services.AddSingleton<IRunStore>(StoreThatWritesDuringFirstRead.Wrap(Store, nameof(IRunStore.ListExperiments), EndExperiment));
 
         var page = Render<Experiments>();
 
         page.WaitForAssertion(() => Assert.Equal("Completed", State(page)));
-        Assert.Equal(ExperimentState.Completed, store.GetExperiment("e1")!.State);
+        Assert.Equal(ExperimentState.Completed, Store.GetExperiment("e1")!.State);
     }
 
     [Fact]
     public void ExperimentsPage_ExperimentEndsAfterTheFirstRender_ShowsTheEndWithoutReload()
     {
-        Services.AddSingleton<IRunStore>(store);
+        Services.AddSingleton<IRunStore>(Store);
         var page = Render<Experiments>();
         Assert.Equal("Running", State(page));
 

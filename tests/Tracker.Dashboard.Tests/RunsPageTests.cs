@@ -2,50 +2,28 @@ using Bunit;
 using Microsoft.AspNetCore.Components;
 using Microsoft.Extensions.DependencyInjection;
 using MudBlazor;
-using MudBlazor.Services;
 using Tracker.Abstractions;
 using Tracker.Core.Experiments;
-using Tracker.Core.Live;
 using Tracker.Core.Storage;
 using Tracker.Server.Components.Pages;
 
 namespace Tracker.Dashboard.Tests;
 
 /// <summary>The runs page over a real LiteDB store in a temporary folder.</summary>
-public sealed class RunsPageTests : BunitContext
+public sealed class RunsPageTests : StoreBackedTest
 {
     private static readonly DateTimeOffset T0 = new(2025, 6, 1, 9, 0, 0, TimeSpan.Zero);
-    private readonly string folder = Directory.CreateTempSubdirectory("tracker-dashboard-").FullName;
-    private readonly LiteDbRunStore store;
-
-    public RunsPageTests()
-    {
-        store = new LiteDbRunStore(Path.Combine(folder, "tracker.db"));
-        JSInterop.Mode = JSRuntimeMode.Loose;
-        Services.AddMudServices();
-        Services.AddSingleton<IRunStore>(store);
-        Services.AddSingleton(new MetricFeed());
-        DefaultWaitTimeout = TimeSpan.FromSeconds(10);
-    }
-
-    // MudBlazor's services are async-disposable: xunit.v3 disposes the context asynchronously, which comes here.
-    protected override async ValueTask DisposeAsyncCore()
-    {
-        await base.DisposeAsyncCore();
-        store.Dispose();
-        Directory.Delete(folder, recursive: true);
-    }
 
     private void Seed()
     {
-        store.SaveExperiment(new Experiment { Id = "e1", CreatedAt = T0, State = ExperimentState.Completed, Spec = new ExperimentSpec { Name = "Shapes sweep", Model = "small-cnn", Strategy = "random" } });
-        store.SaveTrials(
+        Store.SaveExperiment(new Experiment { Id = "e1", CreatedAt = T0, State = ExperimentState.Completed, Spec = new ExperimentSpec { Name = "Shapes sweep", Model = "small-cnn", Strategy = "random" } });
+        Store.SaveTrials(
         [
             Trial("t0", 0, TrialState.Completed, 0.72, 0.001),
             Trial("t1", 1, TrialState.Completed, 0.91, 0.01),
             Trial("t2", 2, TrialState.Failed, null, 0.3),
         ]);
-        store.UpdateTrialAnnotations("t1", ["best"], "keep this one");
+        Store.UpdateTrialAnnotations("t1", ["best"], "keep this one");
     }
 
     private static Trial Trial(string id, int number, TrialState state, double? f1, double lr) => new()
@@ -61,12 +39,7 @@ public sealed class RunsPageTests : BunitContext
         CreatedAt = T0.AddMinutes(number),
     };
 
-    private IRenderedComponent<Runs> RenderAt(string relativeUrl)
-    {
-        Services.GetRequiredService<NavigationManager>().NavigateTo(relativeUrl);
-        Render<MudPopoverProvider>();
-        return Render<Runs>();
-    }
+    private IRenderedComponent<Runs> RenderAt(string relativeUrl) => RenderAt<Runs>(relativeUrl);
 
     private static string[] TrialLinks(IRenderedComponent<Runs> cut) =>
         cut.FindAll("[data-testid=trial-link]").Select(a => a.GetAttribute("href")!).ToArray();
@@ -99,6 +72,24 @@ public sealed class RunsPageTests : BunitContext
         Assert.Contains(MetricNames.ValF1Macro, header); // the sort key's column is added so that it can show its direction
         Assert.Contains("1–2 of 2 trials", cut.Find("[data-testid=page-summary]").TextContent);
         Assert.Contains("format=csv&state=completed&sort=metric%3Aval_f1_macro&desc=false", cut.Find("[data-testid=export-csv]").GetAttribute("href"));
+    }
+
+    [Fact]
+    public void ChooseRuns_TwoTicked_CompareLinksThemInTheOrderTicked()
+    {
+        Seed();
+        var cut = RenderAt("/runs");
+        cut.WaitForAssertion(() => Assert.Equal(["/trials/t2", "/trials/t1", "/trials/t0"], TrialLinks(cut)));
+        Assert.Contains("Compare (0)", cut.Find("[data-testid=compare-runs]").TextContent);
+
+        cut.FindAll("input[data-testid=choose-run]")[1].Change(true); // t1
+        cut.FindAll("input[data-testid=choose-run]")[2].Change(true); // t0
+        cut.FindAll("input[data-testid=choose-run]")[0].Change(true); // t2, then untick it again
+        cut.FindAll("input[data-testid=choose-run]")[0].Change(false);
+
+        var compare = cut.Find("[data-testid=compare-runs]");
+        Assert.Contains("Compare (2)", compare.TextContent);
+        Assert.Equal("/runs/compare?t=t1&t=t0", compare.GetAttribute("href"));
     }
 
     [Fact]
@@ -173,8 +164,8 @@ public sealed class RunsPageTests : BunitContext
         dialogs.Find("textarea[data-testid=annotation-notes], [data-testid=annotation-notes] textarea").Input("ran out of memory");
         dialogs.Find("[data-testid=annotation-save]").Click();
 
-        cut.WaitForAssertion(() => Assert.Equal(["oom", "retry"], store.GetTrial("t2")!.Tags));
-        Assert.Equal("ran out of memory", store.GetTrial("t2")!.Notes);
+        cut.WaitForAssertion(() => Assert.Equal(["oom", "retry"], Store.GetTrial("t2")!.Tags));
+        Assert.Equal("ran out of memory", Store.GetTrial("t2")!.Notes);
         cut.WaitForAssertion(() => Assert.Equal("oomretry", cut.Find("[data-testid=tags]").TextContent.Replace(" ", "").Trim()));
     }
 }

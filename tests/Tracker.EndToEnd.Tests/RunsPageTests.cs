@@ -1,5 +1,6 @@
 using Microsoft.Playwright;
 using Tracker.Abstractions;
+using Tracker.Core.Experiments;
 
 namespace Tracker.EndToEnd.Tests;
 
@@ -32,4 +33,29 @@ public sealed class RunsPageTests(BrowserFixture fixture) : BrowserTest(fixture)
         Assert.Empty(PageErrors);
     }
 
+    [Fact]
+    public async Task RunsPage_TwoRunsTicked_CompareShowsTheirCurvesAndParametersSideBySide()
+    {
+        var experiment = await Fixture.GetCompletedExperimentAsync(TestContext.Current.CancellationToken);
+        var trials = Fixture.Store.ListTrials(experiment.Id).Where(t => t.State == TrialState.Completed).Take(2).ToList();
+        Assert.Equal(2, trials.Count);
+
+        await OpenAsync($"/runs?experiment={experiment.Id}&sort=number&desc=false");
+        foreach (var trial in trials)
+            await Page.Locator("[data-testid=runs] tbody tr").Filter(new() { Has = Page.Locator($"a[href='/trials/{trial.Id}']") })
+                .Locator("input[data-testid=choose-run]").CheckAsync();
+        await Assertions.Expect(Page.Locator("[data-testid=compare-runs]")).ToContainTextAsync("Compare (2)");
+        await Page.ClickAsync("[data-testid=compare-runs]");
+
+        await Page.WaitForURLAsync(url => new Uri(url).AbsolutePath == "/runs/compare");
+        await WaitForInteractiveAsync();
+        Assert.Equal(trials.Select(t => t.Id), new Uri(Page.Url).Query.TrimStart('?').Split('&').Select(p => Uri.UnescapeDataString(p["t=".Length..])));
+        await Assertions.Expect(Page.Locator("[data-testid=run-diff] thead a")).ToHaveTextAsync(trials.Select(t => $"{experiment.Spec.Name} #{t.Number}").ToArray());
+        // Each run's validation macro-F1 at every epoch.
+        int points = trials.Sum(t => Fixture.Store.GetMetrics(t.Id, MetricNames.ValF1Macro).Count);
+        await Assertions.Expect(Page.Locator("[data-testid=run-curves]")).ToHaveAttributeAsync("data-points", points.ToString());
+        await Assertions.Expect(Page.Locator("[data-testid=parameter-row][data-name=learning_rate]")).ToHaveClassAsync("differs");
+        Assert.Empty(PageErrors);
+        await ScreenshotAsync("run-compare");
+    }
 }

@@ -80,25 +80,14 @@ public sealed class CompareModel
             .Select(e => new ChartSeries(e.Label, store.GetMetrics(e.Best!.Id, MetricNames.ValF1Macro).Select(p => ((double)p.Step, p.Value)).ToList(), e.Color))
             .ToList();
 
-    /// <summary>Rows of the parameter diff: name, value per experiment's best trial, and whether they differ.</summary>
-    public IReadOnlyList<(string Name, IReadOnlyList<string> Values, bool Differs)> ParameterDiff()
-    {
-        var names = Entries.Where(e => e.Best is not null).SelectMany(e => e.Best!.ResolvedParameters.Keys.Concat(e.Best.Parameters.Keys)).Distinct().Order().ToList();
-        var rows = names.Select(n =>
-        {
-            var values = Entries.Select(e => e.Best is null ? "–"
-                : e.Best.ResolvedParameters.TryGetValue(n, out var v) || e.Best.Parameters.TryGetValue(n, out v) ? Format.Value(v) : "–").ToList();
-            return (n, (IReadOnlyList<string>)values, values.Distinct().Count() > 1);
-        });
-        string[] context = ["model", "strategy", "dataset"];
-        var header = context.Select(c => (c, (IReadOnlyList<string>)Entries.Select(e => c switch
-        {
-            "model" => e.Experiment.Spec.Model,
-            "strategy" => e.Experiment.Spec.Strategy,
-            _ => e.Experiment.Spec.Dataset.Name,
-        }).ToList(), false)).Select(r => (r.c, r.Item2, r.Item2.Distinct().Count() > 1));
-        return header.Concat(rows).ToList();
-    }
+    /// <summary>Rows of the parameter diff: the experiments' model, strategy and data set, then their best trials' hyperparameters.</summary>
+    public IReadOnlyList<DiffRow> ParameterDiff() =>
+    [
+        RunComparison.Row("model", Entries.Select(e => e.Experiment.Spec.Model)),
+        RunComparison.Row("strategy", Entries.Select(e => e.Experiment.Spec.Strategy)),
+        RunComparison.Row("dataset", Entries.Select(e => e.Experiment.Spec.Dataset.Name)),
+        .. RunComparison.ParameterRows(Entries.Select(e => e.Best).ToList()),
+    ];
 
     /// <summary>
     /// The reference study's figure: groups are the factors (×0.1, ×1, ×10 ...), one bar series per study (labelled by

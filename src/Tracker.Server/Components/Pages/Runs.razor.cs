@@ -30,6 +30,16 @@ public partial class Runs : LiveComponentBase
     private TrialQueryResult? page;
     private string shownUrl = "";
     private bool refreshPending;
+    private readonly List<string> chosen = []; // trial ids ticked for comparison, in the order ticked, across pages and filters
+
+    /// <summary>The comparison of the ticked runs, in the order they were ticked.</summary>
+    private string CompareUrl => "/runs/compare?" + string.Join("&", chosen.Select(id => "t=" + Uri.EscapeDataString(id)));
+
+    private void OnChosen(string trialId, bool isChosen)
+    {
+        chosen.Remove(trialId);
+        if (isChosen && chosen.Count < RunComparison.MaxRuns) chosen.Add(trialId);
+    }
 
     private int PageCount => page is null ? 1 : Math.Max(1, (int)Math.Ceiling(page.Total / (double)state.PageSize));
 

@@ -1,0 +1,50 @@
+using Bunit;
+using Microsoft.AspNetCore.Components;
+using Microsoft.Extensions.DependencyInjection;
+using MudBlazor;
+using MudBlazor.Services;
+using Tracker.Core.Live;
+using Tracker.Core.Storage;
+
+namespace Tracker.Dashboard.Tests;
+
+/// <summary>
+/// A page test over a real LiteDB store in a temporary folder, with MudBlazor's services and a live feed, as the
+/// server has them. The store is registered as <see cref="IRunStore"/> unless the test registers its own view of it.
+/// </summary>
+public abstract class StoreBackedTest : BunitContext
+{
+    private readonly string folder = Directory.CreateTempSubdirectory("tracker-dashboard-").FullName;
+
+    protected StoreBackedTest(bool registerStore = true)
+    {
+        Store = new LiteDbRunStore(Path.Combine(folder, "tracker.db"));
+        JSInterop.Mode = JSRuntimeMode.Loose;
+        Services.AddMudServices();
+        Services.AddSingleton(Feed);
+        if (registerStore) Services.AddSingleton<IRunStore>(Store);
+        DefaultWaitTimeout = TimeSpan.FromSeconds(10);
+    }
+
+    /// <summary>The store, in a file of its own.</summary>
+    protected LiteDbRunStore Store { get; }
+
+    /// <summary>The feed the pages follow; publish on it as the engine would.</summary>
+    protected MetricFeed Feed { get; } = new();
+
+    /// <summary>Navigates to <paramref name="relativeUrl"/> and renders <typeparamref name="TPage"/> there, with the popover host MudBlazor's menus need.</summary>
+    protected IRenderedComponent<TPage> RenderAt<TPage>(string relativeUrl) where TPage : IComponent
+    {
+        Services.GetRequiredService<NavigationManager>().NavigateTo(relativeUrl);
+        Render<MudPopoverProvider>();
+        return Render<TPage>();
+    }
+
+    // MudBlazor's services are async-disposable: xunit.v3 disposes the context asynchronously, which comes here.
+    protected override async ValueTask DisposeAsyncCore()
+    {
+        await base.DisposeAsyncCore();
+        Store.Dispose();
+        Directory.Delete(folder, recursive: true);
+    }
+}
