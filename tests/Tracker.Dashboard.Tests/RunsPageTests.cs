@@ -93,6 +93,33 @@ public sealed class RunsPageTests : StoreBackedTest
     }
 
     [Fact]
+    public void Render_RunDeletedThroughMlflow_ListedAndMarkedDeleted()
+    {
+        Seed();
+        Store.SaveTrial(Store.GetTrial("t0")! with { LifecycleStage = Tracker.Core.Tracking.LifecycleStage.Deleted });
+
+        var cut = RenderAt("/runs");
+
+        cut.WaitForAssertion(() => Assert.Equal(["/trials/t2", "/trials/t1", "/trials/t0"], TrialLinks(cut)));
+        var rows = cut.FindAll("[data-testid=runs] tbody tr");
+        Assert.Equal([false, false, true], rows.Select(r => r.QuerySelector("[data-testid=deleted]") is not null));
+    }
+
+    [Fact]
+    public void ExperimentChoices_DeletedOnes_OfferedOnlyWhenAlreadyChosen()
+    {
+        Experiment Named(string id, string name, bool deleted) => new()
+        {
+            Id = id, CreatedAt = T0, Spec = new ExperimentSpec { Name = name, Model = "m", Strategy = "s" },
+            LifecycleStage = deleted ? Tracker.Core.Tracking.LifecycleStage.Deleted : Tracker.Core.Tracking.LifecycleStage.Active,
+        };
+        Experiment[] all = [Named("b", "beta", false), Named("x", "deleted script", true), Named("a", "Alpha", false)];
+
+        Assert.Equal(["a", "b"], ExperimentChoices.Offered(all, []).Select(e => e.Id));
+        Assert.Equal(["a", "b", "x"], ExperimentChoices.Offered(all, ["x"]).Select(e => e.Id));
+    }
+
+    [Fact]
     public void Render_EmptyStore_SaysHowTrialsArrive()
     {
         var cut = RenderAt("/runs");

@@ -67,7 +67,7 @@ public partial class Runs : LiveComponentBase
 
     private void LoadExperiments()
     {
-        experiments = Store.ListExperiments().OrderBy(e => e.Spec.Name, StringComparer.OrdinalIgnoreCase).ToList();
+        experiments = ExperimentChoices.Offered(Store.ListExperiments(), state.ExperimentIds);
         foreach (var name in experiments.SelectMany(e => e.Spec.SearchSpace.Parameters.Select(p => p.Name))) parameterNames.Add(name);
         foreach (var name in MetricNames.Epoch.Concat(MetricNames.Final)) metricNames.Add(name);
         foreach (var column in state.Columns) (column.Kind == TrialSortKind.Metric ? metricNames : parameterNames).Add(column.Name ?? "");
