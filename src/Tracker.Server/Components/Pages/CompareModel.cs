@@ -13,8 +13,6 @@ namespace Tracker.Server.Components.Pages;
 /// </summary>
 public sealed class CompareModel
 {
-    private static readonly string[] Palette = ["#1e88e5", "#e53935", "#43a047", "#8e24aa", "#fb8c00", "#00897b", "#6d4c41", "#3949ab"];
-
     /// <summary>One compared experiment and its best trial (null while none has completed).</summary>
     public sealed record Entry(Experiment Experiment, Trial? Best, EvaluationReport? Report, string Color)
     {
@@ -40,7 +38,7 @@ public sealed class CompareModel
         {
             var best = ExperimentSummary.Best(e.Spec.Objective.Direction, store.ListTrials(e.Id));
             var report = best is null ? null : store.GetLatestReport(best.Id, "test") ?? store.GetLatestReport(best.Id, "validation");
-            return new Entry(e, best, report, Palette[i % Palette.Length]);
+            return new Entry(e, best, report, ChartPalette.Color(i));
         }).ToList();
 
         var ids = chosen.Select(e => e.Id).ToHashSet();
@@ -100,7 +98,7 @@ public sealed class CompareModel
             $"{s.Study.Spec.Model} ({s.Study.Spec.Sensitivity!.Parameter})",
             factors.Select(f => s.Points.FirstOrDefault(p => p.Factor == f) is { Count: > 0 } p ? p.Mean : double.NaN).ToList(),
             factors.Select(f => s.Points.FirstOrDefault(p => p.Factor == f)?.StandardDeviation ?? double.NaN).ToList(),
-            Palette[i % Palette.Length])).ToList();
+            ChartPalette.Color(i))).ToList();
         return (factors.Select(f => "×" + f.ToString("G3", CultureInfo.InvariantCulture)).ToList(), series);
     }
 }

@@ -17,8 +17,6 @@ public sealed class RunComparison
     /// <summary>The most runs one comparison shows; more would make neither the table nor the chart readable.</summary>
     public const int MaxRuns = 20;
 
-    private static readonly string[] Palette = ["#1e88e5", "#e53935", "#43a047", "#8e24aa", "#fb8c00", "#00897b", "#6d4c41", "#3949ab"];
-
     /// <summary>A compared run, with its experiment's name and its colour in the chart.</summary>
     public sealed record Run(Trial Trial, string ExperimentName, string Color)
     {
@@ -45,7 +43,7 @@ public sealed class RunComparison
     {
         var trials = trialIds.Distinct().Select(store.GetTrial).OfType<Trial>().Take(MaxRuns).ToList();
         var names = trials.Select(t => t.ExperimentId).Distinct().ToDictionary(id => id, id => store.GetExperiment(id)?.Spec.Name ?? id);
-        var runs = trials.Select((t, i) => new Run(t, names[t.ExperimentId], Palette[i % Palette.Length])).ToList();
+        var runs = trials.Select((t, i) => new Run(t, names[t.ExperimentId], ChartPalette.Color(i))).ToList();
         return new RunComparison(runs, trials.ToDictionary(t => t.Id, t => store.GetMetrics(t.Id)));
     }
 

@@ -12,6 +12,15 @@ namespace Tracker.Server.Components.Shared;
 public sealed record ChartSeries(string Name, IReadOnlyList<(double X, double Y)> Points, string Color, bool Line = true, bool Markers = true,
     IReadOnlyList<string>? Labels = null);
 
+/// <summary>The colours of compared series (experiments, runs, studies), told apart at a glance; they repeat after eight.</summary>
+public static class ChartPalette
+{
+    private static readonly string[] Colors = ["#1e88e5", "#e53935", "#43a047", "#8e24aa", "#fb8c00", "#00897b", "#6d4c41", "#3949ab"];
+
+    /// <summary>The colour of the <paramref name="index"/>-th compared series.</summary>
+    public static string Color(int index) => Colors[index % Colors.Length];
+}
+
 /// <summary>How <see cref="ChartLayout"/> draws its axes.</summary>
 /// <param name="LogX">A logarithmic x axis (for log-scaled parameters); points with x ≤ 0 are left out. Defaults to false.</param>
 /// <param name="XCategories">Names for x = 0, 1, 2, …: the x axis becomes categorical (for choice parameters). Defaults to none.</param>
