@@ -34,7 +34,7 @@ public sealed class LiveUpdateTests : StoreBackedTest
         // machine's slow first render leaves that gap open for seconds, and the event then reaches nobody.
         Services.AddSingleton<IRunStore>(StoreThatWritesDuringFirstRead.Wrap(Store, nameof(IRunStore.ListExperiments), EndExperiment));
 
-        var page = Render<Experiments>();
+        var page = RenderAt<Experiments>("/");
 
         page.WaitForAssertion(() => Assert.Equal("Completed", State(page)));
         Assert.Equal(ExperimentState.Completed, Store.GetExperiment("e1")!.State);
@@ -44,7 +44,7 @@ public sealed class LiveUpdateTests : StoreBackedTest
     public void ExperimentsPage_ExperimentEndsAfterTheFirstRender_ShowsTheEndWithoutReload()
     {
         Services.AddSingleton<IRunStore>(Store);
-        var page = Render<Experiments>();
+        var page = RenderAt<Experiments>("/");
         Assert.Equal("Running", State(page));
 
         EndExperiment();

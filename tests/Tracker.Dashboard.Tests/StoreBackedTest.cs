@@ -32,9 +32,14 @@ public abstract class StoreBackedTest : BunitContext
     /// <summary>The feed the pages follow; publish on it as the engine would.</summary>
     protected MetricFeed Feed { get; } = new();
 
-    /// <summary>Navigates to <paramref name="relativeUrl"/> and renders <typeparamref name="TPage"/> there, with the popover host MudBlazor's menus need.</summary>
+    /// <summary>
+    /// Navigates to <paramref name="relativeUrl"/> and renders <typeparamref name="TPage"/> there interactively, as in a
+    /// circuit (where live pages subscribe to the feed), with the popover host MudBlazor's menus need.
+    /// </summary>
     protected IRenderedComponent<TPage> RenderAt<TPage>(string relativeUrl) where TPage : IComponent
     {
+        // Here, not in the constructor: it builds the renderer, after which a test can register no more services.
+        SetRendererInfo(new RendererInfo("Server", isInteractive: true));
         Services.GetRequiredService<NavigationManager>().NavigateTo(relativeUrl);
         Render<MudPopoverProvider>();
         return Render<TPage>();

@@ -71,9 +71,6 @@ public partial class ExperimentPage : LiveComponentBase
     protected override void OnParametersSet() => Load();
 
     /// <inheritdoc />
-    protected override void Resync() => Load();
-
-    /// <inheritdoc />
     protected override bool Wants(FeedEvent e) =>
         (e.ExperimentId == Id && e is TrialChanged or ExperimentChanged) || studies.Any(s => s.Id == e.ExperimentId && e is TrialChanged { Trial.IsFinished: true } or ExperimentChanged);
 

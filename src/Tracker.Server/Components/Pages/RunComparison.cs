@@ -27,13 +27,13 @@ public sealed class RunComparison
     private readonly IReadOnlyDictionary<string, IReadOnlyList<MetricPoint>> metrics; // by trial id
 
     private RunComparison(IReadOnlyList<Run> runs, IReadOnlyDictionary<string, IReadOnlyList<MetricPoint>> metrics) =>
-        (Runs, this.metrics) = (runs, metrics);
+        (Runs, this.metrics, MetricKeys) = (runs, metrics, metrics.Values.SelectMany(points => points.Select(p => p.Key)).Distinct().Order(StringComparer.Ordinal).ToList());
 
     /// <summary>The compared runs, in the order chosen.</summary>
     public IReadOnlyList<Run> Runs { get; }
 
     /// <summary>Every metric that one of the runs has a series of, in name order.</summary>
-    public IReadOnlyList<string> MetricKeys => metrics.Values.SelectMany(points => points.Select(p => p.Key)).Distinct().Order(StringComparer.Ordinal).ToList();
+    public IReadOnlyList<string> MetricKeys { get; }
 
     /// <summary>The metric whose curves the page shows first: validation macro-F1 where the runs have it.</summary>
     public string DefaultMetric => MetricKeys.Contains(MetricNames.ValF1Macro) ? MetricNames.ValF1Macro : MetricKeys.FirstOrDefault() ?? MetricNames.ValF1Macro;

@@ -242,18 +242,6 @@ public partial class Runs : LiveComponentBase
     protected override void OnFeedEvent(FeedEvent e)
     {
         if (e is ExperimentChanged) LoadExperiments();
-        RequestRefresh();
-    }
-
-    /// <summary>The grid's first query may have run before the subscription: query once more, in a while.</summary>
-    protected override void Resync()
-    {
-        LoadExperiments();
-        RequestRefresh();
-    }
-
-    private void RequestRefresh()
-    {
         if (refreshPending) return;
         refreshPending = true;
         _ = Task.Delay(RefreshDelay).ContinueWith(_ => InvokeAsync(async () =>

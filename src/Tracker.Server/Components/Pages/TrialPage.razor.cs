@@ -61,12 +61,7 @@ public partial class TrialPage : LiveComponentBase
     ];
 
     /// <inheritdoc />
-    protected override void OnParametersSet() => Load();
-
-    /// <inheritdoc />
-    protected override void Resync() => Load();
-
-    private void Load()
+    protected override void OnParametersSet()
     {
         trial = Store.GetTrial(Id);
         series.Clear();
@@ -90,7 +85,8 @@ public partial class TrialPage : LiveComponentBase
         switch (e)
         {
             case MetricsRecorded m:
-                // A step the resync already read arrives again: its point replaces, never doubles, the one read.
+                // A step written while the page loaded arrives after the load that read it: its point replaces, never
+                // doubles, the one read.
                 foreach (var (key, value) in m.Values)
                 {
                     var points = Points(key);

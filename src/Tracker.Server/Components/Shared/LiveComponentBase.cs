@@ -5,17 +5,18 @@ using Tracker.Core.Live;
 namespace Tracker.Server.Components.Shared;
 
 /// <summary>
-/// A component that follows the live feed: it subscribes after its first interactive render (never during
-/// prerendering), reads its state again at once, receives events in the order they were published on its own
-/// synchronization context, and unsubscribes when it goes away.
+/// A component that follows the live feed: when it runs interactively (never while prerendering) it subscribes as
+/// soon as it has its parameters, before its first load; it receives events in the order they were published on its
+/// own synchronization context, and unsubscribes when it goes away.
 /// </summary>
 /// <remarks>
 /// <para>
-/// The second read closes a gap: whatever the engine wrote between the component's first load and its subscription
-/// was published to nobody. A first render can take seconds on a busy machine (a trainer on one core, the JIT on the
-/// other), long enough for a trial to finish unseen and stay "Running" on the page. The engine publishes after every
-/// write, so reading after subscribing misses nothing; an event that arrives between the subscription and the read is
-/// applied after it, and the write's own later events bring the view to the newest state again.
+/// Subscribing before the first load leaves no gap: the engine publishes after every write, so whatever it writes
+/// after the subscription reaches the component, and whatever it wrote before is in the load. Subscribing after the
+/// first render instead lost the writes made during that render, which can take seconds on a busy machine (a trainer
+/// on one core, the JIT on the other): a trial could finish unseen and stay "Running" on the page. An event queued
+/// while the component loads is applied after the load; if it is older than what was read, the write's own later
+/// events bring the view to the newest state again.
 /// </para>
 /// <para>
 /// Events pass through a queue that one loop of this component drains. Calling <c>InvokeAsync</c> straight from the
@@ -38,23 +39,19 @@ public abstract class LiveComponentBase : ComponentBase, IDisposable
     /// <summary>Handles an event on the component's context; the component re-renders afterwards.</summary>
     protected abstract void OnFeedEvent(FeedEvent e);
 
-    /// <summary>
-    /// Reads the component's state from the store again, as its first load did; called once, on the component's
-    /// context, right after the subscription starts. The component re-renders afterwards.
-    /// </summary>
-    protected abstract void Resync();
-
     /// <inheritdoc />
-    protected override void OnAfterRender(bool firstRender)
+    public override Task SetParametersAsync(ParameterView parameters)
     {
-        if (!firstRender) return;
+        if (subscription is not null || !RendererInfo.IsInteractive) return base.SetParametersAsync(parameters);
+        // The parameters first, since Wants may read them (the page's id); then the subscription; then the lifecycle
+        // methods that load the component's state.
+        parameters.SetParameterProperties(this);
         subscription = Feed.Subscribe(e =>
         {
             if (Wants(e)) events.Writer.TryWrite(e);
         });
-        Resync();
-        StateHasChanged();
         _ = DeliverAsync();
+        return base.SetParametersAsync(ParameterView.Empty);
     }
 
     private async Task DeliverAsync()
