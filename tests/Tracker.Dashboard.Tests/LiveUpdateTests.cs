@@ -30,8 +30,9 @@ public sealed class LiveUpdateTests : StoreBackedTest
     [Fact]
     public void ExperimentsPage_ExperimentEndsWhileThePageLoads_ShowsTheEnd()
     {
-        // The engine ends the experiment right after the page's first read, before the page has subscribed: a busy
-        // machine's slow first render leaves that gap open for seconds, and the event then reaches nobody.
+        // The engine ends the experiment right after the page's first read, while the page renders, as a trainer on
+        // the other core does. A page that subscribed only after its first render (seconds on a busy machine) never
+        // heard of it.
         Services.AddSingleton<IRunStore>(StoreThatWritesDuringFirstRead.Wrap(Store, nameof(IRunStore.ListExperiments), EndExperiment));
 
         var page = RenderAt<Experiments>("/");
