@@ -13,9 +13,9 @@ namespace Tracker.Cli;
 /// <summary>The options of every command that reads runs: a database file or a running server.</summary>
 public class SourceSettings : CommandSettings
 {
-    /// <summary>The LiteDB file to read; defaults to <c>Store:DatabasePath</c> of the configuration.</summary>
+    /// <summary>The LiteDB file to read; defaults to <c>Store:ConnectionString</c> of the configuration.</summary>
     [CommandOption("--db <PATH>")]
-    [Description("The database file to read. Defaults to Store:DatabasePath of appsettings.json.")]
+    [Description("The database file to read. Defaults to Store:ConnectionString of appsettings.json.")]
     public string? Database { get; set; }
 
     /// <summary>A running server to read through its REST API instead of a file.</summary>
@@ -23,9 +23,9 @@ public class SourceSettings : CommandSettings
     [Description("Read a running server through its REST API instead (e.g. http://127.0.0.1:5000).")]
     public string? Server { get; set; }
 
-    /// <summary>The configuration file whose <c>Store:DatabasePath</c> names the default database.</summary>
+    /// <summary>The configuration file whose <c>Store:ConnectionString</c> names the default database.</summary>
     [CommandOption("--config <PATH>")]
-    [Description("The appsettings.json to read Store:DatabasePath from. Defaults to the repository's.")]
+    [Description("The appsettings.json to read Store:ConnectionString from. Defaults to the repository's.")]
     public string? Config { get; set; }
 
     /// <inheritdoc />

@@ -35,11 +35,11 @@ public sealed record TrackerLocation(string ContentRoot, string ConfigFile)
     public IConfiguration Configuration() =>
         new ConfigurationBuilder().AddJsonFile(ConfigFile, optional: true).AddEnvironmentVariables().Build();
 
-    /// <summary>The absolute path of the database: <paramref name="database"/> when given, else <c>Store:DatabasePath</c>.</summary>
+    /// <summary>The absolute path of the database: <paramref name="database"/> when given, else <c>Store:ConnectionString</c>.</summary>
     public string DatabasePath(string? database)
     {
         if (!string.IsNullOrWhiteSpace(database)) return Path.GetFullPath(database);
-        var configured = Configuration()["Store:DatabasePath"];
-        return Path.GetFullPath(Path.Combine(ContentRoot, string.IsNullOrWhiteSpace(configured) ? new StoreOptions().DatabasePath : configured));
+        var configured = Configuration()["Store:ConnectionString"];
+        return Path.GetFullPath(Path.Combine(ContentRoot, string.IsNullOrWhiteSpace(configured) ? new StoreOptions().ConnectionString : configured));
     }
 }

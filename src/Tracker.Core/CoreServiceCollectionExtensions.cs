@@ -27,8 +27,8 @@ public static class CoreServiceCollectionExtensions
         string Full(string path) => Path.GetFullPath(Path.Combine(root, path));
 
         services.AddOptions<StoreOptions>().Bind(builder.Configuration.GetSection("Store"))
-            .Validate(o => !string.IsNullOrWhiteSpace(o.DatabasePath), "Store:DatabasePath must be set.")
-            .PostConfigure(o => o.DatabasePath = Full(o.DatabasePath)).ValidateOnStart();
+            .Validate(o => !string.IsNullOrWhiteSpace(o.ConnectionString), "Store:ConnectionString must be set.")
+            .PostConfigure(o => o.ConnectionString = Full(o.ConnectionString)).ValidateOnStart();
         services.AddOptions<PluginOptions>().Bind(builder.Configuration.GetSection("Plugins"))
             .PostConfigure(o => (o.BuiltInFolder, o.DropInFolder) = (Full(o.BuiltInFolder), Full(o.DropInFolder)));
         services.AddOptions<RunnerOptions>().Bind(builder.Configuration.GetSection("Runner"))

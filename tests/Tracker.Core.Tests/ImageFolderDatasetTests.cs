@@ -337,7 +337,7 @@ public sealed class ImageFolderDatasetTests(ImageFolderFixture folder) : IClassF
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { ContentRootPath = folder.Parent });
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
-            ["Store:DatabasePath"] = "tracker.db",
+            ["Store:ConnectionString"] = "tracker.db",
             ["Datasets:ImageFolders:pets"] = "pets", // relative: resolved against the content root
         });
         builder.AddTrackerCore();

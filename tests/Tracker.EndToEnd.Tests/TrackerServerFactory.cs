@@ -46,7 +46,7 @@ public sealed class TrackerServerFactory : WebApplicationFactory<Program>
         // Program.cs fixes the content root at the repository root; the factory's default (the project folder) would
         // make WebApplicationBuilder fail with "the content root changed".
         builder.UseContentRoot(TrackerPaths.ContentRoot());
-        builder.UseSetting("Store:DatabasePath", Path.Combine(dataFolder.FullName, "tracker.db"));
+        builder.UseSetting("Store:ConnectionString", Path.Combine(dataFolder.FullName, "tracker.db"));
         builder.UseSetting("Plugins:DropInFolder", Path.Combine(dataFolder.FullName, "plugins"));
         builder.UseSetting("Runner:PollMilliseconds", "200");
         builder.UseSetting("Urls", "http://127.0.0.1:0");

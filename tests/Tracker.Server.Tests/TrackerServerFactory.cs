@@ -56,7 +56,7 @@ public sealed class TrackerServerFactory(string dataFolder) : WebApplicationFact
     {
         // The server reads the top-level appsettings.json; the factory must agree on where that is.
         builder.UseContentRoot(TrackerPaths.ContentRoot());
-        builder.UseSetting("Store:DatabasePath", DatabasePath);
+        builder.UseSetting("Store:ConnectionString", DatabasePath);
         builder.UseSetting("Plugins:DropInFolder", Path.Combine(DataFolder, "plugins"));
         builder.UseSetting("Runner:PollMilliseconds", "100");
         builder.UseSetting("Security:ApiKeys:0:Name", TestKeyName);

@@ -25,9 +25,9 @@ public sealed class RunSettings : CommandSettings
     [Description("The experiment spec: the same JSON POST /api/experiments takes.")]
     public string Spec { get; set; } = "";
 
-    /// <summary>The database to record the experiment in; defaults to <c>Store:DatabasePath</c>.</summary>
+    /// <summary>The database to record the experiment in; defaults to <c>Store:ConnectionString</c>.</summary>
     [CommandOption("--db <PATH>")]
-    [Description("The database file to record the experiment in. Defaults to Store:DatabasePath of appsettings.json.")]
+    [Description("The database file to record the experiment in. Defaults to Store:ConnectionString of appsettings.json.")]
     public string? Database { get; set; }
 
     /// <summary>The configuration (store, plugins, data sets, runner) to run with.</summary>
@@ -145,7 +145,7 @@ public sealed class RunCommand(IAnsiConsole console) : AsyncCommand<RunSettings>
         });
         builder.Configuration.AddJsonFile(location.ConfigFile, optional: true).AddEnvironmentVariables();
         if (database is not null)
-            builder.Configuration.AddInMemoryCollection([new("Store:DatabasePath", Path.GetFullPath(database))]);
+            builder.Configuration.AddInMemoryCollection([new("Store:ConnectionString", Path.GetFullPath(database))]);
         // The progress display owns the terminal; what went wrong with a trial is in the table at the end.
         builder.Logging.ClearProviders();
         builder.AddTrackerCore();

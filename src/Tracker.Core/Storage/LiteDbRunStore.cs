@@ -6,13 +6,6 @@ using TrialState = Tracker.Abstractions.TrialState;
 
 namespace Tracker.Core.Storage;
 
-/// <summary>Options of the embedded store, bound to <c>Store</c> in appsettings.json.</summary>
-public sealed class StoreOptions
-{
-    /// <summary>The LiteDB file; relative paths are resolved against the content root. Defaults to <c>data/tracker.db</c>.</summary>
-    public string DatabasePath { get; set; } = "data/tracker.db";
-}
-
 /// <summary>
 /// The LiteDB store: one file, one <see cref="LiteDatabase"/> per process. Records are converted through Tracker's
 /// JSON convention into BSON documents, so what is stored reads like the API's JSON and can be queried by field.
@@ -44,7 +37,7 @@ public sealed partial class LiteDbRunStore : IRunStore, IDisposable
     }
 
     /// <summary>Opens the file named by the options.</summary>
-    public LiteDbRunStore(IOptions<StoreOptions> options) : this(options.Value.DatabasePath) { }
+    public LiteDbRunStore(IOptions<StoreOptions> options) : this(options.Value.ConnectionString) { }
 
     /// <summary>The absolute path of the database file.</summary>
     public string Path { get; }

@@ -1,0 +1,28 @@
+using Tracker.Core.Experiments;
+
+namespace Tracker.Core.Storage;
+
+/// <summary>
+/// Where experiments live. Concurrency: each call is atomic on its own; a save replaces the whole record, so two
+/// writers of one experiment must not interleave read-change-save (experiments are changed by one coordinator, or
+/// through <see cref="UpdateExperimentAsync"/>).
+/// </summary>
+public interface IExperimentStore
+{
+    /// <summary>Inserts or replaces an experiment; durable when the task completes.</summary>
+    Task SaveExperimentAsync(Experiment experiment, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Reads an experiment, applies <paramref name="change"/> and writes the result, unless another writer changed the
+    /// experiment in between: then it reads again and retries, so <paramref name="change"/> may run more than once and
+    /// must have no side effects. A <c>null</c> from <paramref name="change"/> writes nothing. Returns what was
+    /// written (or the unchanged experiment when nothing was), or <c>null</c> when there is no such experiment.
+    /// </summary>
+    Task<Experiment?> UpdateExperimentAsync(string id, Func<Experiment, Experiment?> change, CancellationToken cancellationToken = default);
+
+    /// <summary>Finds an experiment, or <c>null</c>.</summary>
+    Task<Experiment?> GetExperimentAsync(string id, CancellationToken cancellationToken = default);
+
+    /// <summary>All experiments, newest first.</summary>
+    Task<IReadOnlyList<Experiment>> ListExperimentsAsync(CancellationToken cancellationToken = default);
+}

@@ -1,0 +1,73 @@
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Tracker.Core.Storage;
+
+/// <summary>
+/// The narrow store interfaces of one backend, together: for whoever needs several at once (copying one store into
+/// another, a command that opens a store for its lifetime). Everyone else asks for the one interface they use.
+/// </summary>
+public sealed record TrackerStores(
+    IExperimentStore Experiments,
+    ITrialStore Trials,
+    IMetricStore Metrics,
+    IEvaluationStore Evaluations,
+    IArtifactStore Artifacts,
+    IApiKeyStore ApiKeys);
+
+/// <summary>Options of the store, bound to <c>Store</c> in appsettings.json.</summary>
+public sealed class StoreOptions
+{
+    /// <summary>The embedded LiteDB backend's name.</summary>
+    public const string LiteDb = "litedb";
+
+    /// <summary>The PostgreSQL backend's name.</summary>
+    public const string Postgres = "postgres";
+
+    /// <summary>Which backend: <c>litedb</c> (one file, one process; the default) or <c>postgres</c> (teams, several processes).</summary>
+    public string Provider { get; set; } = LiteDb;
+
+    /// <summary>
+    /// For <c>litedb</c>, the database file (relative paths resolve against the content root); for <c>postgres</c>, an
+    /// Npgsql connection string. Defaults to <c>data/tracker.db</c>.
+    /// </summary>
+    public string ConnectionString { get; set; } = "data/tracker.db";
+
+    /// <summary>
+    /// The folder that holds trials' files (checkpoints, uploaded artifacts), one sub-folder per trial; relative paths
+    /// resolve against the content root. Empty means an <c>artifacts</c> folder beside a LiteDB file, or
+    /// <c>data/artifacts</c> for PostgreSQL. Servers and workers sharing a PostgreSQL database share this folder too.
+    /// </summary>
+    public string ArtifactRoot { get; set; } = "";
+}
+
+/// <summary>The database is held by another process; nothing was read or written.</summary>
+public sealed class StoreInUseException(string path, string holder)
+    : IOException($"The database {path} is in use by {holder}. One process owns a LiteDB file: stop it, or go through it (e.g. --server).")
+{
+    /// <summary>The database file.</summary>
+    public string DatabasePath { get; } = path;
+}
+
+/// <summary>Registers one backend object under every store interface it implements.</summary>
+public static class StoreRegistration
+{
+    /// <summary>
+    /// Registers <typeparamref name="TBackend"/> (built by <paramref name="create"/>, once) as the singleton behind each
+    /// store interface, and <see cref="TrackerStores"/> over them.
+    /// </summary>
+    public static IServiceCollection AddStoreBackend<TBackend>(this IServiceCollection services, Func<IServiceProvider, TBackend> create)
+        where TBackend : class, IExperimentStore, ITrialStore, IMetricStore, IEvaluationStore, IArtifactStore, IApiKeyStore
+    {
+        services.AddSingleton(create);
+        services.AddSingleton<IExperimentStore>(sp => sp.GetRequiredService<TBackend>());
+        services.AddSingleton<ITrialStore>(sp => sp.GetRequiredService<TBackend>());
+        services.AddSingleton<IMetricStore>(sp => sp.GetRequiredService<TBackend>());
+        services.AddSingleton<IEvaluationStore>(sp => sp.GetRequiredService<TBackend>());
+        services.AddSingleton<IArtifactStore>(sp => sp.GetRequiredService<TBackend>());
+        services.AddSingleton<IApiKeyStore>(sp => sp.GetRequiredService<TBackend>());
+        services.AddSingleton(sp => new TrackerStores(
+            sp.GetRequiredService<IExperimentStore>(), sp.GetRequiredService<ITrialStore>(), sp.GetRequiredService<IMetricStore>(),
+            sp.GetRequiredService<IEvaluationStore>(), sp.GetRequiredService<IArtifactStore>(), sp.GetRequiredService<IApiKeyStore>()));
+        return services;
+    }
+}
