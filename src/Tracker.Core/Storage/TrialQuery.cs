@@ -1,6 +1,7 @@
 using System.Globalization;
 using Tracker.Abstractions;
 using Tracker.Core.Experiments;
+using Tracker.Core.Tracking;
 
 namespace Tracker.Core.Storage;
 
@@ -54,6 +55,25 @@ public sealed record TrialQuery
 
     /// <summary>Trials per page, 1 to <see cref="MaxPageSize"/>; the store clamps other values. Defaults to <see cref="DefaultPageSize"/>.</summary>
     public int PageSize { get; init; } = DefaultPageSize;
+
+    /// <summary>
+    /// Conditions on logged runs' fields, all of which must hold (MLflow's <c>runs/search</c> filter, translated by the
+    /// MLflow endpoints). A trial without the named field never matches, not even <c>!=</c>. Defaults to none.
+    /// </summary>
+    public IReadOnlyList<TrialCondition> Conditions { get; init; } = [];
+
+    /// <summary>
+    /// Sort keys in order of precedence; when not empty they replace <see cref="SortBy"/> and <see cref="Descending"/>.
+    /// Trials without a value (or NaN) for a key come after those with one, in either direction; ties are broken by start
+    /// time (<see cref="Trial.StartedAt"/>, else <see cref="Trial.CreatedAt"/>) newest first, then by id (ordinal). Defaults to none.
+    /// </summary>
+    public IReadOnlyList<TrialOrder> OrderBy { get; init; } = [];
+
+    /// <summary>Only trials in one of these lifecycle stages; any when empty. Defaults to empty.</summary>
+    public IReadOnlyList<LifecycleStage> Lifecycles { get; init; } = [];
+
+    /// <summary>Only runs that logging clients recorded (<see cref="Trial.Logged"/> set). Defaults to <c>false</c>.</summary>
+    public bool LoggedOnly { get; init; }
 
     /// <summary>Whether a trial of an experiment with <paramref name="spec"/> may match the experiment-level filters.</summary>
     public bool MatchesExperiment(string experimentId, ExperimentSpec spec) =>
@@ -230,3 +250,89 @@ public readonly record struct TrialSortField(TrialSortKind Kind, string? Name = 
         return true;
     }
 }
+
+/// <summary>What a <see cref="TrialField"/> names.</summary>
+public enum TrialFieldKind
+{
+    /// <summary>A final (latest) metric value, <see cref="Trial.FinalMetrics"/>; compared as a number.</summary>
+    Metric,
+
+    /// <summary>A parameter's text: the logged text (<see cref="LoggedRunInfo.Params"/>) of a logged run, else <see cref="ParameterValue.Text"/>; compared as a string.</summary>
+    Param,
+
+    /// <summary>A run tag, <see cref="Trial.RunTags"/>; compared as a string.</summary>
+    RunTag,
+
+    /// <summary>A field of the trial itself, <see cref="TrialAttribute"/>.</summary>
+    Attribute,
+}
+
+/// <summary>Fields of a trial that conditions and orders can name.</summary>
+public enum TrialAttribute
+{
+    /// <summary>Milliseconds since the Unix epoch of <see cref="Trial.StartedAt"/>, else <see cref="Trial.CreatedAt"/> (a number).</summary>
+    StartTime,
+
+    /// <summary>Milliseconds since the Unix epoch of <see cref="Trial.FinishedAt"/>; absent while running (a number).</summary>
+    EndTime,
+
+    /// <summary>The run tag <c>mlflow.runName</c> (a string).</summary>
+    RunName,
+
+    /// <summary><see cref="Trial.Id"/> (a string).</summary>
+    Id,
+
+    /// <summary><see cref="LoggedRunInfo.UserId"/> (a string; absent for trials that were not logged).</summary>
+    UserId,
+
+    /// <summary><see cref="LoggedRunInfo.ArtifactUri"/> (a string; absent for trials that were not logged).</summary>
+    ArtifactUri,
+
+    /// <summary><see cref="Trial.ExperimentId"/> (a string).</summary>
+    ExperimentId,
+
+    /// <summary><see cref="Trial.LifecycleStage"/> as <c>active</c> or <c>deleted</c> (a string).</summary>
+    LifecycleStage,
+
+    /// <summary><see cref="Trial.State"/> as its camel-case name, e.g. <c>completed</c> (a string).</summary>
+    State,
+}
+
+/// <summary>A field of a trial: a metric, param or run tag by name, or an attribute.</summary>
+/// <param name="Kind">What it names.</param>
+/// <param name="Name">The metric, param or tag name; <c>""</c> for attributes.</param>
+/// <param name="Attribute">The attribute, for <see cref="TrialFieldKind.Attribute"/>.</param>
+public readonly record struct TrialField(TrialFieldKind Kind, string Name, TrialAttribute Attribute = default)
+{
+    /// <summary>A metric.</summary>
+    public static TrialField Metric(string name) => new(TrialFieldKind.Metric, name);
+
+    /// <summary>A param.</summary>
+    public static TrialField Param(string name) => new(TrialFieldKind.Param, name);
+
+    /// <summary>A run tag.</summary>
+    public static TrialField RunTag(string name) => new(TrialFieldKind.RunTag, name);
+
+    /// <summary>An attribute.</summary>
+    public static TrialField Of(TrialAttribute attribute) => new(TrialFieldKind.Attribute, "", attribute);
+
+    /// <summary>Whether the field's values are numbers (metrics, start and end time) rather than strings.</summary>
+    public bool IsNumeric => Kind == TrialFieldKind.Metric
+        || Kind == TrialFieldKind.Attribute && Attribute is TrialAttribute.StartTime or TrialAttribute.EndTime;
+}
+
+/// <summary>
+/// One condition on a trial's field. Numeric fields take a <see cref="SearchValue.Number"/> with <c>= != &gt; &gt;=
+/// &lt; &lt;=</c>; string fields take a <see cref="SearchValue.Text"/> with <c>= != LIKE ILIKE</c>, or
+/// <see cref="SearchValue.Items"/> with <c>IN</c> and <c>NOT IN</c>. <c>LIKE</c> patterns (<c>%</c> any text,
+/// <c>_</c> one character) are matched in time linear in the text, whatever the pattern.
+/// </summary>
+/// <param name="Field">The field.</param>
+/// <param name="Operator">The comparison.</param>
+/// <param name="Value">What the field is compared with.</param>
+public sealed record TrialCondition(TrialField Field, SearchOperator Operator, SearchValue Value);
+
+/// <summary>One sort key of <see cref="TrialQuery.OrderBy"/>.</summary>
+/// <param name="Field">The field; numbers sort numerically, strings ordinally.</param>
+/// <param name="Ascending">The direction.</param>
+public sealed record TrialOrder(TrialField Field, bool Ascending);
