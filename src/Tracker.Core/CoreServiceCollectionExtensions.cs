@@ -17,8 +17,9 @@ namespace Tracker.Core;
 public static class CoreServiceCollectionExtensions
 {
     /// <summary>
-    /// Adds the store, plugin catalog, data sets, live feed, experiment service and trial runner, with options bound
-    /// to the <c>Store</c>, <c>Plugins</c>, <c>Datasets</c>, <c>Runner</c> and <c>Tracking</c> sections. Relative paths resolve against the content root.
+    /// Adds the plugin catalog, data sets, live feed, experiment service and trial runner, with options bound to the
+    /// <c>Store</c>, <c>Plugins</c>, <c>Datasets</c>, <c>Runner</c> and <c>Tracking</c> sections. Relative paths resolve
+    /// against the content root. The store backend itself is the host's choice (<c>AddTrackerStore</c>), by <c>Store:Provider</c>.
     /// </summary>
     public static IHostApplicationBuilder AddTrackerCore(this IHostApplicationBuilder builder)
     {
@@ -27,8 +28,16 @@ public static class CoreServiceCollectionExtensions
         string Full(string path) => Path.GetFullPath(Path.Combine(root, path));
 
         services.AddOptions<StoreOptions>().Bind(builder.Configuration.GetSection("Store"))
+            .Validate(o => o.Provider is StoreOptions.LiteDb or StoreOptions.Postgres, "Store:Provider must be 'litedb' or 'postgres'.")
             .Validate(o => !string.IsNullOrWhiteSpace(o.ConnectionString), "Store:ConnectionString must be set.")
-            .PostConfigure(o => o.ConnectionString = Full(o.ConnectionString)).ValidateOnStart();
+            .PostConfigure(o =>
+            {
+                // A LiteDB connection string is a file, relative to the content root; PostgreSQL's is Npgsql's own.
+                if (o.Provider == StoreOptions.LiteDb) o.ConnectionString = Full(o.ConnectionString);
+                o.ArtifactRoot = o.ArtifactRoot is { Length: > 0 } root ? Full(root)
+                    : o.Provider == StoreOptions.LiteDb ? Path.Combine(Path.GetDirectoryName(o.ConnectionString)!, "artifacts")
+                    : Full("data/artifacts");
+            }).ValidateOnStart();
         services.AddOptions<PluginOptions>().Bind(builder.Configuration.GetSection("Plugins"))
             .PostConfigure(o => (o.BuiltInFolder, o.DropInFolder) = (Full(o.BuiltInFolder), Full(o.DropInFolder)));
         services.AddOptions<RunnerOptions>().Bind(builder.Configuration.GetSection("Runner"))
@@ -39,8 +48,6 @@ public static class CoreServiceCollectionExtensions
         services.AddOptions<ModelOptions>().Bind(builder.Configuration.GetSection("Models"))
             .PostConfigure(o => o.WeightsFolder = Full(o.WeightsFolder));
         services.AddSingleton<WeightsLibrary>();
-        services.AddSingleton<LiteDbRunStore>();
-        services.AddSingleton<IRunStore>(sp => sp.GetRequiredService<LiteDbRunStore>());
         services.AddSingleton<PluginCatalog>();
         services.AddSingleton<ModelSizes>();
         services.AddOptions<DatasetOptions>().Bind(builder.Configuration.GetSection("Datasets"))

@@ -3,6 +3,7 @@ using Tracker.Abstractions;
 using Tracker.Core.Data;
 using Tracker.Core.Experiments;
 using Tracker.Core.Plugins;
+using Tracker.Core.Running;
 using Tracker.Core.Storage;
 using Tracker.Core.Training;
 using TorchSharp;
@@ -55,27 +56,31 @@ public static class GradCam
 
     /// <summary>
     /// Whether a trial can have maps, without computing one (cheap: no model is built): <c>null</c> when it can, else
-    /// the status and reason that <see cref="ForTrial"/> would give.
+    /// the status and reason that <see cref="ForTrialAsync"/> would give.
     /// </summary>
-    public static (int Status, string Problem)? Availability(IRunStore store, PluginCatalog plugins, string trialId) =>
-        Resolve(store, plugins, trialId, out _, out _, out _, out _);
+    public static async Task<(int Status, string Problem)?> AvailabilityAsync(TrackerStores stores, PluginCatalog plugins, string trialId,
+        CancellationToken cancellationToken = default) =>
+        (await ResolveAsync(stores, plugins, trialId, cancellationToken)).Problem;
 
-    private static (int Status, string Problem)? Resolve(IRunStore store, PluginCatalog plugins, string trialId,
-        out Trial? trial, out Experiment? experiment, out IModelPlugin? model, out string? checkpoint)
+    private sealed record Resolved(Trial? Trial, Experiment? Experiment, IModelPlugin? Model, string? Checkpoint, (int Status, string Problem)? Problem);
+
+    private static readonly string[] CheckpointPreference = [Checkpoints.Best, Checkpoints.Last];
+
+    private static async Task<Resolved> ResolveAsync(TrackerStores stores, PluginCatalog plugins, string trialId, CancellationToken cancellationToken)
     {
-        (trial, experiment, model, checkpoint) = (store.GetTrial(trialId), null, null, null);
-        if (trial is null) return (404, $"There is no trial '{trialId}'.");
-        experiment = store.GetExperiment(trial.ExperimentId);
-        if (experiment is null) return (404, $"The experiment of trial '{trialId}' is gone.");
+        var trial = await stores.Trials.GetTrialAsync(trialId, cancellationToken);
+        if (trial is null) return new(null, null, null, null, (404, $"There is no trial '{trialId}'."));
+        var experiment = await stores.Experiments.GetExperimentAsync(trial.ExperimentId, cancellationToken);
+        if (experiment is null) return new(trial, null, null, null, (404, $"The experiment of trial '{trialId}' is gone."));
         var spec = experiment.Spec;
-        if (spec.Execution != TrialExecution.Builtin) return (409, "The trial ran outside the server, so there is no model here to explain.");
-        model = plugins.FindModel(spec.Model);
-        if (model is null) return (409, $"The model plugin '{spec.Model}' is not loaded.");
-        if (model is not IHasFeatureLayer) return (409, NoFeatureLayer(model));
-        string folder = store.ArtifactFolder(trialId);
-        checkpoint = new[] { Checkpoints.Best, Checkpoints.Last }.Select(f => Path.Combine(folder, f)).FirstOrDefault(File.Exists);
-        if (checkpoint is null) return (409, $"Trial #{trial.Number} has no checkpoint yet (one is written after each epoch).");
-        return null;
+        if (spec.Execution != TrialExecution.Builtin) return new(trial, experiment, null, null, (409, "The trial ran outside the server, so there is no model here to explain."));
+        var model = plugins.FindModel(spec.Model);
+        if (model is null) return new(trial, experiment, null, null, (409, $"The model plugin '{spec.Model}' is not loaded."));
+        if (model is not IHasFeatureLayer) return new(trial, experiment, model, null, (409, NoFeatureLayer(model)));
+        var files = (await stores.Artifacts.ListArtifactsAsync(trialId, "", cancellationToken)).Where(f => !f.IsFolder).Select(f => f.Path).ToHashSet();
+        string? checkpoint = CheckpointPreference.FirstOrDefault(files.Contains);
+        if (checkpoint is null) return new(trial, experiment, model, null, (409, $"Trial #{trial.Number} has no checkpoint yet (one is written after each epoch)."));
+        return new(trial, experiment, model, checkpoint, null);
     }
 
     private static string NoFeatureLayer(IModelPlugin model) =>
@@ -86,11 +91,12 @@ public static class GradCam
     /// prediction gallery), for <paramref name="targetClass"/> or, when null, the predicted class. Uses the trial's
     /// <c>best.pt</c>, else its <c>last.pt</c>.
     /// </summary>
-    public static GradCamResult ForTrial(IRunStore store, PluginCatalog plugins, DatasetCatalog datasets, string trialId, int index, int? targetClass)
+    public static async Task<GradCamResult> ForTrialAsync(TrackerStores stores, PluginCatalog plugins, DatasetCatalog datasets, string trialId, int index,
+        int? targetClass, CancellationToken cancellationToken = default)
     {
-        if (Resolve(store, plugins, trialId, out var trial, out var experiment, out var model, out var checkpoint) is { } problem)
-            return GradCamResult.Fail(problem.Status, problem.Problem);
-        var spec = experiment!.Spec;
+        var resolved = await ResolveAsync(stores, plugins, trialId, cancellationToken);
+        if (resolved.Problem is { } problem) return GradCamResult.Fail(problem.Status, problem.Problem);
+        var spec = resolved.Experiment!.Spec;
         DatasetSplits data;
         try
         {
@@ -100,8 +106,18 @@ public static class GradCam
         {
             return GradCamResult.Fail(409, $"The data set '{spec.Dataset.Name}' cannot be loaded: {e.Message}");
         }
-        string? split = store.GetPredictions(trialId)?.Split;
-        return Compute(model!, trial!.ResolvedParameters, data, checkpoint!, index, targetClass, split);
+        string? split = (await stores.Evaluations.GetPredictionsAsync(trialId, cancellationToken))?.Split;
+        string folder = CheckpointTransfer.NewWorkFolder(trialId);
+        try
+        {
+            string? checkpoint = await CheckpointTransfer.DownloadAsync(stores.Artifacts, trialId, folder, [resolved.Checkpoint!], cancellationToken);
+            if (checkpoint is null) return GradCamResult.Fail(409, $"Trial #{resolved.Trial!.Number} has no checkpoint yet (one is written after each epoch).");
+            return Compute(resolved.Model!, resolved.Trial!.ResolvedParameters, data, checkpoint, index, targetClass, split);
+        }
+        finally
+        {
+            CheckpointTransfer.DeleteWorkFolder(folder);
+        }
     }
 
     /// <summary>

@@ -8,7 +8,7 @@ using Tracker.Core.Training;
 
 namespace Tracker.Core.Experiments;
 
-/// <summary>The outcome of <see cref="ExperimentService.Create"/>: the experiment, or the problems by field.</summary>
+/// <summary>The outcome of <see cref="ExperimentService.CreateAsync"/>: the experiment, or the problems by field.</summary>
 public sealed record CreateResult(Experiment? Experiment, IReadOnlyDictionary<string, string[]> Errors)
 {
     /// <summary>Whether the spec was accepted.</summary>
@@ -19,7 +19,7 @@ public sealed record CreateResult(Experiment? Experiment, IReadOnlyDictionary<st
 /// The entry point for creating and controlling experiments, used by the dashboard and the API alike: validates a
 /// spec against the loaded plugins, data sets and its own search space, stores it, and wakes the runner.
 /// </summary>
-public sealed class ExperimentService(IRunStore store, PluginCatalog plugins, DatasetCatalog datasets, TrialRunnerService runner,
+public sealed class ExperimentService(IExperimentStore experiments, ITrialStore trials, PluginCatalog plugins, DatasetCatalog datasets, TrialRunnerService runner,
     StudyCoordinator coordinator, MetricFeed feed, WeightsLibrary weights)
 {
     /// <summary>The largest trial budget accepted.</summary>
@@ -123,7 +123,7 @@ public sealed class ExperimentService(IRunStore store, PluginCatalog plugins, Da
     }
 
     /// <summary>Validates and stores a new experiment, then wakes the runner.</summary>
-    public CreateResult Create(ExperimentSpec? spec)
+    public async Task<CreateResult> CreateAsync(ExperimentSpec? spec, CancellationToken cancellationToken = default)
     {
         var errors = Validate(spec);
         if (errors.Count > 0) return new CreateResult(null, errors);
@@ -134,7 +134,7 @@ public sealed class ExperimentService(IRunStore store, PluginCatalog plugins, Da
             State = ExperimentState.Running,
             CreatedAt = DateTimeOffset.UtcNow,
         };
-        store.SaveExperiment(experiment);
+        await experiments.SaveExperimentAsync(experiment, cancellationToken);
         feed.Publish(new ExperimentChanged(experiment));
         runner.Wake();
         return new CreateResult(experiment, errors);
@@ -144,30 +144,31 @@ public sealed class ExperimentService(IRunStore store, PluginCatalog plugins, Da
     /// Starts a sensitivity study from the best completed trial of <paramref name="experimentId"/>: the same training
     /// with <paramref name="parameter"/> multiplied by each factor, <paramref name="seeds"/> times each.
     /// </summary>
-    public CreateResult StartSensitivityStudy(string experimentId, string parameter, IReadOnlyList<double>? factors, int seeds)
+    public async Task<CreateResult> StartSensitivityStudyAsync(string experimentId, string parameter, IReadOnlyList<double>? factors, int seeds,
+        CancellationToken cancellationToken = default)
     {
         static CreateResult Problem(string field, string message) => new(null, new Dictionary<string, string[]> { [field] = [message] });
-        if (store.GetExperiment(experimentId) is not { } source) return Problem("experiment", $"there is no experiment '{experimentId}'.");
-        var best = ExperimentSummary.Best(source.Spec.Objective.Direction, store.ListTrials(experimentId));
+        if (await experiments.GetExperimentAsync(experimentId, cancellationToken) is not { } source) return Problem("experiment", $"there is no experiment '{experimentId}'.");
+        var best = ExperimentSummary.Best(source.Spec.Objective.Direction, await trials.ListTrialsAsync(experimentId, cancellationToken));
         if (best is null) return Problem("experiment", "the experiment has no completed trial yet.");
         var model = plugins.FindModel(source.Spec.Model);
         if (model is null) return Problem("experiment", $"the model plugin '{source.Spec.Model}' is not loaded.");
         var (spec, problem) = SensitivityStudy.Build(source, best, parameter, factors ?? SensitivityStudy.DefaultFactors, seeds, HyperparametersOf(model));
-        return spec is null ? Problem("parameter", problem!) : Create(spec);
+        return spec is null ? Problem("parameter", problem!) : await CreateAsync(spec, cancellationToken);
     }
 
     /// <summary>Cancels a running experiment and its running trials. Returns the experiment, or <c>null</c> if unknown.</summary>
-    public Experiment? Cancel(string experimentId)
+    public async Task<Experiment?> CancelAsync(string experimentId, CancellationToken cancellationToken = default)
     {
-        var experiment = store.GetExperiment(experimentId);
+        var experiment = await experiments.GetExperimentAsync(experimentId, cancellationToken);
         if (experiment is null) return null;
         if (experiment.State is ExperimentState.Running or ExperimentState.Paused)
-            experiment = coordinator.EndExperiment(experiment, ExperimentState.Cancelled, "cancelled by user");
-        foreach (var trial in store.ListTrials(experimentId).Where(t => !t.IsFinished))
+            experiment = await coordinator.EndExperimentAsync(experiment, ExperimentState.Cancelled, "cancelled by user", cancellationToken);
+        foreach (var trial in (await trials.ListTrialsAsync(experimentId, cancellationToken)).Where(t => !t.IsFinished))
         {
             // Built-in trials stop at their next batch; external ones are closed here, their workers learn it on report.
             if (!runner.Cancel(trial.Id, "the experiment was cancelled by user"))
-                coordinator.Finish(trial with { State = TrialState.Interrupted, Error = "the experiment was cancelled by user" });
+                await coordinator.FinishAsync(trial with { State = TrialState.Interrupted, Error = "the experiment was cancelled by user" }, cancellationToken);
         }
         return experiment;
     }
@@ -176,22 +177,23 @@ public sealed class ExperimentService(IRunStore store, PluginCatalog plugins, Da
     /// Pauses a running experiment: the runner stops asking its strategy for trials, and trials already running
     /// finish. Returns the experiment as it now is (unchanged unless it was running), or <c>null</c> if unknown.
     /// </summary>
-    public Experiment? Pause(string experimentId) => SetState(experimentId, ExperimentState.Running, ExperimentState.Paused, "paused by user");
+    public Task<Experiment?> PauseAsync(string experimentId, CancellationToken cancellationToken = default) =>
+        SetStateAsync(experimentId, ExperimentState.Running, ExperimentState.Paused, "paused by user", cancellationToken);
 
     /// <summary>
     /// Resumes a paused experiment and wakes the runner, which asks for trials again where the search left off.
     /// Returns the experiment as it now is (unchanged unless it was paused), or <c>null</c> if unknown.
     /// </summary>
-    public Experiment? Resume(string experimentId)
+    public async Task<Experiment?> ResumeAsync(string experimentId, CancellationToken cancellationToken = default)
     {
-        var experiment = SetState(experimentId, ExperimentState.Paused, ExperimentState.Running, null);
+        var experiment = await SetStateAsync(experimentId, ExperimentState.Paused, ExperimentState.Running, null, cancellationToken);
         if (experiment?.State == ExperimentState.Running) runner.Wake();
         return experiment;
     }
 
     // Through the coordinator, under its lock: an Ask that is deciding at that moment sees one state or the other.
-    private Experiment? SetState(string experimentId, ExperimentState from, ExperimentState to, string? message) =>
-        coordinator.Transition(experimentId, from, to, message);
+    private Task<Experiment?> SetStateAsync(string experimentId, ExperimentState from, ExperimentState to, string? message, CancellationToken cancellationToken) =>
+        coordinator.TransitionAsync(experimentId, from, to, message, cancellationToken);
 
     /// <summary>Cancels one running trial (the experiment goes on). Returns false if it is unknown or not running.</summary>
     public bool CancelTrial(string trialId) => runner.Cancel(trialId, "cancelled by user");

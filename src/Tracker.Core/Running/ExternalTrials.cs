@@ -25,15 +25,15 @@ public sealed record ExternalResult<T>(T? Value, int Status = 200, string? Probl
 /// fails it. Everything goes through the same <see cref="StudyCoordinator"/> as built-in trials, so it lands in the
 /// store and on the dashboard alike.
 /// </summary>
-public sealed class ExternalTrials(IRunStore store, StudyCoordinator coordinator)
+public sealed class ExternalTrials(IExperimentStore experiments, ITrialStore trials, StudyCoordinator coordinator)
 {
     /// <summary>Asks for the next trial of an external experiment.</summary>
-    public ExternalResult<AskAnswer> Ask(string experimentId)
+    public async Task<ExternalResult<AskAnswer>> AskAsync(string experimentId, CancellationToken cancellationToken = default)
     {
-        if (store.GetExperiment(experimentId) is not { } experiment) return ExternalResult<AskAnswer>.Fail(404, $"No experiment '{experimentId}'.");
+        if (await experiments.GetExperimentAsync(experimentId, cancellationToken) is not { } experiment) return ExternalResult<AskAnswer>.Fail(404, $"No experiment '{experimentId}'.");
         if (experiment.Spec.Execution != TrialExecution.External)
             return ExternalResult<AskAnswer>.Fail(409, $"Experiment '{experimentId}' runs its trials on the server; only experiments with \"execution\": \"external\" take asks.");
-        return new(coordinator.Ask(experiment) switch
+        return new(await coordinator.AskAsync(experiment, cancellationToken: cancellationToken) switch
         {
             AskOutcome.Started s => new AskAnswer("trial", s.Trial),
             AskOutcome.Done d => new AskAnswer("done", Reason: d.Reason),
@@ -42,49 +42,52 @@ public sealed class ExternalTrials(IRunStore store, StudyCoordinator coordinator
     }
 
     /// <summary>Records a step's metrics (which must include the objective) and answers "continue" or "prune".</summary>
-    public ExternalResult<string> Report(string trialId, int step, IReadOnlyDictionary<string, double> metrics)
+    public async Task<ExternalResult<string>> ReportAsync(string trialId, int step, IReadOnlyDictionary<string, double> metrics, CancellationToken cancellationToken = default)
     {
-        if (Running(trialId, out var experiment, out var trial) is { } problem) return ExternalResult<string>.Fail(problem.Status, problem.Message);
+        var (experiment, trial, problem) = await RunningAsync(trialId, cancellationToken);
+        if (problem is { } p) return ExternalResult<string>.Fail(p.Status, p.Message);
         if (step < 1) return ExternalResult<string>.Fail(400, $"step must be at least 1 (got {step}).");
         string objective = experiment!.Spec.Objective.Metric;
         if (!metrics.TryGetValue(objective, out var value) || !double.IsFinite(value))
             return ExternalResult<string>.Fail(400, $"metrics must include a finite value of the objective '{objective}'.");
-        var (updated, decision) = coordinator.Report(experiment, trial!, step, metrics);
+        var (updated, decision) = await coordinator.ReportAsync(experiment, trial!, step, metrics, cancellationToken);
         if (decision == PruneDecision.Prune)
         {
-            coordinator.Finish(updated with { State = TrialState.Pruned, Objective = value });
+            await coordinator.FinishAsync(updated with { State = TrialState.Pruned, Objective = value }, cancellationToken);
             return new("prune");
         }
         return new("continue");
     }
 
     /// <summary>Completes a trial with its final metrics (the objective's value among them, or reported before).</summary>
-    public ExternalResult<Trial> Complete(string trialId, IReadOnlyDictionary<string, double> metrics)
+    public async Task<ExternalResult<Trial>> CompleteAsync(string trialId, IReadOnlyDictionary<string, double> metrics, CancellationToken cancellationToken = default)
     {
-        if (Running(trialId, out var experiment, out var trial) is { } problem) return ExternalResult<Trial>.Fail(problem.Status, problem.Message);
+        var (experiment, trial, problem) = await RunningAsync(trialId, cancellationToken);
+        if (problem is { } p) return ExternalResult<Trial>.Fail(p.Status, p.Message);
         string objective = experiment!.Spec.Objective.Metric;
         double? value = metrics.TryGetValue(objective, out var v) ? v : trial!.Intermediate.Count > 0 ? trial.Intermediate[^1].Value : null;
         if (value is not { } final || !double.IsFinite(final))
             return ExternalResult<Trial>.Fail(400, $"metrics must include a finite value of the objective '{objective}' (or report one first).");
         var merged = new Dictionary<string, double>(trial!.FinalMetrics);
         foreach (var (k, m) in metrics) merged[k] = m;
-        return new(coordinator.Finish(trial with { State = TrialState.Completed, Objective = final, FinalMetrics = merged }));
+        return new(await coordinator.FinishAsync(trial with { State = TrialState.Completed, Objective = final, FinalMetrics = merged }, cancellationToken));
     }
 
     /// <summary>Marks a trial failed with the worker's reason.</summary>
-    public ExternalResult<Trial> Fail(string trialId, string? error)
+    public async Task<ExternalResult<Trial>> FailAsync(string trialId, string? error, CancellationToken cancellationToken = default)
     {
-        if (Running(trialId, out _, out var trial) is { } problem) return ExternalResult<Trial>.Fail(problem.Status, problem.Message);
-        return new(coordinator.Finish(trial! with { State = TrialState.Failed, Error = string.IsNullOrWhiteSpace(error) ? "failed (no reason given)" : error }));
+        var (_, trial, problem) = await RunningAsync(trialId, cancellationToken);
+        if (problem is { } p) return ExternalResult<Trial>.Fail(p.Status, p.Message);
+        return new(await coordinator.FinishAsync(trial! with { State = TrialState.Failed, Error = string.IsNullOrWhiteSpace(error) ? "failed (no reason given)" : error }, cancellationToken));
     }
 
-    private (int Status, string Message)? Running(string trialId, out Experiment? experiment, out Trial? trial)
+    private async Task<(Experiment? Experiment, Trial? Trial, (int Status, string Message)? Problem)> RunningAsync(string trialId, CancellationToken cancellationToken)
     {
-        trial = store.GetTrial(trialId);
-        experiment = trial is null ? null : store.GetExperiment(trial.ExperimentId);
-        if (trial is null || experiment is null) return (404, $"No trial '{trialId}'.");
-        if (experiment.Spec.Execution != TrialExecution.External) return (409, $"Trial '{trialId}' is run by the server, not by an external worker.");
-        if (trial.State != TrialState.Running) return (409, $"Trial '{trialId}' is {trial.State}, not running.");
-        return null;
+        var trial = await trials.GetTrialAsync(trialId, cancellationToken);
+        var experiment = trial is null ? null : await experiments.GetExperimentAsync(trial.ExperimentId, cancellationToken);
+        if (trial is null || experiment is null) return (experiment, trial, (404, $"No trial '{trialId}'."));
+        if (experiment.Spec.Execution != TrialExecution.External) return (experiment, trial, (409, $"Trial '{trialId}' is run by the server, not by an external worker."));
+        if (trial.State != TrialState.Running) return (experiment, trial, (409, $"Trial '{trialId}' is {trial.State}, not running."));
+        return (experiment, trial, null);
     }
 }

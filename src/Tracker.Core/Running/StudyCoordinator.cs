@@ -8,7 +8,7 @@ using Tracker.Core.Storage;
 
 namespace Tracker.Core.Running;
 
-/// <summary>What <see cref="StudyCoordinator.Ask"/> decided.</summary>
+/// <summary>What <see cref="StudyCoordinator.AskAsync"/> decided.</summary>
 public abstract record AskOutcome
 {
     private AskOutcome() { }
@@ -28,11 +28,12 @@ public abstract record AskOutcome
 /// external workers over HTTP alike: asks the strategy (and pruner) what to do, checks every suggestion against the
 /// search space, records trials and their ends, tells the strategy, and ends experiments. Strategies and pruners are
 /// created per experiment on first use and rebuilt from the stored history after a restart. Thread-safe: every
-/// decision runs under one lock, so strategies are called from one thread at a time.
+/// decision runs under one asynchronous gate, so strategies are called by one caller at a time.
 /// </summary>
-public sealed class StudyCoordinator(IRunStore store, PluginCatalog plugins, MetricFeed feed, ILogger<StudyCoordinator> logger)
+public sealed class StudyCoordinator(IExperimentStore experimentStore, ITrialStore trialStore, PluginCatalog plugins, MetricFeed feed,
+    ILogger<StudyCoordinator> logger)
 {
-    private readonly Lock gate = new();
+    private readonly SemaphoreSlim gate = new(1, 1);
     private readonly ConcurrentDictionary<string, ISearchStrategy> strategies = new();
     private readonly ConcurrentDictionary<string, IPruner?> pruners = new();
 
@@ -43,16 +44,17 @@ public sealed class StudyCoordinator(IRunStore store, PluginCatalog plugins, Met
     /// <param name="experiment">The experiment (its stored state is re-read).</param>
     /// <param name="prepare">Completes a new trial before it is stored (e.g. the resolved parameters); may throw
     /// <see cref="InvalidOperationException"/> to fail it.</param>
-    public AskOutcome Ask(Experiment experiment, Func<Trial, Trial>? prepare = null)
+    public async Task<AskOutcome> AskAsync(Experiment experiment, Func<Trial, Trial>? prepare = null, CancellationToken cancellationToken = default)
     {
-        lock (gate)
+        await gate.WaitAsync(cancellationToken);
+        try
         {
-            var current = store.GetExperiment(experiment.Id);
+            var current = await experimentStore.GetExperimentAsync(experiment.Id, cancellationToken);
             if (current?.State == ExperimentState.Paused) return new AskOutcome.Wait(); // its workers stay, for the resume
             if (current is null || current.State != ExperimentState.Running)
                 return new AskOutcome.Done(current?.Message ?? "the experiment does not exist");
             var spec = current.Spec;
-            var trials = store.ListTrials(current.Id).ToList();
+            var trials = (await trialStore.ListTrialsAsync(current.Id, cancellationToken)).ToList();
             while (true)
             {
                 int active = trials.Count(t => !t.IsFinished);
@@ -69,7 +71,7 @@ public sealed class StudyCoordinator(IRunStore store, PluginCatalog plugins, Met
                     }
                     catch (Exception e)
                     {
-                        EndExperiment(current, ExperimentState.Failed, $"the strategy '{spec.Strategy}' failed: {e.GetType().Name}: {e.Message}");
+                        await EndLockedAsync(current, ExperimentState.Failed, $"the strategy '{spec.Strategy}' failed: {e.GetType().Name}: {e.Message}", cancellationToken);
                         return new AskOutcome.Done("the strategy failed");
                     }
                 }
@@ -77,18 +79,22 @@ public sealed class StudyCoordinator(IRunStore store, PluginCatalog plugins, Met
                 switch (decision)
                 {
                     case StrategyDecision.Next next:
-                        var trial = Create(current, trials.Count, next.Request, trials, prepare);
+                        var trial = await CreateAsync(current, next.Request, trials, prepare, cancellationToken);
                         trials.Add(trial);
                         if (trial.State == TrialState.Running) return new AskOutcome.Started(trial);
                         break; // the suggestion failed its checks: ask again
                     case StrategyDecision.Wait:
                         return active > 0 ? new AskOutcome.Wait()
-                            : Ended(current, $"the strategy '{spec.Strategy}' answered wait with no trial running");
+                            : await EndedAsync(current, $"the strategy '{spec.Strategy}' answered wait with no trial running", cancellationToken);
                     case StrategyDecision.Done done:
-                        if (active == 0) EndExperiment(current, ExperimentState.Completed, done.Reason);
+                        if (active == 0) await EndLockedAsync(current, ExperimentState.Completed, done.Reason, cancellationToken);
                         return new AskOutcome.Done(done.Reason);
                 }
             }
+        }
+        finally
+        {
+            gate.Release();
         }
     }
 
@@ -96,11 +102,11 @@ public sealed class StudyCoordinator(IRunStore store, PluginCatalog plugins, Met
     /// Records a step of a running trial (its metrics and the objective's intermediate value) and asks the pruner
     /// whether it should go on. Returns the updated trial and the verdict.
     /// </summary>
-    public (Trial Trial, PruneDecision Decision) Report(Experiment experiment, Trial trial, int step, IReadOnlyDictionary<string, double> metrics)
+    public async Task<(Trial Trial, PruneDecision Decision)> ReportAsync(Experiment experiment, Trial trial, int step,
+        IReadOnlyDictionary<string, double> metrics, CancellationToken cancellationToken = default)
     {
         var spec = experiment.Spec;
         var now = DateTimeOffset.UtcNow;
-        store.AppendMetrics(metrics.Select(m => new MetricPoint(trial.Id, m.Key, step, m.Value, now)).ToList());
         double objective = metrics.GetValueOrDefault(spec.Objective.Metric, double.NaN);
         trial = trial with
         {
@@ -108,44 +114,58 @@ public sealed class StudyCoordinator(IRunStore store, PluginCatalog plugins, Met
             Intermediate = [.. trial.Intermediate.Where(v => v.Step != step), new IntermediateValue(step, objective)],
             FinalMetrics = Merge(trial.FinalMetrics, metrics),
         };
-        store.SaveTrial(trial);
+        await trialStore.SaveTrialAsync(trial, metrics.Select(m => new MetricPoint(trial.Id, m.Key, step, m.Value, now)).ToList(), cancellationToken);
         feed.Publish(new MetricsRecorded(trial.ExperimentId, trial.Id, step, metrics));
         feed.Publish(new TrialChanged(trial));
 
         if (!double.IsFinite(objective) || PrunerFor(experiment) is not { } pruner) return (trial, PruneDecision.Continue);
-        lock (gate)
+        await gate.WaitAsync(cancellationToken);
+        try
         {
-            try
-            {
-                var trials = store.ListTrials(experiment.Id);
-                return (trial, pruner.OnReport(View(experiment, trials), trial.ToRecord(), new IntermediateValue(step, objective)));
-            }
-            catch (Exception e)
-            {
-                logger.LogWarning(e, "Pruner {Pruner} threw for trial {Trial}; the trial goes on", spec.Pruner, trial.Id);
-                return (trial, PruneDecision.Continue);
-            }
+            var trials = await trialStore.ListTrialsAsync(experiment.Id, cancellationToken);
+            return (trial, pruner.OnReport(View(experiment, trials), trial.ToRecord(), new IntermediateValue(step, objective)));
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            logger.LogWarning(e, "Pruner {Pruner} threw for trial {Trial}; the trial goes on", spec.Pruner, trial.Id);
+            return (trial, PruneDecision.Continue);
+        }
+        finally
+        {
+            gate.Release();
         }
     }
 
     /// <summary>Records the end of a trial and tells the strategy. The trial must be in a final state.</summary>
-    public Trial Finish(Trial trial)
+    public async Task<Trial> FinishAsync(Trial trial, CancellationToken cancellationToken = default)
     {
         if (!trial.IsFinished) throw new ArgumentException($"trial {trial.Id} is {trial.State}, not finished.", nameof(trial));
-        trial = trial with { FinishedAt = trial.FinishedAt ?? DateTimeOffset.UtcNow };
-        lock (gate)
+        await gate.WaitAsync(cancellationToken);
+        try
         {
-            Save(trial);
-            if (store.GetExperiment(trial.ExperimentId) is { } experiment && strategies.TryGetValue(experiment.Id, out var strategy))
+            return await FinishLockedAsync(trial, cancellationToken);
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    private async Task<Trial> FinishLockedAsync(Trial trial, CancellationToken cancellationToken)
+    {
+        trial = trial with { FinishedAt = trial.FinishedAt ?? DateTimeOffset.UtcNow };
+        await SaveAsync(trial, cancellationToken);
+        if (await experimentStore.GetExperimentAsync(trial.ExperimentId, cancellationToken) is { } experiment
+            && strategies.TryGetValue(experiment.Id, out var strategy))
+        {
+            var trials = await trialStore.ListTrialsAsync(experiment.Id, cancellationToken);
+            try
             {
-                try
-                {
-                    strategy.Tell(View(experiment, store.ListTrials(experiment.Id)), trial.ToRecord());
-                }
-                catch (Exception e)
-                {
-                    logger.LogWarning(e, "Strategy {Strategy} threw in Tell for trial {Trial}", experiment.Spec.Strategy, trial.Id);
-                }
+                strategy.Tell(View(experiment, trials), trial.ToRecord());
+            }
+            catch (Exception e)
+            {
+                logger.LogWarning(e, "Strategy {Strategy} threw in Tell for trial {Trial}", experiment.Spec.Strategy, trial.Id);
             }
         }
         return trial;
@@ -155,45 +175,68 @@ public sealed class StudyCoordinator(IRunStore store, PluginCatalog plugins, Met
     /// Moves an experiment from state <paramref name="from"/> to <paramref name="to"/> (pause, resume), keeping its
     /// strategy; an experiment in another state is left as it is. Returns the experiment as stored, or <c>null</c>.
     /// </summary>
-    public Experiment? Transition(string experimentId, ExperimentState from, ExperimentState to, string? message)
+    public async Task<Experiment?> TransitionAsync(string experimentId, ExperimentState from, ExperimentState to, string? message,
+        CancellationToken cancellationToken = default)
     {
-        lock (gate)
+        await gate.WaitAsync(cancellationToken);
+        try
         {
-            var experiment = store.GetExperiment(experimentId);
-            if (experiment is null || experiment.State != from) return experiment;
-            var moved = experiment with { State = to, Message = message };
-            store.SaveExperiment(moved);
-            feed.Publish(new ExperimentChanged(moved));
+            bool moved = false;
+            var experiment = await experimentStore.UpdateExperimentAsync(experimentId, e =>
+            {
+                moved = e.State == from;
+                return moved ? e with { State = to, Message = message } : null;
+            }, cancellationToken);
+            if (experiment is null || !moved) return experiment;
+            feed.Publish(new ExperimentChanged(experiment));
             logger.LogInformation("Experiment {Experiment} {State}", experimentId, to);
-            return moved;
+            return experiment;
+        }
+        finally
+        {
+            gate.Release();
         }
     }
 
     /// <summary>Ends an experiment (completed, cancelled or failed) and forgets its strategy.</summary>
-    public Experiment EndExperiment(Experiment experiment, ExperimentState state, string message)
+    public async Task<Experiment> EndExperimentAsync(Experiment experiment, ExperimentState state, string message, CancellationToken cancellationToken = default)
     {
-        lock (gate)
+        await gate.WaitAsync(cancellationToken);
+        try
         {
-            var ended = experiment with { State = state, Message = message, FinishedAt = DateTimeOffset.UtcNow };
-            store.SaveExperiment(ended);
-            feed.Publish(new ExperimentChanged(ended));
-            strategies.TryRemove(experiment.Id, out _);
-            pruners.TryRemove(experiment.Id, out _);
-            logger.LogInformation("Experiment {Experiment} {State}: {Message}", experiment.Id, state, message);
-            return ended;
+            return await EndLockedAsync(experiment, state, message, cancellationToken);
+        }
+        finally
+        {
+            gate.Release();
         }
     }
 
-    private AskOutcome Ended(Experiment experiment, string message)
+    private async Task<Experiment> EndLockedAsync(Experiment experiment, ExperimentState state, string message, CancellationToken cancellationToken)
     {
-        EndExperiment(experiment, ExperimentState.Failed, message);
+        var now = DateTimeOffset.UtcNow;
+        var ended = await experimentStore.UpdateExperimentAsync(experiment.Id,
+            e => e with { State = state, Message = message, FinishedAt = now }, cancellationToken)
+            ?? experiment with { State = state, Message = message, FinishedAt = now };
+        feed.Publish(new ExperimentChanged(ended));
+        strategies.TryRemove(experiment.Id, out _);
+        pruners.TryRemove(experiment.Id, out _);
+        logger.LogInformation("Experiment {Experiment} {State}: {Message}", experiment.Id, state, message);
+        return ended;
+    }
+
+    private async Task<AskOutcome> EndedAsync(Experiment experiment, string message, CancellationToken cancellationToken)
+    {
+        await EndLockedAsync(experiment, ExperimentState.Failed, message, cancellationToken);
         return new AskOutcome.Done(message);
     }
 
-    private Trial Create(Experiment experiment, int number, TrialRequest request, IReadOnlyList<Trial> trials, Func<Trial, Trial>? prepare)
+    private async Task<Trial> CreateAsync(Experiment experiment, TrialRequest request, IReadOnlyList<Trial> trials, Func<Trial, Trial>? prepare,
+        CancellationToken cancellationToken)
     {
         var spec = experiment.Spec;
         var now = DateTimeOffset.UtcNow;
+        int number = await trialStore.NextTrialNumberAsync(experiment.Id, cancellationToken);
         var trial = new Trial
         {
             Id = Guid.NewGuid().ToString("N")[..12],
@@ -224,9 +267,9 @@ public sealed class StudyCoordinator(IRunStore store, PluginCatalog plugins, Met
         if (problem is not null)
         {
             logger.LogWarning("Trial {Number} of experiment {Experiment} failed before it started: {Problem}", number, experiment.Id, problem);
-            return Finish(trial with { State = TrialState.Failed, Error = problem, FinishedAt = now });
+            return await FinishLockedAsync(trial with { State = TrialState.Failed, Error = problem, FinishedAt = now }, cancellationToken);
         }
-        Save(trial);
+        await SaveAsync(trial, cancellationToken);
         return trial;
     }
 
@@ -275,9 +318,9 @@ public sealed class StudyCoordinator(IRunStore store, PluginCatalog plugins, Met
         return merged;
     }
 
-    private void Save(Trial trial)
+    private async Task SaveAsync(Trial trial, CancellationToken cancellationToken)
     {
-        store.SaveTrial(trial);
+        await trialStore.SaveTrialAsync(trial, cancellationToken: cancellationToken);
         feed.Publish(new TrialChanged(trial));
     }
 }

@@ -22,7 +22,10 @@ namespace Tracker.Core.Running;
 /// </summary>
 public sealed class TrialRunnerService : BackgroundService
 {
-    private readonly IRunStore store;
+    private readonly IExperimentStore experimentStore;
+    private readonly ITrialStore trialStore;
+    private readonly IEvaluationStore evaluations;
+    private readonly IArtifactStore artifacts;
     private readonly PluginCatalog plugins;
     private readonly DatasetCatalog datasets;
     private readonly MetricFeed feed;
@@ -32,17 +35,19 @@ public sealed class TrialRunnerService : BackgroundService
     private readonly Trainer trainer = new();
     private readonly StudyCoordinator coordinator;
     private readonly SemaphoreSlim wake = new(0);
-    private readonly Lock schedulerGate = new();
+    private readonly SemaphoreSlim schedulerGate = new(1, 1);
     private readonly ConcurrentQueue<string> freeSlots = new();
     private readonly ConcurrentDictionary<string, RunningTrial> running = new();
     private CancellationToken stopping;
 
     /// <summary>Creates the runner.</summary>
-    public TrialRunnerService(IRunStore store, PluginCatalog plugins, DatasetCatalog datasets, MetricFeed feed, WeightsLibrary weights,
+    public TrialRunnerService(IExperimentStore experimentStore, ITrialStore trialStore, IEvaluationStore evaluations, IArtifactStore artifacts,
+        PluginCatalog plugins, DatasetCatalog datasets, MetricFeed feed, WeightsLibrary weights,
         StudyCoordinator coordinator, IOptions<RunnerOptions> options, ILogger<TrialRunnerService> logger)
     {
-        (this.store, this.plugins, this.datasets, this.feed, this.weights, this.coordinator, this.options, this.logger) =
-            (store, plugins, datasets, feed, weights, coordinator, options.Value, logger);
+        (this.experimentStore, this.trialStore, this.evaluations, this.artifacts) = (experimentStore, trialStore, evaluations, artifacts);
+        (this.plugins, this.datasets, this.feed, this.weights, this.coordinator, this.options, this.logger) =
+            (plugins, datasets, feed, weights, coordinator, options.Value, logger);
     }
 
     /// <summary>The resolved slots (device names, repeated per trial per device); set once the runner starts.</summary>
@@ -67,7 +72,7 @@ public sealed class TrialRunnerService : BackgroundService
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         stopping = stoppingToken;
-        RecoverInterrupted();
+        await RecoverInterruptedAsync(stoppingToken);
         var devices = TorchDevices.Resolve(options.Devices);
         Slots = devices.SelectMany(d => Enumerable.Repeat(d, Math.Max(1, options.TrialsPerDevice))).ToList();
         foreach (var slot in Slots) freeSlots.Enqueue(slot);
@@ -82,7 +87,7 @@ public sealed class TrialRunnerService : BackgroundService
         {
             try
             {
-                Schedule();
+                await ScheduleAsync();
             }
             catch (Exception e)
             {
@@ -106,22 +111,24 @@ public sealed class TrialRunnerService : BackgroundService
         await Task.WhenAll(running.Values.Select(r => r.Task));
     }
 
-    private void RecoverInterrupted()
+    private async Task RecoverInterruptedAsync(CancellationToken cancellationToken)
     {
         // Runs logged by clients (MLflow and the like) live in their client's process, not ours: a restart leaves them open.
-        foreach (var trial in store.ListTrialsInState(TrialState.Queued, TrialState.Running).Where(t => t.Logged is null))
+        var open = await trialStore.ListTrialsInStateAsync([TrialState.Queued, TrialState.Running], cancellationToken);
+        foreach (var trial in open.Where(t => t.Logged is null))
         {
             var ended = trial with { State = TrialState.Interrupted, Error = "the server stopped while the trial was running", FinishedAt = DateTimeOffset.UtcNow };
-            store.SaveTrial(ended);
+            await trialStore.SaveTrialAsync(ended, cancellationToken: cancellationToken);
             logger.LogWarning("Trial {Trial} of experiment {Experiment} was interrupted by a restart", trial.Id, trial.ExperimentId);
         }
     }
 
-    private void Schedule()
+    private async Task ScheduleAsync()
     {
-        lock (schedulerGate)
+        await schedulerGate.WaitAsync(stopping);
+        try
         {
-            var experiments = store.ListExperiments()
+            var experiments = (await experimentStore.ListExperimentsAsync(stopping))
                 .Where(e => e.State == ExperimentState.Running && e.Spec.Execution == TrialExecution.Builtin)
                 .OrderBy(e => e.CreatedAt);
             foreach (var experiment in experiments)
@@ -130,14 +137,18 @@ public sealed class TrialRunnerService : BackgroundService
                 try
                 {
                     while (!stopping.IsCancellationRequested && !freeSlots.IsEmpty
-                           && coordinator.Ask(experiment, trial => Prepare(experiment, trial)) is AskOutcome.Started started)
+                           && await coordinator.AskAsync(experiment, trial => Prepare(experiment, trial), stopping) is AskOutcome.Started started)
                         Launch(experiment, started.Trial);
                 }
-                catch (Exception e)
+                catch (Exception e) when (!stopping.IsCancellationRequested)
                 {
                     logger.LogError(e, "Scheduling experiment {Experiment} failed; retrying at the next poll", experiment.Id);
                 }
             }
+        }
+        finally
+        {
+            schedulerGate.Release();
         }
     }
 
@@ -158,15 +169,19 @@ public sealed class TrialRunnerService : BackgroundService
             CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
     }
 
+    // Runs on a thread of its own (LongRunning), so waiting there for the store's tasks blocks no thread-pool thread:
+    // the trainer and its epoch callback are synchronous.
     private void Execute(Experiment experiment, Trial trial, IModelPlugin model, string device, RunningTrial entry)
     {
         var spec = experiment.Spec;
         bool endedElsewhere = false;
+        string workFolder = CheckpointTransfer.NewWorkFolder(trial.Id);
+        var uploaded = new Dictionary<string, DateTime>();
         try
         {
             // A cancel that came between the coordinator creating this trial and Launch registering it could not reach
             // a token: it ended the trial in the store instead. Respect that rather than train and overwrite it.
-            if (store.GetTrial(trial.Id) is { IsFinished: true })
+            if (Wait(trialStore.GetTrialAsync(trial.Id)) is { IsFinished: true })
             {
                 endedElsewhere = true;
                 return;
@@ -175,11 +190,11 @@ public sealed class TrialRunnerService : BackgroundService
             if (data.Warnings.Count > 0)
             {
                 trial = trial with { Warnings = [.. data.Warnings] };
-                store.SaveTrial(trial);
+                Wait(trialStore.SaveTrialAsync(trial));
             }
             var job = new TrainingJob(model, trial.ResolvedParameters, data, trial.Epochs, Seeds.Derive(spec.Seed, trial.Number), device)
             {
-                CheckpointFolder = store.ArtifactFolder(trial.Id),
+                CheckpointFolder = workFolder,
                 ObjectiveMetric = spec.Objective.Metric,
                 Maximize = spec.Objective.Direction == ObjectiveDirection.Maximize,
                 InitialWeights = spec.InitialWeights is null ? null : weights.Resolve(spec.InitialWeights),
@@ -187,15 +202,18 @@ public sealed class TrialRunnerService : BackgroundService
             if (trial.ResumedFrom is { } from)
             {
                 // A promotion continues the earlier trial's weights and epoch count (Hyperband's rungs).
-                var source = store.GetTrial(from) ?? throw new TrainingFailedException($"the trial to continue from, '{from}', does not exist.");
-                job = job with { ResumeFrom = Path.Combine(store.ArtifactFolder(source.Id), Checkpoints.Last), StartEpoch = source.EpochsDone + 1 };
+                var source = Wait(trialStore.GetTrialAsync(from)) ?? throw new TrainingFailedException($"the trial to continue from, '{from}', does not exist.");
+                string checkpoint = Wait(CheckpointTransfer.DownloadAsync(artifacts, source.Id, Path.Combine(workFolder, "resume"), [Checkpoints.Last]))
+                    ?? throw new TrainingFailedException($"the trial to continue from, #{source.Number}, has no checkpoint.");
+                job = job with { ResumeFrom = checkpoint, StartEpoch = source.EpochsDone + 1 };
             }
 
             bool pruned = false;
             var final = trainer.Train(job, result =>
             {
-                store.SaveReport(new EvaluationReport(trial.Id, "validation", result.Epoch, data.ClassNames, result.Validation));
-                (trial, var decision) = coordinator.Report(experiment, trial, result.Epoch, result.Metrics);
+                Wait(CheckpointTransfer.UploadAsync(artifacts, trial.Id, workFolder, uploaded));
+                Wait(evaluations.SaveReportAsync(new EvaluationReport(trial.Id, "validation", result.Epoch, data.ClassNames, result.Validation)));
+                (trial, var decision) = Wait(coordinator.ReportAsync(experiment, trial, result.Epoch, result.Metrics));
                 pruned = decision == PruneDecision.Prune;
                 return !pruned;
             }, entry.Cancellation.Token);
@@ -232,24 +250,29 @@ public sealed class TrialRunnerService : BackgroundService
         {
             try
             {
-                if (!endedElsewhere) coordinator.Finish(trial with { FinishedAt = DateTimeOffset.UtcNow });
+                if (!endedElsewhere) Wait(coordinator.FinishAsync(trial with { FinishedAt = DateTimeOffset.UtcNow }));
             }
             catch (Exception e)
             {
                 logger.LogError(e, "Could not record the end of trial {Trial}", trial.Id);
             }
+            CheckpointTransfer.DeleteWorkFolder(workFolder);
             running.TryRemove(trial.Id, out _);
             freeSlots.Enqueue(device);
             Wake();
         }
     }
 
+    private static T Wait<T>(Task<T> task) => task.GetAwaiter().GetResult();
+
+    private static void Wait(Task task) => task.GetAwaiter().GetResult();
+
     private void RecordFinalEvaluation(Trial trial, IReadOnlyList<string> classNames, FinalEvaluation final)
     {
-        store.SaveReport(new EvaluationReport(trial.Id, final.Split, trial.EpochsDone, classNames, final.Scores));
+        Wait(evaluations.SaveReportAsync(new EvaluationReport(trial.Id, final.Split, trial.EpochsDone, classNames, final.Scores)));
         var items = final.Predicted.Select((p, i) => new Prediction(i, final.Truth[i], p, final.Confidence[i])).ToList();
-        store.SavePredictions(new PredictionSet(trial.Id, final.Split, classNames, items, final.Samples.Select(s => s.Index).ToList()),
-            final.Samples.ToDictionary(s => s.Index, s => s.Png));
+        Wait(evaluations.SavePredictionsAsync(new PredictionSet(trial.Id, final.Split, classNames, items, final.Samples.Select(s => s.Index).ToList()),
+            final.Samples.ToDictionary(s => s.Index, s => s.Png)));
         string Label(int index) => index >= 0 && index < classNames.Count ? classNames[index] : index.ToString(CultureInfo.InvariantCulture);
         feed.Publish(new ImagesLogged(trial.ExperimentId, trial.Id, final.Samples.Select(s => new LoggedImage(
             $"/api/trials/{trial.Id}/predictions/images/{s.Index}.png", null, Label(final.Truth[s.Index]), Label(final.Predicted[s.Index]))).ToList()));

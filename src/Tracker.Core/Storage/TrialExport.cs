@@ -28,23 +28,23 @@ public static class TrialExport
     }
 
     /// <summary>Writes every trial <paramref name="query"/> matches (ignoring its paging) as a JSON array of <see cref="Row"/>s.</summary>
-    public static async Task WriteJsonAsync(Stream stream, IRunStore store, TrialQuery query, CancellationToken cancel) =>
+    public static async Task WriteJsonAsync(Stream stream, ITrialStore store, TrialQuery query, CancellationToken cancel) =>
         // SerializeAsync flushes as its buffer fills, so rows leave while later ones are still being read.
-        await JsonSerializer.SerializeAsync(stream, store.ExportTrials(query).Select(Row.From), TrackerJson.Options, cancel);
+        await JsonSerializer.SerializeAsync(stream, store.ExportTrialsAsync(query, cancel).Select(Row.From), TrackerJson.Options, cancel);
 
     /// <summary>
     /// Writes every trial <paramref name="query"/> matches (ignoring its paging) as RFC 4180 CSV: experiment, number, id,
     /// state, a <c>param.</c> column per searched parameter, a <c>metric.</c> column per final metric, tags, notes.
     /// </summary>
-    public static async Task WriteCsvAsync(Stream stream, IRunStore store, TrialQuery query, CancellationToken cancel)
+    public static async Task WriteCsvAsync(Stream stream, ITrialStore store, TrialQuery query, CancellationToken cancel)
     {
         // The header names every parameter and metric the matching trials have, so it needs one light pass first.
-        var fields = store.TrialFields(query);
+        var fields = await store.TrialFieldsAsync(query, cancel);
         await using var writer = new StreamWriter(stream, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false), bufferSize: 1 << 16, leaveOpen: true);
         await writer.WriteAsync(CsvLine(["experiment", "number", "id", "state",
             .. fields.Parameters.Select(p => $"param.{p}"), .. fields.Metrics.Select(m => $"metric.{m}"), "tags", "notes"]));
         int rows = 0;
-        foreach (var row in store.ExportTrials(query))
+        await foreach (var row in store.ExportTrialsAsync(query, cancel))
         {
             var t = row.Trial;
             await writer.WriteAsync(CsvLine([row.ExperimentName, t.Number.ToString(CultureInfo.InvariantCulture), t.Id, Camel(t.State.ToString()),

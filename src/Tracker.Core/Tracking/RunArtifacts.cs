@@ -43,19 +43,19 @@ public sealed record ArtifactView(
     public bool IsImage => RunArtifacts.ImageContentTypes.Contains(ContentType);
 }
 
-/// <summary>An artifact to send: what it is, and the file that holds it.</summary>
+/// <summary>An artifact to send: what it is, and its bytes (the receiver disposes the stream).</summary>
 /// <param name="View">The artifact.</param>
-/// <param name="FilePath">The absolute path of its file.</param>
-public sealed record ArtifactFileHandle(ArtifactView View, string FilePath);
+/// <param name="Content">Its bytes.</param>
+public sealed record ArtifactContent(ArtifactView View, Stream Content);
 
 /// <summary>
 /// Files that logging clients attach to their runs: plots, prediction images, reports, small models. Each is a file
-/// in the run's artifact folder (<see cref="IRunStore.ArtifactFolder"/>, so that MLflow's artifact listing shows it
-/// too) plus a metadata record in the store. Uploads are checked before anything is kept: size (counted while reading,
+/// among the run's files in the <see cref="IArtifactStore"/> (so that MLflow's artifact listing shows it too) plus a
+/// metadata record in the store. Uploads are checked before anything is kept: size (counted while reading,
 /// whatever the client declared), content type, a path that stays inside the folder, and images must decode. A stored
 /// image is announced on the feed as <see cref="ImagesLogged"/>.
 /// </summary>
-public sealed class RunArtifacts(IRunStore store, RunLog log, MetricFeed feed, IOptions<TrackingOptions> options)
+public sealed class RunArtifacts(IArtifactStore artifacts, ITrialStore trials, RunLog log, MetricFeed feed, IOptions<TrackingOptions> options)
 {
     /// <summary>The longest artifact path, in characters.</summary>
     public const int MaxPathLength = 255;
@@ -82,7 +82,7 @@ public sealed class RunArtifacts(IRunStore store, RunLog log, MetricFeed feed, I
         "image/png", "image/jpeg", "text/plain", "text/csv", "application/json", "application/octet-stream",
     };
 
-    // Uploads are written here first, beside the run folders rather than in one, so that no listing shows a half-written file.
+    // The artifact store's own names for uploads in progress.
     private const string UploadPrefix = ".upload-";
 
     /// <summary>The download URL of an artifact.</summary>
@@ -103,7 +103,7 @@ public sealed class RunArtifacts(IRunStore store, RunLog log, MetricFeed feed, I
         if (!mediaType.Succeeded) return mediaType.Error!;
         if ((CheckLabel("caption", labels.Caption) ?? CheckLabel("trueLabel", labels.TrueLabel) ?? CheckLabel("predictedLabel", labels.PredictedLabel)) is { } badLabel)
             return badLabel;
-        var found = log.GetRun(runId);
+        var found = await log.GetRunAsync(runId, cancellationToken);
         if (!found.Succeeded) return found.Error!;
         var run = found.Value!;
         if (run.LifecycleStage != LifecycleStage.Active)
@@ -111,12 +111,8 @@ public sealed class RunArtifacts(IRunStore store, RunLog log, MetricFeed feed, I
         long limit = options.Value.MaxArtifactBytes;
         if (declaredLength > limit) return TooLarge(limit);
 
-        string folder = Path.GetFullPath(store.ArtifactFolder(run.Id));
-        string target = Path.GetFullPath(Path.Combine(folder, path));
-        if (!target.StartsWith(folder + Path.DirectorySeparatorChar, StringComparison.Ordinal)) return BadPath(path, "it must stay inside the run's artifacts");
-        string uploads = Path.GetDirectoryName(folder)!;
-        Directory.CreateDirectory(uploads);
-        string temp = Path.Combine(uploads, $"{UploadPrefix}{Guid.NewGuid():N}");
+        // Images are checked whole before anything is stored, so the upload waits in a local temporary file first.
+        string temp = Path.Combine(Path.GetTempPath(), $"tracker{UploadPrefix}{Guid.NewGuid():N}");
         try
         {
             long size = await CopyAsync(content, temp, limit, cancellationToken);
@@ -124,15 +120,15 @@ public sealed class RunArtifacts(IRunStore store, RunLog log, MetricFeed feed, I
             if (ImageFormats.TryGetValue(mediaType.Value!, out var format) && CheckImage(temp, format, mediaType.Value!) is { } badImage) return badImage;
             try
             {
-                Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-                File.Move(temp, target, overwrite: true);
+                await using var upload = File.OpenRead(temp);
+                await artifacts.WriteArtifactAsync(run.Id, path, upload, limit, cancellationToken);
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            catch (ArtifactPathConflictException)
             {
-                return new TrackingError(TrackingErrorKind.Conflict, $"Cannot store the artifact '{path}': {e.Message} (a file and a folder cannot share a path).", "path");
+                return new TrackingError(TrackingErrorKind.Conflict, $"Cannot store the artifact '{path}': a file and a folder cannot share a path.", "path");
             }
             var metadata = new ArtifactMetadata(run.Id, path, mediaType.Value!, labels.Caption, labels.TrueLabel, labels.PredictedLabel, DateTimeOffset.UtcNow);
-            store.SaveArtifactMetadata(metadata);
+            await artifacts.SaveArtifactMetadataAsync(metadata, cancellationToken);
             var view = ViewOf(metadata, size);
             if (view.IsImage)
                 feed.Publish(new ImagesLogged(run.ExperimentId, run.Id, [new LoggedImage(view.Url, view.Caption, view.TrueLabel, view.PredictedLabel)]));
@@ -145,30 +141,24 @@ public sealed class RunArtifacts(IRunStore store, RunLog log, MetricFeed feed, I
     }
 
     /// <summary>Every artifact file of a trial (logged or not), by path; files put there other than by upload get a type from their extension.</summary>
-    public TrackingResult<IReadOnlyList<ArtifactView>> List(string runId)
+    public async Task<TrackingResult<IReadOnlyList<ArtifactView>>> ListAsync(string runId, CancellationToken cancellationToken = default)
     {
-        if (store.GetTrial(runId) is null) return NoRun(runId);
-        string folder = Path.GetFullPath(store.ArtifactFolder(runId));
-        if (!Directory.Exists(folder)) return Array.Empty<ArtifactView>();
-        var metadata = store.GetArtifactMetadata(runId).ToDictionary(m => m.Path, StringComparer.Ordinal);
-        return new DirectoryInfo(folder).EnumerateFiles("*", SearchOption.AllDirectories)
-            .Select(file => (File: file, Path: Path.GetRelativePath(folder, file.FullName).Replace(Path.DirectorySeparatorChar, '/')))
-            .OrderBy(f => f.Path, StringComparer.Ordinal)
-            .Select(f => ViewOf(metadata.GetValueOrDefault(f.Path) ?? Guessed(runId, f.Path), f.File.Length))
+        if (await trials.GetTrialAsync(runId, cancellationToken) is null) return NoRun(runId);
+        var metadata = (await artifacts.GetArtifactMetadataAsync(runId, cancellationToken)).ToDictionary(m => m.Path, StringComparer.Ordinal);
+        return (await artifacts.ListAllArtifactsAsync(runId, cancellationToken))
+            .Select(f => ViewOf(metadata.GetValueOrDefault(f.Path) ?? Guessed(runId, f.Path), f.Size ?? 0))
             .ToList();
     }
 
-    /// <summary>One artifact of a trial (logged or not) and its file.</summary>
-    public TrackingResult<ArtifactFileHandle> Find(string runId, string path)
+    /// <summary>One artifact of a trial (logged or not) and its bytes; the caller disposes the stream.</summary>
+    public async Task<TrackingResult<ArtifactContent>> OpenAsync(string runId, string path, CancellationToken cancellationToken = default)
     {
         if (CheckPath(path) is { } badPath) return badPath;
-        if (store.GetTrial(runId) is null) return NoRun(runId);
-        string folder = Path.GetFullPath(store.ArtifactFolder(runId));
-        string file = Path.GetFullPath(Path.Combine(folder, path));
-        if (!file.StartsWith(folder + Path.DirectorySeparatorChar, StringComparison.Ordinal) || !File.Exists(file))
-            return new TrackingError(TrackingErrorKind.NotFound, $"Run '{runId}' has no artifact '{path}'.", "path");
-        var metadata = store.GetArtifactMetadata(runId).FirstOrDefault(m => m.Path == path) ?? Guessed(runId, path);
-        return new ArtifactFileHandle(ViewOf(metadata, new FileInfo(file).Length), file);
+        if (await trials.GetTrialAsync(runId, cancellationToken) is null) return NoRun(runId);
+        var content = await artifacts.OpenArtifactAsync(runId, path, cancellationToken);
+        if (content is null) return new TrackingError(TrackingErrorKind.NotFound, $"Run '{runId}' has no artifact '{path}'.", "path");
+        var metadata = (await artifacts.GetArtifactMetadataAsync(runId, cancellationToken)).FirstOrDefault(m => m.Path == path) ?? Guessed(runId, path);
+        return new ArtifactContent(ViewOf(metadata, content.CanSeek ? content.Length : 0), content);
     }
 
     private static ArtifactView ViewOf(ArtifactMetadata m, long size) =>

@@ -69,9 +69,9 @@ public sealed partial class RunLog
     /// Starts a run (state running) with its first parameters and tags, in the experiment named by exactly one of
     /// <see cref="NativeRunCreate.Experiment"/> (made when absent) and <see cref="NativeRunCreate.ExperimentId"/>.
     /// </summary>
-    public TrackingResult<Trial> StartRun(NativeRunCreate request)
+    public async Task<TrackingResult<Trial>> StartRunAsync(NativeRunCreate request, CancellationToken cancellationToken = default)
     {
-        EnsureDefaultExperiment();
+        await EnsureDefaultExperimentAsync(cancellationToken);
         bool byName = !string.IsNullOrEmpty(request.Experiment), byId = !string.IsNullOrEmpty(request.ExperimentId);
         if (byName == byId)
             return Invalid("Name the experiment by exactly one of 'experiment' (a name) and 'experimentId'.", "experiment");
@@ -86,49 +86,58 @@ public sealed partial class RunLog
         {
             [RunNameTag] = request.Name is { Length: > 0 } n ? n : GeneratedName(id),
         };
-        lock (gate)
+        Experiment experiment;
+        if (byId)
         {
-            Experiment experiment;
-            if (byId)
-            {
-                var active = ActiveExperiment(request.ExperimentId!);
-                if (!active.Succeeded) return active.Error! with { Field = "experimentId" };
-                experiment = active.Value!;
-            }
-            else if (FindByName(request.Experiment!) is { } named)
-            {
-                if (named.LifecycleStage != LifecycleStage.Active)
-                    return Invalid($"The experiment '{named.Spec.Name}' is deleted; restore it or log to another.", "experiment");
-                experiment = named;
-            }
-            else experiment = AddExperiment(request.Experiment!, new ObjectiveSpec(), [], null);
-
-            var run = NewRun(experiment, id, DateTimeOffset.UtcNow, [], "");
-            run = Apply(run, experiment.Spec.Objective.Metric, [], parameters.Value!, [.. tags], []);
-            return SaveRun(run);
+            var active = await ActiveExperimentAsync(request.ExperimentId!, cancellationToken);
+            if (!active.Succeeded) return active.Error! with { Field = "experimentId" };
+            experiment = active.Value!;
         }
+        else
+        {
+            await experimentGate.WaitAsync(cancellationToken);
+            try
+            {
+                if (await FindByNameAsync(request.Experiment!, cancellationToken) is { } named)
+                {
+                    if (named.LifecycleStage != LifecycleStage.Active)
+                        return Invalid($"The experiment '{named.Spec.Name}' is deleted; restore it or log to another.", "experiment");
+                    experiment = named;
+                }
+                else experiment = await AddExperimentAsync(request.Experiment!, new ObjectiveSpec(), [], null, cancellationToken);
+            }
+            finally
+            {
+                experimentGate.Release();
+            }
+        }
+
+        var run = await NewRunAsync(experiment, id, DateTimeOffset.UtcNow, [], "", cancellationToken);
+        run = Apply(run, experiment.Spec.Objective.Metric, [], parameters.Value!, [.. tags], []);
+        return await SaveRunAsync(run, cancellationToken);
     }
 
     /// <summary>
     /// Logs parameters of an active, unfinished run; logging a parameter again with the same value is fine, with
     /// another value it is a conflict (parameters never change).
     /// </summary>
-    public TrackingResult<Trial> LogParameters(string runId, IReadOnlyDictionary<string, ParameterValue> parameters)
+    public async Task<TrackingResult<Trial>> LogParametersAsync(string runId, IReadOnlyDictionary<string, ParameterValue> parameters,
+        CancellationToken cancellationToken = default)
     {
         var checkedParameters = CheckParameters(parameters);
         if (!checkedParameters.Succeeded) return checkedParameters.Error!;
-        return Write(runId, [], checkedParameters.Value!, [], refuseFinished: true);
+        return await WriteAsync(runId, [], checkedParameters.Value!, [], refuseFinished: true, cancellationToken);
     }
 
     /// <summary>Sets tags of an active run (a later value replaces an earlier one).</summary>
-    public TrackingResult<Trial> SetTags(string runId, IReadOnlyDictionary<string, string> tags) =>
-        CheckTags(tags) ?? Write(runId, [], [], [.. tags], refuseFinished: false);
+    public async Task<TrackingResult<Trial>> SetTagsAsync(string runId, IReadOnlyDictionary<string, string> tags, CancellationToken cancellationToken = default) =>
+        CheckTags(tags) ?? await WriteAsync(runId, [], [], [.. tags], refuseFinished: false, cancellationToken);
 
     /// <summary>
     /// Logs metric points of an active run, any number at once, in one transaction: keys of 1 to
     /// <see cref="MaxKeyLength"/> characters, finite values, 32-bit steps, times in ms since the Unix epoch.
     /// </summary>
-    public TrackingResult<Trial> LogMetrics(string runId, IReadOnlyList<LoggedMetric> points)
+    public async Task<TrackingResult<Trial>> LogMetricsAsync(string runId, IReadOnlyList<LoggedMetric> points, CancellationToken cancellationToken = default)
     {
         for (int i = 0; i < points.Count; i++)
         {
@@ -142,50 +151,50 @@ public sealed partial class RunLog
             if (point.Timestamp < 0 || point.Timestamp > MaxMillis)
                 return Invalid($"The timestamp of metric '{point.Key}' must be a time in milliseconds since the Unix epoch (got {point.Timestamp}).", $"{field}.timestamp");
         }
-        return Write(runId, points, [], [], refuseFinished: false);
+        return await WriteAsync(runId, points, [], [], refuseFinished: false, cancellationToken);
     }
 
     /// <summary>
     /// Changes an active run's state (one of <see cref="SettableStates"/>), name and/or error; a <c>null</c>
     /// argument leaves that field. Ending a run stamps its end time; setting it running again clears it.
     /// </summary>
-    public TrackingResult<Trial> SetRunState(string runId, TrialState? state, string? name, string? error)
+    public async Task<TrackingResult<Trial>> SetRunStateAsync(string runId, TrialState? state, string? name, string? error, CancellationToken cancellationToken = default)
     {
         if (state is { } s && !SettableStates.Contains(s))
             return Invalid($"A run's state can be set to running, completed, failed or interrupted, not {s.ToString().ToLowerInvariant()}.", "state");
         if (name is not null && CheckRunName(name) is { } badName) return badName;
         if (error is not null && CheckLength("Error", MaxTagValueLength, error) is { } badError) return badError with { Field = "error" };
-        lock (gate)
+        var now = DateTimeOffset.UtcNow;
+        return await ChangeActiveRunAsync(runId, run =>
         {
-            var active = ActiveRun(runId);
-            if (!active.Succeeded) return active.Error!;
-            var run = active.Value!;
             var next = state ?? run.State;
             var tags = new Dictionary<string, string>(run.RunTags, StringComparer.Ordinal);
             if (name is not null) tags[RunNameTag] = name;
-            return SaveRun(run with
+            return run with
             {
                 State = next,
-                FinishedAt = next is TrialState.Running ? null : run.FinishedAt ?? DateTimeOffset.UtcNow,
+                FinishedAt = next is TrialState.Running ? null : run.FinishedAt ?? now,
                 Error = error ?? (next is TrialState.Running or TrialState.Completed ? null : run.Error),
                 RunTags = tags,
-            });
-        }
+            };
+        }, cancellationToken);
     }
 
     /// <summary>The native view of any trial (logged or not).</summary>
-    public TrackingResult<RunView> ViewRun(string runId) =>
-        store.GetTrial(runId) is { } trial ? View(trial) : NoRun(runId);
+    public async Task<TrackingResult<RunView>> ViewRunAsync(string runId, CancellationToken cancellationToken = default) =>
+        await trials.GetTrialAsync(runId, cancellationToken) is { } trial ? await ViewAsync(trial, cancellationToken) : NoRun(runId);
 
     /// <summary>The native view of a trial.</summary>
-    public RunView View(Trial trial) => RunView.Of(trial, store.GetExperiment(trial.ExperimentId));
+    public async Task<RunView> ViewAsync(Trial trial, CancellationToken cancellationToken = default) =>
+        RunView.Of(trial, await experiments.GetExperimentAsync(trial.ExperimentId, cancellationToken));
 
     /// <summary>
     /// Every value of one metric of any trial (logged or not) by step, then time, in pages of at most
     /// <see cref="MaxHistoryResults"/> (also the default size).
     /// </summary>
-    public TrackingResult<Page<MetricPoint>> GetHistory(string runId, string key, int? maxResults = null, string? pageToken = null) =>
-        store.GetTrial(runId) is { } trial ? History(trial, key, maxResults, pageToken) : NoRun(runId);
+    public async Task<TrackingResult<Page<MetricPoint>>> GetHistoryAsync(string runId, string key, int? maxResults = null, string? pageToken = null,
+        CancellationToken cancellationToken = default) =>
+        await trials.GetTrialAsync(runId, cancellationToken) is { } trial ? await HistoryAsync(trial, key, maxResults, pageToken, cancellationToken) : NoRun(runId);
 
     private static TrackingResult<List<ParamWrite>> CheckParameters(IReadOnlyDictionary<string, ParameterValue> parameters)
     {

@@ -23,8 +23,10 @@ namespace Tracker.Core.Tracking;
 /// <c>tracker.objective</c> names another; <c>tracker.direction</c> = maximize|minimize) gives the trial's objective
 /// and its per-step curve. Statuses RUNNING, SCHEDULED, FINISHED, FAILED, KILLED are the trial states Running,
 /// Queued, Completed, Failed, Interrupted. Every write publishes on <see cref="MetricFeed"/>.
+/// Concurrency: a run's writes are compare-and-swap updates in the store and its number comes from the store's counter,
+/// so several server processes on one database neither lose updates nor share numbers.
 /// </remarks>
-public sealed partial class RunLog(IRunStore store, MetricFeed feed)
+public sealed partial class RunLog(IExperimentStore experiments, ITrialStore trials, IMetricStore metricStore, IArtifactStore artifacts, MetricFeed feed)
 {
     /// <summary>The id of the experiment runs go to when none is named.</summary>
     public const string DefaultExperimentId = "0";
@@ -55,17 +57,18 @@ public sealed partial class RunLog(IRunStore store, MetricFeed feed)
     private static readonly Regex ValidName = new(@"^[/\w.\- ]*$", RegexOptions.CultureInvariant);
     private static readonly long MaxMillis = DateTimeOffset.MaxValue.ToUnixTimeMilliseconds();
 
-    // Every write reads, changes and saves whole records; one lock keeps concurrent writers from losing each other's changes.
-    private readonly Lock gate = new();
-    private readonly Dictionary<string, int> nextNumbers = [];
+    // Experiment names are unique among logged experiments: creating one looks the name up and then adds it, which this
+    // process does one at a time.
+    private readonly SemaphoreSlim experimentGate = new(1, 1);
     private volatile bool defaultReady;
 
     // ---- Experiments ----
 
     /// <summary>Creates an experiment; names are unique among logged experiments, deleted ones included.</summary>
-    public TrackingResult<Experiment> CreateExperiment(string name, string? artifactLocation = null, IReadOnlyList<KeyValuePair<string, string>>? tags = null)
+    public async Task<TrackingResult<Experiment>> CreateExperimentAsync(string name, string? artifactLocation = null,
+        IReadOnlyList<KeyValuePair<string, string>>? tags = null, CancellationToken cancellationToken = default)
     {
-        EnsureDefaultExperiment();
+        await EnsureDefaultExperimentAsync(cancellationToken);
         if (CheckExperimentName(name) is { } badName) return badName;
         if (artifactLocation is not null && artifactLocation.StartsWith("runs:", StringComparison.Ordinal))
             return Invalid($"Artifact location cannot be a runs:/ URI. Given: '{artifactLocation}'");
@@ -77,39 +80,46 @@ public sealed partial class RunLog(IRunStore store, MetricFeed feed)
         }
         var objective = ObjectiveFrom(tagMap);
         if (!objective.Succeeded) return objective.Error!;
-        lock (gate)
+        await experimentGate.WaitAsync(cancellationToken);
+        try
         {
-            if (FindByName(name) is not null) return new TrackingError(TrackingErrorKind.AlreadyExists, $"Experiment '{name}' already exists.");
-            return AddExperiment(name, objective.Value!, tagMap, artifactLocation);
+            if (await FindByNameAsync(name, cancellationToken) is not null)
+                return new TrackingError(TrackingErrorKind.AlreadyExists, $"Experiment '{name}' already exists.");
+            return await AddExperimentAsync(name, objective.Value!, tagMap, artifactLocation, cancellationToken);
+        }
+        finally
+        {
+            experimentGate.Release();
         }
     }
 
     /// <summary>A logged experiment by id, deleted or not.</summary>
-    public TrackingResult<Experiment> GetExperiment(string experimentId)
+    public async Task<TrackingResult<Experiment>> GetExperimentAsync(string experimentId, CancellationToken cancellationToken = default)
     {
-        EnsureDefaultExperiment();
-        return FindExperiment(experimentId) is { } e ? e : NoExperiment(experimentId);
+        await EnsureDefaultExperimentAsync(cancellationToken);
+        return await FindExperimentAsync(experimentId, cancellationToken) is { } e ? e : NoExperiment(experimentId);
     }
 
     /// <summary>A logged experiment by name; an active one wins over a deleted one.</summary>
-    public TrackingResult<Experiment> GetExperimentByName(string name)
+    public async Task<TrackingResult<Experiment>> GetExperimentByNameAsync(string name, CancellationToken cancellationToken = default)
     {
-        EnsureDefaultExperiment();
-        return FindByName(name) is { } e ? e
+        await EnsureDefaultExperimentAsync(cancellationToken);
+        return await FindByNameAsync(name, cancellationToken) is { } e ? e
             : new TrackingError(TrackingErrorKind.NotFound, $"Could not find experiment with name '{name}'");
     }
 
     /// <summary>Logged experiments that match a search, one page.</summary>
-    public TrackingResult<Page<Experiment>> SearchExperiments(ExperimentSearch search)
+    public async Task<TrackingResult<Page<Experiment>>> SearchExperimentsAsync(ExperimentSearch search, CancellationToken cancellationToken = default)
     {
-        EnsureDefaultExperiment();
+        await EnsureDefaultExperimentAsync(cancellationToken);
         if (CheckMaxResults(search.MaxResults, MaxSearchResults) is { } badSize) return badSize;
         if (!SearchFilter.TryParse(search.Filter, SearchFields.Experiments, out var filter, out var why)) return Invalid(why!);
         var parsedOrders = ParseOrder(search.OrderBy, SearchFields.Experiments);
         if (!parsedOrders.Succeeded) return parsedOrders.Error!;
         var orders = parsedOrders.Value!;
         if (!PageToken.TryDecode(search.PageToken, out int offset, out var badToken)) return Invalid(badToken!);
-        var matches = LoggedExperiments()
+        // Experiments are few (tens to thousands) against runs (millions): they are filtered here, runs in the store.
+        var matches = (await LoggedExperimentsAsync(cancellationToken))
             .Where(e => InView(e.LifecycleStage, search.ViewType) && filter.Matches((entity, key) => ExperimentField(e, entity, key)))
             .ToList();
         matches.Sort((a, b) =>
@@ -126,64 +136,59 @@ public sealed partial class RunLog(IRunStore store, MetricFeed feed)
     }
 
     /// <summary>Renames an active experiment.</summary>
-    public TrackingResult<Experiment> RenameExperiment(string experimentId, string newName)
+    public async Task<TrackingResult<Experiment>> RenameExperimentAsync(string experimentId, string newName, CancellationToken cancellationToken = default)
     {
-        EnsureDefaultExperiment();
+        await EnsureDefaultExperimentAsync(cancellationToken);
         if (CheckExperimentName(newName) is { } badName) return badName;
-        lock (gate)
+        await experimentGate.WaitAsync(cancellationToken);
+        try
         {
-            if (FindExperiment(experimentId) is not { } experiment) return NoExperiment(experimentId);
+            if (await FindExperimentAsync(experimentId, cancellationToken) is not { } experiment) return NoExperiment(experimentId);
             if (experiment.LifecycleStage != LifecycleStage.Active) return Invalid("Cannot rename a non-active experiment.");
-            if (FindByName(newName) is { } other && other.Id != experiment.Id)
+            if (await FindByNameAsync(newName, cancellationToken) is { } other && other.Id != experiment.Id)
                 return new TrackingError(TrackingErrorKind.AlreadyExists, $"Experiment '{newName}' already exists.");
-            return SaveExperiment(experiment with { Spec = experiment.Spec with { Name = newName } });
+            return await ChangeExperimentAsync(experiment.Id, e => e with { Spec = e.Spec with { Name = newName } }, cancellationToken);
+        }
+        finally
+        {
+            experimentGate.Release();
         }
     }
 
     /// <summary>Marks an experiment and all its runs deleted (the default experiment cannot be).</summary>
-    public TrackingResult<Experiment> DeleteExperiment(string experimentId) => SetExperimentStage(experimentId, LifecycleStage.Deleted);
+    public Task<TrackingResult<Experiment>> DeleteExperimentAsync(string experimentId, CancellationToken cancellationToken = default) =>
+        SetExperimentStageAsync(experimentId, LifecycleStage.Deleted, cancellationToken);
 
     /// <summary>Restores a deleted experiment and all its runs.</summary>
-    public TrackingResult<Experiment> RestoreExperiment(string experimentId) => SetExperimentStage(experimentId, LifecycleStage.Active);
+    public Task<TrackingResult<Experiment>> RestoreExperimentAsync(string experimentId, CancellationToken cancellationToken = default) =>
+        SetExperimentStageAsync(experimentId, LifecycleStage.Active, cancellationToken);
 
     /// <summary>Sets a tag of an active experiment; <c>tracker.objective</c> and <c>tracker.direction</c> re-rank its runs.</summary>
-    public TrackingResult<Experiment> SetExperimentTag(string experimentId, string key, string value)
+    public async Task<TrackingResult<Experiment>> SetExperimentTagAsync(string experimentId, string key, string value, CancellationToken cancellationToken = default)
     {
-        EnsureDefaultExperiment();
+        await EnsureDefaultExperimentAsync(cancellationToken);
         if (CheckTag(key, value) is { } badTag) return badTag;
-        lock (gate)
+        return await ChangeTagsAsync(experimentId, tags =>
         {
-            var active = ActiveExperiment(experimentId);
-            if (!active.Succeeded) return active.Error!;
-            var experiment = active.Value!;
-            var tags = new Dictionary<string, string>(experiment.ExperimentTags, StringComparer.Ordinal) { [key] = value };
-            return SaveWithTags(experiment, tags);
-        }
+            tags[key] = value;
+            return null;
+        }, cancellationToken);
     }
 
     /// <summary>Removes a tag of an active experiment.</summary>
-    public TrackingResult<Experiment> DeleteExperimentTag(string experimentId, string key)
+    public async Task<TrackingResult<Experiment>> DeleteExperimentTagAsync(string experimentId, string key, CancellationToken cancellationToken = default)
     {
-        EnsureDefaultExperiment();
-        lock (gate)
-        {
-            var active = ActiveExperiment(experimentId);
-            if (!active.Succeeded) return active.Error!;
-            var experiment = active.Value!;
-            if (!experiment.ExperimentTags.ContainsKey(key))
-                return new TrackingError(TrackingErrorKind.NotFound, $"No tag with name: {key} in experiment with id {experimentId}");
-            var tags = new Dictionary<string, string>(experiment.ExperimentTags, StringComparer.Ordinal);
-            tags.Remove(key);
-            return SaveWithTags(experiment, tags);
-        }
+        await EnsureDefaultExperimentAsync(cancellationToken);
+        return await ChangeTagsAsync(experimentId, tags => tags.Remove(key) ? null
+            : new TrackingError(TrackingErrorKind.NotFound, $"No tag with name: {key} in experiment with id {experimentId}"), cancellationToken);
     }
 
     // ---- Runs ----
 
     /// <summary>Starts a run (status RUNNING) in an active experiment.</summary>
-    public TrackingResult<Trial> CreateRun(RunCreate request)
+    public async Task<TrackingResult<Trial>> CreateRunAsync(RunCreate request, CancellationToken cancellationToken = default)
     {
-        EnsureDefaultExperiment();
+        await EnsureDefaultExperimentAsync(cancellationToken);
         string experimentId = string.IsNullOrEmpty(request.ExperimentId) ? DefaultExperimentId : request.ExperimentId;
         var tags = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var (key, value) in request.Tags)
@@ -200,79 +205,83 @@ public sealed partial class RunLog(IRunStore store, MetricFeed feed)
         if (CheckTag(RunNameTag, name) is { } badName) return badName;
         tags[RunNameTag] = name;
         string user = request.UserId is { Length: > 0 } u ? u : tags.GetValueOrDefault(UserTag, "");
-        lock (gate)
-        {
-            var active = ActiveExperiment(experimentId);
-            if (!active.Succeeded) return active.Error!;
-            return SaveRun(NewRun(active.Value!, id, DateTimeOffset.FromUnixTimeMilliseconds(start), tags, user));
-        }
+        var active = await ActiveExperimentAsync(experimentId, cancellationToken);
+        if (!active.Succeeded) return active.Error!;
+        return await SaveRunAsync(await NewRunAsync(active.Value!, id, DateTimeOffset.FromUnixTimeMilliseconds(start), tags, user, cancellationToken), cancellationToken);
     }
 
     /// <summary>A logged run by id, deleted or not.</summary>
-    public TrackingResult<Trial> GetRun(string runId) => FindRun(runId) is { } run ? run : NoRun(runId);
+    public async Task<TrackingResult<Trial>> GetRunAsync(string runId, CancellationToken cancellationToken = default) =>
+        await FindRunAsync(runId, cancellationToken) is { } run ? run : NoRun(runId);
 
     /// <summary>Changes an active run's status, end time and/or name (a <c>null</c> argument leaves that field).</summary>
-    public TrackingResult<Trial> UpdateRun(string runId, RunStatus? status, long? endTime, string? runName)
+    public async Task<TrackingResult<Trial>> UpdateRunAsync(string runId, RunStatus? status, long? endTime, string? runName, CancellationToken cancellationToken = default)
     {
         if (endTime is < 0 || endTime > MaxMillis) return Invalid($"Invalid value {endTime} for parameter 'end_time' supplied: it must be a time in milliseconds since the Unix epoch.");
         if (runName is { Length: > 0 } && CheckTag(RunNameTag, runName) is { } badName) return badName;
-        lock (gate)
+        return await ChangeActiveRunAsync(runId, run =>
         {
-            var active = ActiveRun(runId);
-            if (!active.Succeeded) return active.Error!;
-            var run = active.Value!;
             var tags = new Dictionary<string, string>(run.RunTags, StringComparer.Ordinal);
             if (runName is { Length: > 0 }) tags[RunNameTag] = runName;
-            return SaveRun(run with
+            return run with
             {
                 State = status is { } s ? StateOf(s) : run.State,
                 FinishedAt = endTime is { } end ? DateTimeOffset.FromUnixTimeMilliseconds(end) : run.FinishedAt,
                 RunTags = tags,
-            });
-        }
+            };
+        }, cancellationToken);
     }
 
     /// <summary>Marks a run deleted.</summary>
-    public TrackingResult<Trial> DeleteRun(string runId) => SetRunStage(runId, LifecycleStage.Deleted);
+    public Task<TrackingResult<Trial>> DeleteRunAsync(string runId, CancellationToken cancellationToken = default) =>
+        SetRunStageAsync(runId, LifecycleStage.Deleted, cancellationToken);
 
     /// <summary>Restores a deleted run.</summary>
-    public TrackingResult<Trial> RestoreRun(string runId) => SetRunStage(runId, LifecycleStage.Active);
+    public Task<TrackingResult<Trial>> RestoreRunAsync(string runId, CancellationToken cancellationToken = default) =>
+        SetRunStageAsync(runId, LifecycleStage.Active, cancellationToken);
 
-    /// <summary>Runs of logged experiments that match a search, one page.</summary>
-    public TrackingResult<Page<Trial>> SearchRuns(RunSearch search)
+    /// <summary>Runs of logged experiments that match a search, one page; the store filters, sorts and pages them.</summary>
+    public async Task<TrackingResult<Page<Trial>>> SearchRunsAsync(RunSearch search, CancellationToken cancellationToken = default)
     {
         if (CheckMaxResults(search.MaxResults, MaxSearchResults) is { } badSize) return badSize;
         if (!SearchFilter.TryParse(search.Filter, SearchFields.Runs, out var filter, out var why)) return Invalid(why!);
         var parsedOrders = ParseOrder(search.OrderBy, SearchFields.Runs);
         if (!parsedOrders.Succeeded) return parsedOrders.Error!;
-        var orders = parsedOrders.Value!;
         if (!PageToken.TryDecode(search.PageToken, out int offset, out var badToken)) return Invalid(badToken!);
-        var runs = search.ExperimentIds.Distinct(StringComparer.Ordinal)
-            .Select(FindExperiment).OfType<Experiment>()
-            .SelectMany(e => store.ListTrials(e.Id))
-            .Where(t => t.Logged is not null && InView(t.LifecycleStage, search.ViewType) && filter.Matches((entity, key) => RunField(t, entity, key)))
-            .ToList();
-        runs.Sort((a, b) =>
+        var experimentIds = new List<string>();
+        foreach (var id in search.ExperimentIds.Distinct(StringComparer.Ordinal))
+            if (await FindExperimentAsync(id, cancellationToken) is not null) experimentIds.Add(id);
+        if (experimentIds.Count == 0 || RunSearchQuery.From(filter, parsedOrders.Value!, experimentIds, search.ViewType) is not { } query)
+            return new Page<Trial>([], null);
+
+        // The store pages by a fixed size; MLflow's offset and page size are laid over its pages.
+        int size = TrialQuery.MaxPageSize, page = offset / size, skip = offset % size;
+        var runs = new List<Trial>(Math.Min(search.MaxResults, 1000));
+        int total = 0;
+        while (runs.Count < search.MaxResults)
         {
-            foreach (var order in orders)
-            {
-                int c = order.Compare(RunField(a, order.Entity, order.Key), RunField(b, order.Entity, order.Key));
-                if (c != 0) return c;
-            }
-            int byStart = StartTime(b).CompareTo(StartTime(a));
-            return byStart != 0 ? byStart : string.CompareOrdinal(a.Id, b.Id);
-        });
-        return PageToken.Slice(runs, offset, search.MaxResults);
+            var result = await trials.QueryTrialsAsync(query with { Page = page, PageSize = size }, cancellationToken);
+            total = result.Total;
+            runs.AddRange(result.Items.Skip(skip).Take(search.MaxResults - runs.Count).Select(r => r.Trial));
+            if ((long)(page + 1) * size >= total) break;
+            page++;
+            skip = 0;
+        }
+        int next = offset + runs.Count;
+        return new Page<Trial>(runs, next < total ? PageToken.Encode(next) : null);
     }
 
     /// <summary>Logs one metric value.</summary>
-    public TrackingResult<Trial> LogMetric(string runId, LoggedMetric metric) => LogBatch(runId, [metric], [], []);
+    public Task<TrackingResult<Trial>> LogMetricAsync(string runId, LoggedMetric metric, CancellationToken cancellationToken = default) =>
+        LogBatchAsync(runId, [metric], [], [], cancellationToken);
 
     /// <summary>Logs one param; logging it again with another value is refused (params never change).</summary>
-    public TrackingResult<Trial> LogParam(string runId, string key, string value) => LogBatch(runId, [], [new(key, value)], []);
+    public Task<TrackingResult<Trial>> LogParamAsync(string runId, string key, string value, CancellationToken cancellationToken = default) =>
+        LogBatchAsync(runId, [], [new(key, value)], [], cancellationToken);
 
     /// <summary>Sets one run tag (a later value replaces an earlier one).</summary>
-    public TrackingResult<Trial> SetTag(string runId, string key, string value) => LogBatch(runId, [], [], [new(key, value)]);
+    public Task<TrackingResult<Trial>> SetTagAsync(string runId, string key, string value, CancellationToken cancellationToken = default) =>
+        LogBatchAsync(runId, [], [], [new(key, value)], cancellationToken);
 
     /// <summary>
     /// Logs metrics, params and tags of an active run, all or nothing, in one store transaction. MLflow's limits hold:
@@ -280,8 +289,8 @@ public sealed partial class RunLog(IRunStore store, MetricFeed feed)
     /// letters, digits, _ - . / and space; param values of at most 6000 characters, tag values 5000; no param key twice;
     /// no param whose logged value differs.
     /// </summary>
-    public TrackingResult<Trial> LogBatch(string runId, IReadOnlyList<LoggedMetric> metrics, IReadOnlyList<KeyValuePair<string, string>> parameters,
-        IReadOnlyList<KeyValuePair<string, string>> tags)
+    public async Task<TrackingResult<Trial>> LogBatchAsync(string runId, IReadOnlyList<LoggedMetric> metrics, IReadOnlyList<KeyValuePair<string, string>> parameters,
+        IReadOnlyList<KeyValuePair<string, string>> tags, CancellationToken cancellationToken = default)
     {
         var tooMany = BatchLimit("metrics", MaxMetricsPerBatch, metrics.Count) ?? BatchLimit("params", MaxParamsTagsPerBatch, parameters.Count)
             ?? BatchLimit("tags", MaxParamsTagsPerBatch, tags.Count)
@@ -297,94 +306,113 @@ public sealed partial class RunLog(IRunStore store, MetricFeed feed)
         foreach (var (key, value) in tags)
             if (CheckTag(key, value) is { } bad) return bad;
 
-        return Write(runId, metrics, parameters.Select(p => new ParamWrite(p.Key, p.Value, Typed(p.Value))).ToList(), tags, refuseFinished: false);
+        return await WriteAsync(runId, metrics, parameters.Select(p => new ParamWrite(p.Key, p.Value, Typed(p.Value))).ToList(), tags, refuseFinished: false, cancellationToken);
     }
 
     /// <summary>
-    /// The write of every logging call, after its checks: under the gate, refuses a run that is not active (or, when
+    /// The write of every logging call, after its checks: refuses a run that is not active (or, when
     /// <paramref name="refuseFinished"/> and there are parameters, one that has finished) and params whose value
-    /// changes, then saves the run and its points in one transaction and publishes them.
+    /// changes, then saves the run and its points in one store transaction, as a compare-and-swap on the run, and
+    /// publishes them.
     /// </summary>
-    private TrackingResult<Trial> Write(string runId, IReadOnlyList<LoggedMetric> metrics, IReadOnlyList<ParamWrite> parameters,
-        IReadOnlyList<KeyValuePair<string, string>> tags, bool refuseFinished)
+    private async Task<TrackingResult<Trial>> WriteAsync(string runId, IReadOnlyList<LoggedMetric> metrics, IReadOnlyList<ParamWrite> parameters,
+        IReadOnlyList<KeyValuePair<string, string>> tags, bool refuseFinished, CancellationToken cancellationToken)
     {
-        lock (gate)
+        if (await FindRunAsync(runId, cancellationToken) is not { } found) return NoRun(runId);
+        var experiment = await experiments.GetExperimentAsync(found.ExperimentId, cancellationToken);
+        string objectiveMetric = experiment?.Spec.Objective.Metric ?? new ObjectiveSpec().Metric;
+        TrackingError? refused = null;
+        List<MetricPoint> points = [];
+        var updated = await trials.UpdateTrialAsync(runId, run =>
         {
-            var active = ActiveRun(runId);
-            if (!active.Succeeded) return active.Error!;
-            var run = active.Value!;
-            if (refuseFinished && parameters.Count > 0 && run.IsFinished)
-                return new TrackingError(TrackingErrorKind.Conflict,
-                    $"Run '{runId}' is {run.State.ToString().ToLowerInvariant()}; the parameters of a finished run cannot change.", "parameters");
-            var changed = parameters.Where(p => run.Logged!.Params.TryGetValue(p.Key, out var old) && old != p.Text).ToList();
-            if (changed.Count > 0)
-                return new TrackingError(TrackingErrorKind.Conflict, "Changing param values is not allowed. Params were already logged='["
-                    + string.Join(", ", changed.Select(p => $"{{'key': '{p.Key}', 'old_value': '{run.Logged!.Params[p.Key]}', 'new_value': '{p.Text}'}}"))
-                    + $"]' for run ID='{runId}'.", $"parameters.{changed[0].Key}");
-            var experiment = store.GetExperiment(run.ExperimentId)!;
-            var points = new List<MetricPoint>(metrics.Count);
-            var updated = Apply(run, experiment.Spec.Objective.Metric, metrics, parameters, tags, points);
-            store.SaveTrialWithMetrics(updated, points);
-            foreach (var step in points.GroupBy(p => p.Step))
-                feed.Publish(new MetricsRecorded(updated.ExperimentId, updated.Id, step.Key,
-                    step.GroupBy(p => p.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Last().Value, StringComparer.Ordinal)));
-            feed.Publish(new TrialChanged(updated));
-            return updated;
-        }
+            refused = Refusal(run, runId, parameters, refuseFinished);
+            if (refused is not null) return null;
+            points = new List<MetricPoint>(metrics.Count);
+            var next = Apply(run, objectiveMetric, metrics, parameters, tags, points);
+            return new TrialWrite(next, points);
+        }, cancellationToken);
+        if (refused is not null) return refused;
+        if (updated is null) return NoRun(runId);
+        foreach (var step in points.GroupBy(p => p.Step))
+            feed.Publish(new MetricsRecorded(updated.ExperimentId, updated.Id, step.Key,
+                step.GroupBy(p => p.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Last().Value, StringComparer.Ordinal)));
+        feed.Publish(new TrialChanged(updated));
+        return updated;
+    }
+
+    private static TrackingError? Refusal(Trial run, string runId, IReadOnlyList<ParamWrite> parameters, bool refuseFinished)
+    {
+        if (run.Logged is null) return NoRun(runId);
+        if (run.LifecycleStage != LifecycleStage.Active) return Invalid($"The run {runId} must be in the 'active' state. Current state is deleted.");
+        if (refuseFinished && parameters.Count > 0 && run.IsFinished)
+            return new TrackingError(TrackingErrorKind.Conflict,
+                $"Run '{runId}' is {run.State.ToString().ToLowerInvariant()}; the parameters of a finished run cannot change.", "parameters");
+        var changed = parameters.Where(p => run.Logged.Params.TryGetValue(p.Key, out var old) && old != p.Text).ToList();
+        if (changed.Count > 0)
+            return new TrackingError(TrackingErrorKind.Conflict, "Changing param values is not allowed. Params were already logged='["
+                + string.Join(", ", changed.Select(p => $"{{'key': '{p.Key}', 'old_value': '{run.Logged.Params[p.Key]}', 'new_value': '{p.Text}'}}"))
+                + $"]' for run ID='{runId}'.", $"parameters.{changed[0].Key}");
+        return null;
     }
 
     /// <summary>Removes a tag of an active run.</summary>
-    public TrackingResult<Trial> DeleteTag(string runId, string key)
+    public async Task<TrackingResult<Trial>> DeleteTagAsync(string runId, string key, CancellationToken cancellationToken = default)
     {
-        lock (gate)
+        TrackingError? missing = null;
+        var result = await ChangeActiveRunAsync(runId, run =>
         {
-            var active = ActiveRun(runId);
-            if (!active.Succeeded) return active.Error!;
-            var run = active.Value!;
-            if (!run.RunTags.ContainsKey(key)) return new TrackingError(TrackingErrorKind.NotFound, $"No tag with name: {key} in run with id {runId}");
+            missing = run.RunTags.ContainsKey(key) ? null : new TrackingError(TrackingErrorKind.NotFound, $"No tag with name: {key} in run with id {runId}");
+            if (missing is not null) return null;
             var tags = new Dictionary<string, string>(run.RunTags, StringComparer.Ordinal);
             tags.Remove(key);
-            return SaveRun(run with { RunTags = tags });
-        }
+            return run with { RunTags = tags };
+        }, cancellationToken);
+        return missing ?? result;
     }
 
     /// <summary>
     /// Every value of one metric of a run (deleted or not) by step, then time; pages of at most
     /// <see cref="MaxHistoryResults"/> (also the default size). An unknown key gives no values.
     /// </summary>
-    public TrackingResult<Page<MetricPoint>> GetMetricHistory(string runId, string key, int? maxResults = null, string? pageToken = null)
+    public async Task<TrackingResult<Page<MetricPoint>>> GetMetricHistoryAsync(string runId, string key, int? maxResults = null, string? pageToken = null,
+        CancellationToken cancellationToken = default)
     {
-        if (FindRun(runId) is not { } run) return NoRun(runId);
-        return History(run, key, maxResults, pageToken);
+        if (await FindRunAsync(runId, cancellationToken) is not { } run) return NoRun(runId);
+        return await HistoryAsync(run, key, maxResults, pageToken, cancellationToken);
     }
 
-    private TrackingResult<Page<MetricPoint>> History(Trial run, string key, int? maxResults, string? pageToken)
+    // A page is read by step range from the store, and its token is the step (and position within it) to go on from.
+    private async Task<TrackingResult<Page<MetricPoint>>> HistoryAsync(Trial run, string key, int? maxResults, string? pageToken, CancellationToken cancellationToken)
     {
         int size = maxResults ?? MaxHistoryResults;
         if (CheckMaxResults(size, MaxHistoryResults) is { } badSize) return badSize with { Field = "maxResults" };
-        if (!PageToken.TryDecode(pageToken, out int offset, out var badToken)) return Invalid(badToken!) with { Field = "pageToken" };
-        var points = store.GetMetrics(run.Id, key).OrderBy(p => p.Step).ThenBy(p => p.Timestamp).ToList();
-        return PageToken.Slice(points, offset, size);
+        if (!MetricCursor.TryParse(pageToken, out var cursor))
+            return Invalid($"Invalid page token '{pageToken}': it must be a token this server gave.") with { Field = "pageToken" };
+        var page = await metricStore.ReadMetricsAsync(run.Id, key, cursor, size, cancellationToken);
+        return new Page<MetricPoint>(page.Points, page.Next?.ToToken());
     }
 
     /// <summary>
     /// The files and folders directly under <paramref name="path"/> of a run's artifacts, when they are on this
     /// machine (a file URI); other locations list as empty.
     /// </summary>
-    public TrackingResult<ArtifactListing> ListArtifacts(string runId, string? path)
+    public async Task<TrackingResult<ArtifactListing>> ListArtifactsAsync(string runId, string? path, CancellationToken cancellationToken = default)
     {
-        if (FindRun(runId) is not { } run) return NoRun(runId);
-        string relative = (path ?? "").Trim('/');
-        if (relative.Contains('\\') || relative.Split('/').Any(part => part is ".." or ".") || Path.IsPathRooted(relative))
-            return Invalid($"Invalid path '{path}': it must be a relative path inside the run's artifacts, without '..'.");
+        if (await FindRunAsync(runId, cancellationToken) is not { } run) return NoRun(runId);
         string root = run.Logged!.ArtifactUri;
-        if (LocalFolder(root) is not { } folder) return new ArtifactListing(root, []);
-        string dir = relative.Length == 0 ? folder : Path.Combine(folder, relative);
-        if (!Directory.Exists(dir)) return new ArtifactListing(root, []);
-        var files = new DirectoryInfo(dir).EnumerateFileSystemInfos()
-            .OrderBy(f => f.Name, StringComparer.Ordinal)
-            .Select(f => new ArtifactFile(relative.Length == 0 ? f.Name : $"{relative}/{f.Name}", f is DirectoryInfo, f is FileInfo file ? file.Length : null))
-            .ToList();
+        string folder;
+        try
+        {
+            folder = ArtifactFiles.Normalise(path, allowEmpty: true);
+        }
+        catch (ArgumentException)
+        {
+            return Invalid($"Invalid path '{path}': it must be a relative path inside the run's artifacts, without '..'.");
+        }
+        // Only the store's own artifacts are listed: a location elsewhere (an experiment's artifact_location) is the client's.
+        if (root != artifacts.ArtifactUri(run.Id)) return new ArtifactListing(root, []);
+        var files = (await artifacts.ListArtifactsAsync(run.Id, folder, cancellationToken))
+            .Select(f => new ArtifactFile(f.Path, f.IsFolder, f.Size)).ToList();
         return new ArtifactListing(root, files);
     }
 
@@ -414,8 +442,13 @@ public sealed partial class RunLog(IRunStore store, MetricFeed feed)
     };
 
     /// <summary>Where an experiment's runs keep artifacts: its own location, else the store's artifact folder (a file URI).</summary>
-    public string ArtifactLocationOf(Experiment experiment) =>
-        experiment.ArtifactLocation ?? new Uri(Path.GetDirectoryName(store.ArtifactFolder(experiment.Id))!).AbsoluteUri;
+    public string ArtifactLocationOf(Experiment experiment)
+    {
+        if (experiment.ArtifactLocation is { } location) return location;
+        // The store keeps every trial's files in one folder: the folder above a trial's is the experiment's location.
+        string uri = artifacts.ArtifactUri(experiment.Id);
+        return uri[..uri.LastIndexOf('/')];
+    }
 
     /// <summary>Milliseconds since the Unix epoch.</summary>
     public static long Millis(DateTimeOffset time) => time.ToUnixTimeMilliseconds();
@@ -481,60 +514,89 @@ public sealed partial class RunLog(IRunStore store, MetricFeed feed)
         double.TryParse(text, NumberStyles.AllowLeadingSign | NumberStyles.AllowDecimalPoint | NumberStyles.AllowExponent, CultureInfo.InvariantCulture, out var number)
         && double.IsFinite(number) ? number : text;
 
-    private TrackingResult<Experiment> SetExperimentStage(string experimentId, LifecycleStage stage)
+    private async Task<TrackingResult<Experiment>> SetExperimentStageAsync(string experimentId, LifecycleStage stage, CancellationToken cancellationToken)
     {
-        EnsureDefaultExperiment();
-        lock (gate)
+        await EnsureDefaultExperimentAsync(cancellationToken);
+        if (await FindExperimentAsync(experimentId, cancellationToken) is not { } experiment) return NoExperiment(experimentId);
+        if (stage == LifecycleStage.Deleted && experiment.Id == DefaultExperimentId)
+            return Invalid($"Cannot delete the default experiment '{DefaultExperimentId}'. This is an internally reserved experiment.");
+        if (stage == LifecycleStage.Active && experiment.LifecycleStage == LifecycleStage.Active)
+            return Invalid("Cannot restore an active experiment.");
+        // As MLflow does, the experiment's runs follow it (all of them, also on restore).
+        foreach (var run in await trials.ListTrialsAsync(experiment.Id, cancellationToken))
         {
-            if (FindExperiment(experimentId) is not { } experiment) return NoExperiment(experimentId);
-            if (stage == LifecycleStage.Deleted && experiment.Id == DefaultExperimentId)
-                return Invalid($"Cannot delete the default experiment '{DefaultExperimentId}'. This is an internally reserved experiment.");
-            if (stage == LifecycleStage.Active && experiment.LifecycleStage == LifecycleStage.Active)
-                return Invalid("Cannot restore an active experiment.");
-            // As MLflow does, the experiment's runs follow it (all of them, also on restore).
-            var runs = store.ListTrials(experiment.Id).Where(t => t.Logged is not null && t.LifecycleStage != stage)
-                .Select(t => t with { LifecycleStage = stage }).ToList();
-            store.SaveTrials(runs);
-            foreach (var run in runs) feed.Publish(new TrialChanged(run));
-            return SaveExperiment(experiment with { LifecycleStage = stage });
+            if (run.Logged is null || run.LifecycleStage == stage) continue;
+            var moved = await trials.UpdateTrialAsync(run.Id, t => t.LifecycleStage == stage ? null : new TrialWrite(t with { LifecycleStage = stage }), cancellationToken);
+            if (moved is not null) feed.Publish(new TrialChanged(moved));
         }
+        return await ChangeExperimentAsync(experiment.Id, e => e with { LifecycleStage = stage }, cancellationToken);
     }
 
-    private TrackingResult<Trial> SetRunStage(string runId, LifecycleStage stage)
+    private async Task<TrackingResult<Trial>> SetRunStageAsync(string runId, LifecycleStage stage, CancellationToken cancellationToken)
     {
-        lock (gate)
-        {
-            if (FindRun(runId) is not { } run) return NoRun(runId);
-            return run.LifecycleStage == stage ? run : SaveRun(run with { LifecycleStage = stage });
-        }
+        if (await FindRunAsync(runId, cancellationToken) is null) return NoRun(runId);
+        var run = await trials.UpdateTrialAsync(runId, t => t.LifecycleStage == stage ? null : new TrialWrite(t with { LifecycleStage = stage }), cancellationToken);
+        if (run is null) return NoRun(runId);
+        feed.Publish(new TrialChanged(run));
+        return run;
     }
 
-    // Objective tags change how the runs rank, so the runs' objectives and curves follow.
-    private TrackingResult<Experiment> SaveWithTags(Experiment experiment, Dictionary<string, string> tags)
+    // Changes the tags of an active experiment; objective tags change how the runs rank, so the runs' objectives and
+    // curves follow. The change returns an error to refuse.
+    private async Task<TrackingResult<Experiment>> ChangeTagsAsync(string experimentId, Func<Dictionary<string, string>, TrackingError?> change,
+        CancellationToken cancellationToken)
     {
-        var objective = ObjectiveFrom(tags);
-        if (!objective.Succeeded) return objective.Error!;
-        var spec = experiment.Spec with { Objective = objective.Value! };
-        var saved = SaveExperiment(experiment with { ExperimentTags = tags, Spec = spec });
-        if (spec.Objective != experiment.Spec.Objective) Rescore(saved);
+        var active = await ActiveExperimentAsync(experimentId, cancellationToken);
+        if (!active.Succeeded) return active.Error!;
+        TrackingError? refused = null;
+        ObjectiveSpec? before = null;
+        var saved = await ChangeExperimentAsync(experimentId, e =>
+        {
+            var tags = new Dictionary<string, string>(e.ExperimentTags, StringComparer.Ordinal);
+            refused = change(tags);
+            var objective = refused is null ? ObjectiveFrom(tags) : null;
+            refused ??= objective!.Error;
+            if (refused is not null) return null;
+            before = e.Spec.Objective;
+            return e with { ExperimentTags = tags, Spec = e.Spec with { Objective = objective!.Value! } };
+        }, cancellationToken);
+        if (refused is not null) return refused;
+        if (saved.Succeeded && before is not null && saved.Value!.Spec.Objective != before) await RescoreAsync(saved.Value!, cancellationToken);
         return saved;
     }
 
-    private void Rescore(Experiment experiment)
+    private async Task RescoreAsync(Experiment experiment, CancellationToken cancellationToken)
     {
         string metric = experiment.Spec.Objective.Metric;
-        var runs = store.ListTrials(experiment.Id).Where(t => t.Logged is not null).Select(t => t with
+        foreach (var run in (await trials.ListTrialsAsync(experiment.Id, cancellationToken)).Where(t => t.Logged is not null))
         {
-            Objective = t.FinalMetrics.TryGetValue(metric, out var value) ? value : null,
-            Intermediate = store.GetMetrics(t.Id, metric).GroupBy(p => p.Step).OrderBy(g => g.Key).Take(MaxIntermediateSteps)
-                .Select(g => new IntermediateValue(g.Key, g.MaxBy(p => p.Timestamp)!.Value)).ToList(),
-        }).ToList();
-        store.SaveTrials(runs);
-        foreach (var run in runs) feed.Publish(new TrialChanged(run));
+            var curve = new List<IntermediateValue>();
+            var cursor = MetricCursor.Start;
+            while (curve.Count < MaxIntermediateSteps)
+            {
+                var page = await metricStore.ReadMetricsAsync(run.Id, metric, cursor, MaxHistoryResults, cancellationToken);
+                // The latest point of a step (by time) is its value on the curve.
+                foreach (var step in page.Points.GroupBy(p => p.Step))
+                {
+                    var value = step.MaxBy(p => p.Timestamp)!.Value;
+                    if (curve.Count > 0 && curve[^1].Step == step.Key) curve[^1] = new IntermediateValue(step.Key, value);
+                    else if (curve.Count < MaxIntermediateSteps) curve.Add(new IntermediateValue(step.Key, value));
+                }
+                if (page.Next is not { } next) break;
+                cursor = next;
+            }
+            var rescored = await trials.UpdateTrialAsync(run.Id, t => new TrialWrite(t with
+            {
+                Objective = t.FinalMetrics.TryGetValue(metric, out var value) ? value : null,
+                Intermediate = curve,
+            }), cancellationToken);
+            if (rescored is not null) feed.Publish(new TrialChanged(rescored));
+        }
     }
 
-    // Callers hold the gate and have checked that the name is free.
-    private Experiment AddExperiment(string name, ObjectiveSpec objective, Dictionary<string, string> tags, string? artifactLocation)
+    // Callers hold the experiment gate and have checked that the name is free.
+    private async Task<Experiment> AddExperimentAsync(string name, ObjectiveSpec objective, Dictionary<string, string> tags, string? artifactLocation,
+        CancellationToken cancellationToken)
     {
         var experiment = new Experiment
         {
@@ -545,32 +607,60 @@ public sealed partial class RunLog(IRunStore store, MetricFeed feed)
             ExperimentTags = tags,
             ArtifactLocation = string.IsNullOrEmpty(artifactLocation) ? null : artifactLocation,
         };
-        store.SaveExperiment(experiment);
+        await experiments.SaveExperimentAsync(experiment, cancellationToken);
         feed.Publish(new ExperimentChanged(experiment));
         return experiment;
     }
 
-    private Experiment SaveExperiment(Experiment experiment)
+    private async Task<TrackingResult<Experiment>> ChangeExperimentAsync(string experimentId, Func<Experiment, Experiment?> change, CancellationToken cancellationToken)
     {
-        experiment = experiment with { UpdatedAt = DateTimeOffset.UtcNow };
-        store.SaveExperiment(experiment);
-        feed.Publish(new ExperimentChanged(experiment));
+        bool changed = false;
+        var now = DateTimeOffset.UtcNow;
+        var experiment = await experiments.UpdateExperimentAsync(experimentId, e =>
+        {
+            var next = change(e);
+            changed = next is not null;
+            return next is null ? null : next with { UpdatedAt = now };
+        }, cancellationToken);
+        if (experiment is null) return NoExperiment(experimentId);
+        if (changed) feed.Publish(new ExperimentChanged(experiment));
         return experiment;
     }
 
-    private Trial SaveRun(Trial run)
+    // Changes an active logged run as a compare-and-swap in the store; the change returns null to write nothing.
+    private async Task<TrackingResult<Trial>> ChangeActiveRunAsync(string runId, Func<Trial, Trial?> change, CancellationToken cancellationToken)
     {
-        store.SaveTrial(run);
+        TrackingError? refused = null;
+        bool changed = false;
+        var run = await trials.UpdateTrialAsync(runId, t =>
+        {
+            refused = t.Logged is null ? NoRun(runId)
+                : t.LifecycleStage != LifecycleStage.Active ? Invalid($"The run {runId} must be in the 'active' state. Current state is deleted.")
+                : null;
+            var next = refused is null ? change(t) : null;
+            changed = next is not null;
+            return next is null ? null : new TrialWrite(next);
+        }, cancellationToken);
+        if (refused is not null) return refused;
+        if (run is null) return NoRun(runId);
+        if (changed) feed.Publish(new TrialChanged(run));
+        return run;
+    }
+
+    private async Task<Trial> SaveRunAsync(Trial run, CancellationToken cancellationToken)
+    {
+        await trials.SaveTrialAsync(run, cancellationToken: cancellationToken);
         feed.Publish(new TrialChanged(run));
         return run;
     }
 
-    // A running trial of a logged experiment; callers hold the gate (for the number) and save it.
-    private Trial NewRun(Experiment experiment, string id, DateTimeOffset at, Dictionary<string, string> tags, string user) => new()
+    // A running trial of a logged experiment, numbered by the store's counter.
+    private async Task<Trial> NewRunAsync(Experiment experiment, string id, DateTimeOffset at, Dictionary<string, string> tags, string user,
+        CancellationToken cancellationToken) => new()
     {
         Id = id,
         ExperimentId = experiment.Id,
-        Number = NextNumber(experiment.Id),
+        Number = await trials.NextTrialNumberAsync(experiment.Id, cancellationToken),
         Parameters = [],
         Epochs = 0,
         State = TrialState.Running,
@@ -580,21 +670,13 @@ public sealed partial class RunLog(IRunStore store, MetricFeed feed)
         Logged = new LoggedRunInfo { UserId = user, ArtifactUri = ArtifactUri(experiment, id) },
     };
 
-    // Numbers are handed out under the gate: reading the count on every create would race and cost a full read.
-    private int NextNumber(string experimentId)
-    {
-        if (!nextNumbers.TryGetValue(experimentId, out int next))
-            next = store.ListTrials(experimentId).Select(t => t.Number + 1).DefaultIfEmpty(0).Max();
-        nextNumbers[experimentId] = next + 1;
-        return next;
-    }
-
-    private void EnsureDefaultExperiment()
+    private async Task EnsureDefaultExperimentAsync(CancellationToken cancellationToken)
     {
         if (defaultReady) return;
-        lock (gate)
+        await experimentGate.WaitAsync(cancellationToken);
+        try
         {
-            if (store.GetExperiment(DefaultExperimentId) is null)
+            if (await experiments.GetExperimentAsync(DefaultExperimentId, cancellationToken) is null)
             {
                 var experiment = new Experiment
                 {
@@ -602,39 +684,39 @@ public sealed partial class RunLog(IRunStore store, MetricFeed feed)
                     Spec = LoggedSpec(DefaultExperimentName, new ObjectiveSpec()),
                     CreatedAt = DateTimeOffset.UtcNow,
                 };
-                store.SaveExperiment(experiment);
+                await experiments.SaveExperimentAsync(experiment, cancellationToken);
                 feed.Publish(new ExperimentChanged(experiment));
             }
             defaultReady = true;
+        }
+        finally
+        {
+            experimentGate.Release();
         }
     }
 
     // ---- Reading ----
 
-    private Experiment? FindExperiment(string experimentId) =>
-        store.GetExperiment(experimentId) is { Spec.Execution: TrialExecution.Logged } e ? e : null;
+    private async Task<Experiment?> FindExperimentAsync(string experimentId, CancellationToken cancellationToken) =>
+        await experiments.GetExperimentAsync(experimentId, cancellationToken) is { Spec.Execution: TrialExecution.Logged } e ? e : null;
 
-    private IEnumerable<Experiment> LoggedExperiments() => store.ListExperiments().Where(e => e.Spec.Execution == TrialExecution.Logged);
+    private async Task<IEnumerable<Experiment>> LoggedExperimentsAsync(CancellationToken cancellationToken) =>
+        (await experiments.ListExperimentsAsync(cancellationToken)).Where(e => e.Spec.Execution == TrialExecution.Logged);
 
-    private Experiment? FindByName(string name)
+    private async Task<Experiment?> FindByNameAsync(string name, CancellationToken cancellationToken)
     {
-        var named = LoggedExperiments().Where(e => e.Spec.Name == name).ToList();
+        var named = (await LoggedExperimentsAsync(cancellationToken)).Where(e => e.Spec.Name == name).ToList();
         return named.FirstOrDefault(e => e.LifecycleStage == LifecycleStage.Active) ?? named.FirstOrDefault();
     }
 
-    private Trial? FindRun(string runId) => store.GetTrial(runId) is { Logged: not null } run ? run : null;
+    private async Task<Trial?> FindRunAsync(string runId, CancellationToken cancellationToken) =>
+        await trials.GetTrialAsync(runId, cancellationToken) is { Logged: not null } run ? run : null;
 
-    private TrackingResult<Experiment> ActiveExperiment(string experimentId) =>
-        FindExperiment(experimentId) is not { } experiment ? NoExperiment(experimentId)
+    private async Task<TrackingResult<Experiment>> ActiveExperimentAsync(string experimentId, CancellationToken cancellationToken) =>
+        await FindExperimentAsync(experimentId, cancellationToken) is not { } experiment ? NoExperiment(experimentId)
         : experiment.LifecycleStage != LifecycleStage.Active
             ? Invalid($"The experiment {experimentId} must be in the 'active' state. Current state is deleted.")
             : experiment;
-
-    private TrackingResult<Trial> ActiveRun(string runId) =>
-        FindRun(runId) is not { } run ? NoRun(runId)
-        : run.LifecycleStage != LifecycleStage.Active
-            ? Invalid($"The run {runId} must be in the 'active' state. Current state is deleted.")
-            : run;
 
     private static bool InView(LifecycleStage stage, ViewType view) => view switch
     {
@@ -682,13 +764,7 @@ public sealed partial class RunLog(IRunStore store, MetricFeed feed)
     private string ArtifactUri(Experiment experiment, string runId) =>
         experiment.ArtifactLocation is { Length: > 0 } location
             ? $"{location.TrimEnd('/')}/{runId}/artifacts"
-            : new Uri(store.ArtifactFolder(runId)).AbsoluteUri;
-
-    private static string? LocalFolder(string uri)
-    {
-        if (Uri.TryCreate(uri, UriKind.Absolute, out var parsed) && parsed.IsFile) return parsed.LocalPath;
-        return !uri.Contains("://", StringComparison.Ordinal) && Path.IsPathRooted(uri) ? uri : null;
-    }
+            : artifacts.ArtifactUri(runId);
 
     private static ExperimentSpec LoggedSpec(string name, ObjectiveSpec objective) => new()
     {
