@@ -1,4 +1,5 @@
 using Tracker.Core;
+using Tracker.Storage;
 using Tracker.Server;
 
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions
@@ -11,6 +12,7 @@ var builder = WebApplication.CreateBuilder(new WebApplicationOptions
 builder.WebHost.UseStaticWebAssets();
 
 builder.AddTrackerCore();
+builder.AddTrackerStore();
 builder.AddTrackerServer();
 
 var app = builder.Build();

@@ -52,7 +52,7 @@ public static class ApiEndpoints
             .WithName("ListDatasets").WithSummary("Data sets").WithTags("Catalog")
             .WithDescription("The data set providers experiments can train on, with their options.");
 
-        api.MapPost("/experiments", async (HttpRequest request, ExperimentService experiments) =>
+        api.MapPost("/experiments", async (HttpRequest request, ExperimentService experiments, CancellationToken ct) =>
         {
             ExperimentSpec? spec;
             try
@@ -68,7 +68,7 @@ public static class ApiEndpoints
             {
                 return Results.Problem(statusCode: 415, title: "Expected a JSON body.", detail: e.Message);
             }
-            var result = experiments.Create(spec);
+            var result = await experiments.CreateAsync(spec, ct);
             return result.Succeeded
                 ? Results.Created($"/api/experiments/{result.Experiment!.Id}", result.Experiment)
                 : Results.ValidationProblem(result.Errors, title: "The experiment spec is invalid.");
@@ -78,19 +78,25 @@ public static class ApiEndpoints
         .DocumentsBody<ExperimentSpec>("application/json")
         .Produces<Experiment>(StatusCodes.Status201Created).ProducesValidationProblem().ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
 
-        api.MapGet("/experiments", (IRunStore store) =>
-            store.ListExperiments().Select(e => ExperimentSummary.From(e, store.ListTrials(e.Id))))
+        api.MapGet("/experiments", async (TrackerStores stores, CancellationToken ct) =>
+        {
+            var summaries = new List<ExperimentSummary>();
+            foreach (var e in await stores.Experiments.ListExperimentsAsync(ct))
+                summaries.Add(ExperimentSummary.From(e, await stores.Trials.ListTrialsAsync(e.Id, ct)));
+            return summaries;
+        })
             .WithName("ListExperiments").WithSummary("Experiments").WithTags("Experiments")
             .WithDescription("Every experiment, newest first, with trial counts and its best trial.");
 
-        api.MapGet("/experiments/{id}", (string id, IRunStore store) =>
-            store.GetExperiment(id) is { } e ? Results.Ok(ExperimentSummary.From(e, store.ListTrials(id))) : NotFound("experiment", id))
+        api.MapGet("/experiments/{id}", async (string id, TrackerStores stores, CancellationToken ct) =>
+            await stores.Experiments.GetExperimentAsync(id, ct) is { } e
+                ? Results.Ok(ExperimentSummary.From(e, await stores.Trials.ListTrialsAsync(id, ct))) : NotFound("experiment", id))
             .WithName("GetExperiment").WithSummary("An experiment").WithTags("Experiments")
             .Produces<ExperimentSummary>().ProducesProblem(StatusCodes.Status404NotFound);
 
-        api.MapPost("/experiments/{id}/sensitivity", (string id, SensitivityRequest body, ExperimentService experiments) =>
+        api.MapPost("/experiments/{id}/sensitivity", async (string id, SensitivityRequest body, ExperimentService experiments, CancellationToken ct) =>
         {
-            var result = experiments.StartSensitivityStudy(id, body.Parameter ?? "learning_rate", body.Factors, body.Seeds ?? 3);
+            var result = await experiments.StartSensitivityStudyAsync(id, body.Parameter ?? "learning_rate", body.Factors, body.Seeds ?? 3, ct);
             return result.Succeeded
                 ? Results.Created($"/api/experiments/{result.Experiment!.Id}", result.Experiment)
                 : Results.ValidationProblem(result.Errors, title: "The sensitivity study cannot start.");
@@ -99,101 +105,119 @@ public static class ApiEndpoints
         .WithDescription("Re-trains an experiment's best trial with one parameter scaled by each factor, over several seeds.")
         .Produces<Experiment>(StatusCodes.Status201Created).ProducesValidationProblem();
 
-        api.MapGet("/experiments/{id}/sensitivity", (string id, string? metric, IRunStore store) =>
-            store.GetExperiment(id) is not { Spec.Sensitivity: { } study } e ? NotFound("sensitivity study", id)
-            : Results.Ok(new
+        api.MapGet("/experiments/{id}/sensitivity", async (string id, string? metric, TrackerStores stores, CancellationToken ct) =>
+        {
+            if (await stores.Experiments.GetExperimentAsync(id, ct) is not { Spec.Sensitivity: { } study } e) return NotFound("sensitivity study", id);
+            var trials = await stores.Trials.ListTrialsAsync(id, ct);
+            string shown = metric ?? SensitivityMetric(trials);
+            return Results.Ok(new
             {
                 experimentId = id,
                 model = e.Spec.Model,
                 parameter = study.Parameter,
                 baseValue = study.BaseValue,
-                metric = metric ?? SensitivityMetric(store.ListTrials(id)),
-                points = SensitivityStudy.Summarise(study, store.ListTrials(id), metric ?? SensitivityMetric(store.ListTrials(id))),
-            }))
+                metric = shown,
+                points = SensitivityStudy.Summarise(study, trials, shown),
+            });
+        })
             .WithName("GetSensitivityStudy").WithSummary("A sensitivity study's results").WithTags("Experiments")
             .WithDescription("The metric (test macro-F1 by default) at each factor of the study's parameter, over its seeds.")
             .ProducesProblem(StatusCodes.Status404NotFound);
 
-        api.MapGet("/experiments/{id}/trials", (string id, IRunStore store) =>
-            store.GetExperiment(id) is null ? NotFound("experiment", id) : Results.Ok(store.ListTrials(id)))
+        api.MapGet("/experiments/{id}/trials", async (string id, TrackerStores stores, CancellationToken ct) =>
+            await stores.Experiments.GetExperimentAsync(id, ct) is null ? NotFound("experiment", id) : Results.Ok(await stores.Trials.ListTrialsAsync(id, ct)))
             .WithName("ListExperimentTrials").WithSummary("An experiment's trials").WithTags("Experiments")
             .Produces<IReadOnlyList<Trial>>().ProducesProblem(StatusCodes.Status404NotFound);
 
-        api.MapPost("/experiments/{id}/cancel", (string id, ExperimentService experiments) =>
-            experiments.Cancel(id) is { } e ? Results.Ok(e) : NotFound("experiment", id))
+        api.MapPost("/experiments/{id}/cancel", async (string id, ExperimentService experiments, CancellationToken ct) =>
+            await experiments.CancelAsync(id, ct) is { } e ? Results.Ok(e) : NotFound("experiment", id))
             .WithName("CancelExperiment").WithSummary("Cancel an experiment").WithTags("Experiments")
             .Produces<Experiment>().ProducesProblem(StatusCodes.Status404NotFound);
 
         // Pause: no new trials (running ones finish); resume: the search goes on where it stopped.
-        api.MapPost("/experiments/{id}/pause", (string id, ExperimentService experiments) =>
-            experiments.Pause(id) is not { } e ? NotFound("experiment", id)
+        api.MapPost("/experiments/{id}/pause", async (string id, ExperimentService experiments, CancellationToken ct) =>
+            await experiments.PauseAsync(id, ct) is not { } e ? NotFound("experiment", id)
             : e.State == ExperimentState.Paused ? Results.Ok(e)
             : Results.Problem(statusCode: 409, title: "Only a running experiment can be paused.", detail: $"Experiment '{id}' is {e.State}."))
             .WithName("PauseExperiment").WithSummary("Pause an experiment").WithTags("Experiments")
             .WithDescription("No new trials start; running ones finish.")
             .Produces<Experiment>().ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
 
-        api.MapPost("/experiments/{id}/resume", (string id, ExperimentService experiments) =>
-            experiments.Resume(id) is not { } e ? NotFound("experiment", id)
+        api.MapPost("/experiments/{id}/resume", async (string id, ExperimentService experiments, CancellationToken ct) =>
+            await experiments.ResumeAsync(id, ct) is not { } e ? NotFound("experiment", id)
             : e.State == ExperimentState.Running ? Results.Ok(e)
             : Results.Problem(statusCode: 409, title: "Only a paused experiment can be resumed.", detail: $"Experiment '{id}' is {e.State}."))
             .WithName("ResumeExperiment").WithSummary("Resume a paused experiment").WithTags("Experiments")
             .Produces<Experiment>().ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
 
         // Ask/tell for external workers.
-        api.MapPost("/experiments/{id}/ask", (string id, ExternalTrials external) => ToResult(external.Ask(id)))
+        api.MapPost("/experiments/{id}/ask", async (string id, ExternalTrials external, CancellationToken ct) => ToResult(await external.AskAsync(id, ct)))
             .WithName("AskTrial").WithSummary("Ask for a trial to run").WithTags("Ask/tell")
             .WithDescription("An external worker asks the experiment's strategy for the next trial (parameters to try).")
             .Produces<AskAnswer>().ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
-        api.MapPost("/trials/{id}/report", (string id, StepReport body, ExternalTrials external) =>
-            ToResult(external.Report(id, body.Step, body.Metrics ?? []), action => new { action }))
+        api.MapPost("/trials/{id}/report", async (string id, StepReport body, ExternalTrials external, CancellationToken ct) =>
+            ToResult(await external.ReportAsync(id, body.Step, body.Metrics ?? [], ct), action => new { action }))
             .WithName("ReportTrialStep").WithSummary("Report a step of an external trial").WithTags("Ask/tell")
             .WithDescription("Records a step's metrics; the answer's `action` says whether to go on or stop (pruned).")
             .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
-        api.MapPost("/trials/{id}/complete", (string id, CompletionReport? body, ExternalTrials external) =>
-            ToResult(external.Complete(id, body?.Metrics ?? [])))
+        api.MapPost("/trials/{id}/complete", async (string id, CompletionReport? body, ExternalTrials external, CancellationToken ct) =>
+            ToResult(await external.CompleteAsync(id, body?.Metrics ?? [], ct)))
             .WithName("CompleteTrial").WithSummary("Complete an external trial").WithTags("Ask/tell")
             .Produces<Trial>().ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
-        api.MapPost("/trials/{id}/fail", (string id, FailureReport? body, ExternalTrials external) => ToResult(external.Fail(id, body?.Error)))
+        api.MapPost("/trials/{id}/fail", async (string id, FailureReport? body, ExternalTrials external, CancellationToken ct) => ToResult(await external.FailAsync(id, body?.Error, ct)))
             .WithName("FailTrial").WithSummary("Fail an external trial").WithTags("Ask/tell")
             .Produces<Trial>().ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
 
-        api.MapGet("/trials/{id}", (string id, IRunStore store) =>
-            store.GetTrial(id) is { } t ? Results.Ok(t) : NotFound("trial", id))
+        api.MapGet("/trials/{id}", async (string id, ITrialStore store, CancellationToken ct) =>
+            await store.GetTrialAsync(id, ct) is { } t ? Results.Ok(t) : NotFound("trial", id))
             .WithName("GetTrial").WithSummary("A trial").WithTags("Trials")
             .Produces<Trial>().ProducesProblem(StatusCodes.Status404NotFound);
 
-        api.MapGet("/trials/{id}/metrics", (string id, string? key, IRunStore store) =>
-            store.GetTrial(id) is null ? NotFound("trial", id) : Results.Ok(new MetricSeriesView(id,
-                store.GetMetrics(id, key).GroupBy(p => p.Key).ToDictionary(g => g.Key,
-                    g => (IReadOnlyList<MetricPointView>)g.Select(p => new MetricPointView(p.Step, p.Value, p.Timestamp)).ToList()))))
+        api.MapGet("/trials/{id}/metrics", async (string id, string? key, TrackerStores stores, CancellationToken ct) =>
+        {
+            if (await stores.Trials.GetTrialAsync(id, ct) is null) return NotFound("trial", id);
+            var keys = key is not null ? [key] : (await stores.Metrics.LatestMetricsAsync(id, ct)).Select(p => p.Key).ToList();
+            var series = new Dictionary<string, IReadOnlyList<MetricPointView>>();
+            foreach (var k in keys)
+            {
+                var points = new List<MetricPointView>();
+                for (MetricCursor? cursor = MetricCursor.Start; cursor is { } from;)
+                {
+                    var page = await stores.Metrics.ReadMetricsAsync(id, k, from, 25_000, ct);
+                    points.AddRange(page.Points.Select(p => new MetricPointView(p.Step, p.Value, p.Timestamp)));
+                    cursor = page.Next;
+                }
+                if (points.Count > 0) series[k] = points;
+            }
+            return Results.Ok(new MetricSeriesView(id, series));
+        })
             .WithName("GetTrialMetrics").WithSummary("A trial's metric series").WithTags("Trials")
             .WithDescription("Every metric point of the trial (or of one `key`), grouped by key.")
             .Produces<MetricSeriesView>().ProducesProblem(StatusCodes.Status404NotFound);
 
-        api.MapGet("/trials/{id}/report", (string id, string? split, IRunStore store) =>
-            store.GetLatestReport(id, split) is { } r ? Results.Ok(r) : NotFound("classification report of trial", id))
+        api.MapGet("/trials/{id}/report", async (string id, string? split, IEvaluationStore store, CancellationToken ct) =>
+            await store.GetLatestReportAsync(id, split, ct) is { } r ? Results.Ok(r) : NotFound("classification report of trial", id))
             .WithName("GetTrialReport").WithSummary("A trial's classification report").WithTags("Trials")
             .WithDescription("The latest per-class precision, recall and F1 and the confusion matrix, of `split` (any when absent).")
             .Produces<EvaluationReport>().ProducesProblem(StatusCodes.Status404NotFound);
 
-        api.MapGet("/trials/{id}/predictions", (string id, IRunStore store) =>
-            store.GetPredictions(id) is { } p
+        api.MapGet("/trials/{id}/predictions", async (string id, IEvaluationStore store, CancellationToken ct) =>
+            await store.GetPredictionsAsync(id, ct) is { } p
                 ? Results.Ok(new PredictionsView(p.TrialId, p.Split, p.ClassNames, p.Items,
                     p.SampleIndices.Select(i => new SampleView(p.Items[i], $"/api/trials/{id}/predictions/images/{i}.png")).ToList()))
                 : NotFound("predictions of trial", id))
             .WithName("GetTrialPredictions").WithSummary("A trial's test predictions").WithTags("Trials")
             .Produces<PredictionsView>().ProducesProblem(StatusCodes.Status404NotFound);
 
-        api.MapGet("/trials/{id}/predictions/images/{index:int}.png", (string id, int index, IRunStore store) =>
-            store.GetSampleImage(id, index) is { } png ? Results.File(png, "image/png") : NotFound($"sample image {index} of trial", id))
+        api.MapGet("/trials/{id}/predictions/images/{index:int}.png", async (string id, int index, IEvaluationStore store, CancellationToken ct) =>
+            await store.GetSampleImageAsync(id, index, ct) is { } png ? Results.File(png, "image/png") : NotFound($"sample image {index} of trial", id))
             .WithName("GetTrialSampleImage").WithSummary("A prediction sample's thumbnail").WithTags("Trials")
             .Produces(StatusCodes.Status200OK, contentType: "image/png").ProducesProblem(StatusCodes.Status404NotFound);
 
         // Grad-CAM of an image of the trial's evaluation split (the gallery's indices), for a class or the predicted one.
-        api.MapGet("/trials/{id}/gradcam/{index:int}.png", (string id, int index, int? @class, IRunStore store, PluginCatalog plugins, DatasetCatalog datasets) =>
+        api.MapGet("/trials/{id}/gradcam/{index:int}.png", async (string id, int index, int? @class, TrackerStores stores, PluginCatalog plugins, DatasetCatalog datasets, CancellationToken ct) =>
         {
-            var result = GradCam.ForTrial(store, plugins, datasets, id, index, @class);
+            var result = await GradCam.ForTrialAsync(stores, plugins, datasets, id, index, @class, ct);
             return result.Succeeded ? Results.File(result.Png!, "image/png")
                 : Results.Problem(statusCode: result.Status, title: "No class-activation map.", detail: result.Problem);
         })
@@ -201,8 +225,8 @@ public static class ApiEndpoints
         .WithDescription("The class-activation map of image `index` for `class` (the predicted one when absent), over the image.")
         .Produces(StatusCodes.Status200OK, contentType: "image/png").ProducesProblem(StatusCodes.Status404NotFound);
 
-        api.MapPost("/trials/{id}/cancel", (string id, IRunStore store, ExperimentService experiments) =>
-            store.GetTrial(id) is not { } t ? NotFound("trial", id)
+        api.MapPost("/trials/{id}/cancel", async (string id, ITrialStore store, ExperimentService experiments, CancellationToken ct) =>
+            await store.GetTrialAsync(id, ct) is not { } t ? NotFound("trial", id)
             : experiments.CancelTrial(id) ? Results.Accepted($"/api/trials/{id}", t)
             : Results.Problem(statusCode: 409, title: "The trial is not running.", detail: $"Trial '{id}' is {t.State}."))
             .WithName("CancelTrial").WithSummary("Cancel a running trial").WithTags("Trials")

@@ -72,7 +72,7 @@ public static class RunEndpoints
             if (body.Problem is not null) return body.Problem;
             var parameters = Scalars(body.Value!.Parameters);
             if (!parameters.Succeeded) return Problem(parameters.Error!);
-            var started = log.StartRun(new NativeRunCreate
+            var started = await log.StartRunAsync(new NativeRunCreate
             {
                 Experiment = body.Value.Experiment,
                 ExperimentId = body.Value.ExperimentId,
@@ -80,19 +80,19 @@ public static class RunEndpoints
                 Parameters = parameters.Value!,
                 Tags = body.Value.Tags ?? [],
             });
-            return started.Succeeded ? Results.Created($"/api/runs/{started.Value!.Id}", log.View(started.Value)) : Problem(started.Error!);
+            return started.Succeeded ? Results.Created($"/api/runs/{started.Value!.Id}", await log.ViewAsync(started.Value)) : Problem(started.Error!);
         })
         .WithName("CreateRun").WithSummary("Start a run")
         .WithDescription("Starts a run (state running) in the experiment named by `experiment` (created as a logged experiment when absent) or `experimentId`, with optional name, parameters and tags.")
         .DocumentsBody<CreateRunRequest>("application/json")
         .Produces<RunView>(StatusCodes.Status201Created).ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound);
 
-        runs.MapGet("", (HttpRequest request, IRunStore store) => TrialQueryEndpoints.QueryTrials(request, store))
+        runs.MapGet("", (HttpRequest request, ITrialStore store) => TrialQueryEndpoints.QueryTrialsAsync(request, store))
         .WithName("SearchRuns").WithSummary("Search runs")
         .WithDescription("The runs (trials) of every experiment, filtered, sorted and paged exactly as `GET /api/trials`: `experiment`, `state`, `tag`, `q`, `param.<name>=low..high`, `metric.<key>=low..high`, `sort`, `desc`, `page`, `pageSize`.")
         .Produces<TrialQueryResult>().ProducesValidationProblem();
 
-        runs.MapGet("/{id}", (string id, RunLog log) => Result(log.ViewRun(id)))
+        runs.MapGet("/{id}", async (string id, RunLog log) => Result(await log.ViewRunAsync(id)))
         .WithName("GetRun").WithSummary("Get a run")
         .WithDescription("A run (any trial, logged or trained by the server) with its parameters, tags and latest metrics.")
         .Produces<RunView>().ProducesProblem(StatusCodes.Status404NotFound);
@@ -108,8 +108,8 @@ public static class RunEndpoints
                     return Validation("state", $"'{text}' is not a run state; use running, completed, failed or interrupted.");
                 state = parsed;
             }
-            var updated = log.SetRunState(id, state, body.Value.Name, body.Value.Error);
-            return updated.Succeeded ? Results.Ok(log.View(updated.Value!)) : Problem(updated.Error!);
+            var updated = await log.SetRunStateAsync(id, state, body.Value.Name, body.Value.Error);
+            return updated.Succeeded ? Results.Ok(await log.ViewAsync(updated.Value!)) : Problem(updated.Error!);
         })
         .WithName("UpdateRun").WithSummary("End, rename or fail a run")
         .WithDescription("Sets the run's state (running, completed, failed or interrupted; ending it stamps its end time), name and/or error.")
@@ -122,7 +122,7 @@ public static class RunEndpoints
             if (body.Problem is not null) return body.Problem;
             var parameters = Scalars(body.Value);
             if (!parameters.Succeeded) return Problem(parameters.Error!);
-            return Result(log.LogParameters(id, parameters.Value!), log);
+            return await ResultAsync(await log.LogParametersAsync(id, parameters.Value!), log);
         })
         .WithName("LogRunParameters").WithSummary("Log parameters")
         .WithDescription("Logs parameters (`{ \"name\": number|string|boolean }`). Logging a parameter again with the same value is fine; another value, or any parameter of a finished run, is a conflict (409).")
@@ -133,7 +133,7 @@ public static class RunEndpoints
         {
             var body = await ReadAsync<Dictionary<string, string>>(request);
             if (body.Problem is not null) return body.Problem;
-            return Result(log.SetTags(id, body.Value!), log);
+            return await ResultAsync(await log.SetTagsAsync(id, body.Value!), log);
         })
         .WithName("SetRunTags").WithSummary("Set tags")
         .WithDescription("Sets tags (`{ \"key\": \"value\" }`); a later value replaces an earlier one.")
@@ -157,9 +157,9 @@ public static class RunEndpoints
         .Produces<LogMetricsResponse>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound);
 
 
-        runs.MapGet("/{id}/metrics/{key}", (string id, string key, int? maxResults, string? pageToken, RunLog log) =>
+        runs.MapGet("/{id}/metrics/{key}", async (string id, string key, int? maxResults, string? pageToken, RunLog log) =>
         {
-            var page = log.GetHistory(id, key, maxResults, pageToken);
+            var page = await log.GetHistoryAsync(id, key, maxResults, pageToken);
             return page.Succeeded
                 ? Results.Ok(new MetricHistoryResponse(page.Value!.Items.Select(p => new MetricPointResponse(p.Key, p.Value, p.Step, RunLog.Millis(p.Timestamp))).ToList(),
                     page.Value.NextPageToken))
@@ -186,15 +186,15 @@ public static class RunEndpoints
         .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status413PayloadTooLarge)
         .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
 
-        runs.MapGet("/{id}/artifacts", (string id, RunArtifacts artifacts) => Result(artifacts.List(id)))
+        runs.MapGet("/{id}/artifacts", async (string id, RunArtifacts artifacts) => Result(await artifacts.ListAsync(id)))
         .WithName("ListRunArtifacts").WithSummary("List artifacts")
         .WithDescription("Every artifact file of the run, by path, with size, content type, download URL and image labels.")
         .Produces<IReadOnlyList<ArtifactView>>().ProducesProblem(StatusCodes.Status404NotFound);
 
-        runs.MapGet("/{id}/artifacts/{**path}", (string id, string path, RunArtifacts artifacts) =>
+        runs.MapGet("/{id}/artifacts/{**path}", async (string id, string path, RunArtifacts artifacts, CancellationToken ct) =>
         {
-            var found = artifacts.Find(id, path);
-            return found.Succeeded ? Results.File(found.Value!.FilePath, found.Value.View.ContentType) : Problem(found.Error!);
+            var found = await artifacts.OpenAsync(id, path, ct);
+            return found.Succeeded ? Results.Stream(found.Value!.Content, found.Value.View.ContentType) : Problem(found.Error!);
         })
         .WithName("GetRunArtifact").WithSummary("Download an artifact")
         .WithDescription("The artifact's bytes, with its content type.")
@@ -221,7 +221,7 @@ public static class RunEndpoints
             if (point.Value is not { } value) return Validation($"points[{i}].value", "A point needs a value.");
             metrics.Add(new LoggedMetric(point.Key ?? "", value, point.Timestamp ?? now, point.Step ?? 0));
         }
-        var logged = log.LogMetrics(id, metrics);
+        var logged = await log.LogMetricsAsync(id, metrics);
         return logged.Succeeded ? TypedResults.Ok(new LogMetricsResponse(metrics.Count)) : Problem(logged.Error!);
     }
 
@@ -251,8 +251,8 @@ public static class RunEndpoints
 
     private static IResult Result<T>(TrackingResult<T> result) => result.Succeeded ? Results.Ok(result.Value) : Problem(result.Error!);
 
-    private static IResult Result(TrackingResult<Core.Experiments.Trial> result, RunLog log) =>
-        result.Succeeded ? Results.Ok(log.View(result.Value!)) : Problem(result.Error!);
+    private static async Task<IResult> ResultAsync(TrackingResult<Core.Experiments.Trial> result, RunLog log) =>
+        result.Succeeded ? Results.Ok(await log.ViewAsync(result.Value!)) : Problem(result.Error!);
 
     private static IResult Validation(string field, string message) =>
         Results.ValidationProblem(new Dictionary<string, string[]> { [field] = [message] }, detail: message, title: "The request is invalid.");

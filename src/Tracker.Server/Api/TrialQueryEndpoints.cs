@@ -17,13 +17,13 @@ public static class TrialQueryEndpoints
     /// <summary>Maps <c>GET /trials</c>, <c>GET /trials/export</c> and <c>PATCH /trials/{id}</c> onto <paramref name="api"/>.</summary>
     public static RouteGroupBuilder MapTrialQueries(this RouteGroupBuilder api)
     {
-        api.MapGet("/trials", QueryTrials)
+        api.MapGet("/trials", QueryTrialsAsync)
             .WithName("QueryTrials").WithSummary("Search trials").WithTags("Trials")
             .WithDescription("The trials of every experiment, filtered, sorted and paged: `experiment`, `model`, `strategy`, `state`, `tag`, `q`, "
                 + "`param.<name>=low..high`, `metric.<key>=low..high`, `sort` (e.g. `metric:val_f1_macro`), `desc`, `page`, `pageSize`.")
             .Produces<TrialQueryResult>().ProducesValidationProblem();
 
-        api.MapGet("/trials/export", (HttpRequest request, IRunStore store) =>
+        api.MapGet("/trials/export", (HttpRequest request, ITrialStore store) =>
         {
             var parse = Parse(request);
             string format = request.Query["format"].ToString().Trim().ToLowerInvariant();
@@ -40,7 +40,7 @@ public static class TrialQueryEndpoints
         .WithDescription("Every trial the query selects (the same parameters as `GET /api/trials`, paging ignored), as CSV or JSON (`format`).")
         .Produces<IReadOnlyList<TrialExport.Row>>(StatusCodes.Status200OK, "application/json", "text/csv").ProducesValidationProblem();
 
-        api.MapPatch("/trials/{id}", async (string id, HttpRequest request, IRunStore store, MetricFeed feed) =>
+        api.MapPatch("/trials/{id}", async (string id, HttpRequest request, ITrialStore store, MetricFeed feed) =>
         {
             AnnotationPatch? patch;
             try
@@ -60,7 +60,7 @@ public static class TrialQueryEndpoints
                 return Results.Problem(statusCode: 400, title: "Nothing to change.", detail: "Send tags, notes or both.");
             if (patch.Tags?.Any(t => t is null) == true)
                 return Results.ValidationProblem(new Dictionary<string, string[]> { ["tags"] = ["Tags must be strings."] });
-            var trial = store.UpdateTrialAnnotations(id, patch.Tags, patch.Notes);
+            var trial = await store.UpdateTrialAnnotationsAsync(id, patch.Tags, patch.Notes);
             if (trial is null)
                 return Results.Problem(statusCode: 404, title: $"No trial '{id}'.", detail: $"There is no trial with id '{id}'.");
             feed.Publish(new TrialChanged(trial));
@@ -73,10 +73,10 @@ public static class TrialQueryEndpoints
     }
 
     /// <summary>One page of the trials that the request's query string selects (see <see cref="TrialQueryString"/>); also <c>GET /api/runs</c>.</summary>
-    internal static IResult QueryTrials(HttpRequest request, IRunStore store)
+    internal static async Task<IResult> QueryTrialsAsync(HttpRequest request, ITrialStore store)
     {
         var parse = Parse(request);
-        return parse.Succeeded ? Results.Ok(store.QueryTrials(parse.Query)) : BadFilter(parse);
+        return parse.Succeeded ? Results.Ok(await store.QueryTrialsAsync(parse.Query, request.HttpContext.RequestAborted)) : BadFilter(parse);
     }
 
     private static TrialQueryParse Parse(HttpRequest request) =>

@@ -74,7 +74,7 @@ public sealed class ApiKeyMiddleware(RequestDelegate next, ApiKeyService keys, I
             return;
         }
 
-        if (keys.Authenticate(key) is not { } holder)
+        if (await keys.AuthenticateAsync(key, context.RequestAborted) is not { } holder)
         {
             await RefuseAsync(context, "The API key is not valid.",
                 "The key sent is neither a configured key nor a dashboard key, or it was revoked. " + HowToSend);

@@ -62,13 +62,13 @@ public sealed class ApiKeyService
     // Recording every use would write to the store on every logged batch; once a minute tells a user as much.
     private static readonly TimeSpan UseResolution = TimeSpan.FromMinutes(1);
 
-    private readonly IRunStore store;
+    private readonly IApiKeyStore store;
     private readonly TimeProvider time;
     private readonly IReadOnlyList<(ConfiguredApiKey Key, byte[] Hash)> configured;
     private readonly ConcurrentDictionary<ConfiguredApiKey, DateTimeOffset> configuredUses = new();
 
     /// <summary>Reads the configured keys; a hash that is not 64 hex digits stops the server at start (see <see cref="SecurityOptionsValidation"/>).</summary>
-    public ApiKeyService(IRunStore store, IOptions<SecurityOptions> options, TimeProvider time)
+    public ApiKeyService(IApiKeyStore store, IOptions<SecurityOptions> options, TimeProvider time)
     {
         this.store = store;
         this.time = time;
@@ -85,19 +85,20 @@ public sealed class ApiKeyService
     /// Who holds <paramref name="key"/>: a configured key, or a dashboard key that is not revoked; <c>null</c> for
     /// any other value. Records the use.
     /// </summary>
-    public ApiKeyHolder? Authenticate(string key) => Find(SHA256.HashData(Encoding.UTF8.GetBytes(key)), recordUse: true);
+    public Task<ApiKeyHolder?> AuthenticateAsync(string key, CancellationToken cancellationToken = default) =>
+        FindAsync(SHA256.HashData(Encoding.UTF8.GetBytes(key)), recordUse: true, cancellationToken);
 
     /// <summary>
     /// Who holds the key whose hex SHA-256 is <paramref name="sha256"/>, as <see cref="Authenticate"/> answers, without
     /// recording a use: a dashboard session checks with it on every request that its key has not been revoked since.
     /// </summary>
-    public ApiKeyHolder? Recheck(string sha256)
+    public async Task<ApiKeyHolder?> RecheckAsync(string sha256, CancellationToken cancellationToken = default)
     {
         if (sha256.Length != 64 || !sha256.All(char.IsAsciiHexDigit)) return null;
-        return Find(Convert.FromHexString(sha256), recordUse: false);
+        return await FindAsync(Convert.FromHexString(sha256), recordUse: false, cancellationToken);
     }
 
-    private ApiKeyHolder? Find(byte[] hash, bool recordUse)
+    private async Task<ApiKeyHolder?> FindAsync(byte[] hash, bool recordUse, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
         string hex = Convert.ToHexStringLower(hash);
@@ -113,9 +114,9 @@ public sealed class ApiKeyService
         }
 
         // The store is searched by the hash, which is all an attacker could learn anything about from timing.
-        var stored = store.FindApiKeyByHash(hex);
+        var stored = await store.FindApiKeyByHashAsync(hex, cancellationToken);
         if (stored is null || stored.RevokedAt is not null) return null;
-        if (recordUse && (stored.LastUsedAt is not { } last || now - last >= UseResolution)) store.RecordApiKeyUse(stored.Id, now);
+        if (recordUse && (stored.LastUsedAt is not { } last || now - last >= UseResolution)) await store.RecordApiKeyUseAsync(stored.Id, now, cancellationToken);
         return new ApiKeyHolder(stored.Name, ApiKeySource.Dashboard, hex);
     }
 
@@ -124,12 +125,12 @@ public sealed class ApiKeyService
     /// stores its hash and display prefix.
     /// </summary>
     /// <exception cref="ArgumentException">The name is empty or too long.</exception>
-    public CreatedApiKey Create(string name)
+    public async Task<CreatedApiKey> CreateAsync(string name, CancellationToken cancellationToken = default)
     {
         if (NameProblem(name) is { } problem) throw new ArgumentException(problem, nameof(name));
         string key = Generate();
         var record = new ApiKeyRecord(Guid.NewGuid().ToString("N"), name.Trim(), Hash(key), key[..DisplayPrefixLength], time.GetUtcNow());
-        store.AddApiKey(record);
+        await store.AddApiKeyAsync(record, cancellationToken);
         return new CreatedApiKey(record, key);
     }
 
@@ -142,13 +143,14 @@ public sealed class ApiKeyService
     };
 
     /// <summary>Revokes a dashboard key; <c>false</c> when there is none with that id.</summary>
-    public bool Revoke(string id) => store.RevokeApiKey(id, time.GetUtcNow()) is not null;
+    public async Task<bool> RevokeAsync(string id, CancellationToken cancellationToken = default) =>
+        await store.RevokeApiKeyAsync(id, time.GetUtcNow(), cancellationToken) is not null;
 
     /// <summary>Configured keys first (in configuration order), then dashboard keys, newest first, revoked ones included.</summary>
-    public IReadOnlyList<ApiKeyView> List() =>
+    public async Task<IReadOnlyList<ApiKeyView>> ListAsync(CancellationToken cancellationToken = default) =>
     [
         .. configured.Select(c => new ApiKeyView(null, c.Key.Name, null, ApiKeySource.Config, null,
             configuredUses.TryGetValue(c.Key, out var used) ? used : (DateTimeOffset?)null, null)),
-        .. store.ListApiKeys().Select(k => new ApiKeyView(k.Id, k.Name, k.Prefix, ApiKeySource.Dashboard, k.CreatedAt, k.LastUsedAt, k.RevokedAt)),
+        .. (await store.ListApiKeysAsync(cancellationToken)).Select(k => new ApiKeyView(k.Id, k.Name, k.Prefix, ApiKeySource.Dashboard, k.CreatedAt, k.LastUsedAt, k.RevokedAt)),
     ];
 }

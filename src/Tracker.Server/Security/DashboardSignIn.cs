@@ -40,15 +40,14 @@ public static class DashboardSignIn
             o.ExpireTimeSpan = SessionLifetime;
             o.SlidingExpiration = true;
             o.LoginPath = SignInPath;
-            o.Events.OnValidatePrincipal = context =>
+            o.Events.OnValidatePrincipal = async context =>
             {
                 var keys = context.HttpContext.RequestServices.GetRequiredService<ApiKeyService>();
-                if (context.Principal?.FindFirstValue(KeyHashClaim) is not { } hash || keys.Recheck(hash) is null)
+                if (context.Principal?.FindFirstValue(KeyHashClaim) is not { } hash || await keys.RecheckAsync(hash, context.HttpContext.RequestAborted) is null)
                 {
                     context.RejectPrincipal();
-                    return context.HttpContext.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme);
+                    await context.HttpContext.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme);
                 }
-                return Task.CompletedTask;
             };
         });
         services.AddCascadingAuthenticationState();
@@ -70,7 +69,7 @@ public static class DashboardSignIn
             var form = await context.Request.ReadFormAsync(context.RequestAborted);
             string returnUrl = LocalOrHome(form["returnUrl"]);
             string key = form["key"].ToString().Trim();
-            if (key.Length == 0 || keys.Authenticate(key) is not { } holder)
+            if (key.Length == 0 || await keys.AuthenticateAsync(key, context.RequestAborted) is not { } holder)
             {
                 logger.LogWarning("Dashboard sign-in with an invalid key from {Address}", context.Connection.RemoteIpAddress);
                 return Form(returnUrl, key.Length == 0 ? "Enter an API key." : "That key is not valid: it is unknown or was revoked.",

@@ -37,13 +37,13 @@ public static class MlflowEndpoints
         var api = app.MapGroup(Prefix);
 
         // Experiments
-        Post(api, "/experiments/create", "Create an experiment (name, artifact_location, tags)", typeof(MlflowRequestBodies.CreateExperiment), (r, log) => new MlflowResponses.CreateExperiment(
-            Unwrap(log.CreateExperiment(r.Required("name"), r.Text("artifact_location"), r.KeyValues("tags"))).Id));
-        Get(api, "/experiments/get", "Get an experiment (experiment_id)", [new("experiment_id", Required: true)], (r, log) => new MlflowResponses.GetExperiment(
-            MlflowViews.Experiment(Unwrap(log.GetExperiment(r.Required("experiment_id"))), log)));
-        Get(api, "/experiments/get-by-name", "Get an experiment by name (experiment_name)", [new("experiment_name", Required: true)], (r, log) => new MlflowResponses.GetExperiment(
-            MlflowViews.Experiment(Unwrap(log.GetExperimentByName(r.Required("experiment_name"))), log)));
-        Func<MlflowRequest, RunLog, MlflowResponses.SearchExperiments> search = (r, log) => Experiments(log, new ExperimentSearch
+        Post(api, "/experiments/create", "Create an experiment (name, artifact_location, tags)", typeof(MlflowRequestBodies.CreateExperiment), async (r, log) => new MlflowResponses.CreateExperiment(
+            Unwrap(await log.CreateExperimentAsync(r.Required("name"), r.Text("artifact_location"), r.KeyValues("tags"))).Id));
+        Get(api, "/experiments/get", "Get an experiment (experiment_id)", [new("experiment_id", Required: true)], async (r, log) => new MlflowResponses.GetExperiment(
+            MlflowViews.Experiment(Unwrap(await log.GetExperimentAsync(r.Required("experiment_id"))), log)));
+        Get(api, "/experiments/get-by-name", "Get an experiment by name (experiment_name)", [new("experiment_name", Required: true)], async (r, log) => new MlflowResponses.GetExperiment(
+            MlflowViews.Experiment(Unwrap(await log.GetExperimentByNameAsync(r.Required("experiment_name"))), log)));
+        Func<MlflowRequest, RunLog, Task<MlflowResponses.SearchExperiments>> search = (r, log) => ExperimentsAsync(log, new ExperimentSearch
         {
             Filter = r.Text("filter"),
             ViewType = r.View("view_type"),
@@ -55,26 +55,26 @@ public static class MlflowEndpoints
         Get(api, "/experiments/search", "Search experiments (filter, view_type, max_results, order_by, page_token)",
             [new("filter"), new("view_type"), new("max_results", JsonSchemaType.Integer), new("order_by"), new("page_token")], search);
         Get(api, "/experiments/list", "List experiments, as older clients do (view_type, max_results, page_token)",
-            [new("view_type"), new("max_results", JsonSchemaType.Integer), new("page_token")], (r, log) => Experiments(log, new ExperimentSearch
+            [new("view_type"), new("max_results", JsonSchemaType.Integer), new("page_token")], (r, log) => ExperimentsAsync(log, new ExperimentSearch
         {
             ViewType = r.View("view_type"),
             MaxResults = r.Int("max_results") ?? RunLog.DefaultSearchResults,
             PageToken = r.Text("page_token"),
         }));
-        Post(api, "/experiments/update", "Rename an experiment (experiment_id, new_name)", typeof(MlflowRequestBodies.UpdateExperiment), (r, log) =>
+        Post(api, "/experiments/update", "Rename an experiment (experiment_id, new_name)", typeof(MlflowRequestBodies.UpdateExperiment), async (r, log) =>
         {
             string id = r.Required("experiment_id");
-            Unwrap(r.Text("new_name") is { Length: > 0 } name ? log.RenameExperiment(id, name) : log.GetExperiment(id));
+            Unwrap(r.Text("new_name") is { Length: > 0 } name ? await log.RenameExperimentAsync(id, name) : await log.GetExperimentAsync(id));
             return Nothing;
         });
-        Post(api, "/experiments/delete", "Delete an experiment and its runs (experiment_id)", typeof(MlflowRequestBodies.ExperimentReference), (r, log) => Done(log.DeleteExperiment(r.Required("experiment_id"))));
-        Post(api, "/experiments/restore", "Restore a deleted experiment and its runs (experiment_id)", typeof(MlflowRequestBodies.ExperimentReference), (r, log) => Done(log.RestoreExperiment(r.Required("experiment_id"))));
-        Post(api, "/experiments/set-experiment-tag", "Set an experiment tag (experiment_id, key, value)", typeof(MlflowRequestBodies.SetExperimentTag), (r, log) =>
-            Done(log.SetExperimentTag(r.Required("experiment_id"), r.Required("key"), r.Text("value") ?? "")));
-        Post(api, "/experiments/delete-experiment-tag", "Delete an experiment tag (experiment_id, key)", typeof(MlflowRequestBodies.DeleteExperimentTag), (r, log) => Done(log.DeleteExperimentTag(r.Required("experiment_id"), r.Required("key"))));
+        Post(api, "/experiments/delete", "Delete an experiment and its runs (experiment_id)", typeof(MlflowRequestBodies.ExperimentReference), async (r, log) => Done(await log.DeleteExperimentAsync(r.Required("experiment_id"))));
+        Post(api, "/experiments/restore", "Restore a deleted experiment and its runs (experiment_id)", typeof(MlflowRequestBodies.ExperimentReference), async (r, log) => Done(await log.RestoreExperimentAsync(r.Required("experiment_id"))));
+        Post(api, "/experiments/set-experiment-tag", "Set an experiment tag (experiment_id, key, value)", typeof(MlflowRequestBodies.SetExperimentTag), async (r, log) =>
+            Done(await log.SetExperimentTagAsync(r.Required("experiment_id"), r.Required("key"), r.Text("value") ?? "")));
+        Post(api, "/experiments/delete-experiment-tag", "Delete an experiment tag (experiment_id, key)", typeof(MlflowRequestBodies.DeleteExperimentTag), async (r, log) => Done(await log.DeleteExperimentTagAsync(r.Required("experiment_id"), r.Required("key"))));
 
         // Runs
-        Post(api, "/runs/create", "Start a run (experiment_id, user_id, run_name, start_time, tags)", typeof(MlflowRequestBodies.CreateRun), (r, log) => new MlflowResponses.GetRun(MlflowViews.Run(Unwrap(log.CreateRun(new RunCreate
+        Post(api, "/runs/create", "Start a run (experiment_id, user_id, run_name, start_time, tags)", typeof(MlflowRequestBodies.CreateRun), async (r, log) => new MlflowResponses.GetRun(MlflowViews.Run(Unwrap(await log.CreateRunAsync(new RunCreate
         {
             ExperimentId = r.Text("experiment_id"),
             UserId = r.Text("user_id"),
@@ -82,14 +82,14 @@ public static class MlflowEndpoints
             StartTime = r.Long("start_time"),
             Tags = r.KeyValues("tags"),
         })))));
-        Get(api, "/runs/get", "Get a run (run_id)", [new("run_id", Required: true), new("run_uuid")], (r, log) => new MlflowResponses.GetRun(MlflowViews.Run(Unwrap(log.GetRun(r.RunId())))));
-        Post(api, "/runs/update", "Update a run's status, end time or name (run_id, status, end_time, run_name)", typeof(MlflowRequestBodies.UpdateRun), (r, log) => new MlflowResponses.UpdateRun(MlflowViews.Info(
-            Unwrap(log.UpdateRun(r.RunId(), r.Status("status"), r.Long("end_time"), r.Text("run_name"))))));
-        Post(api, "/runs/delete", "Delete a run (run_id)", typeof(MlflowRequestBodies.RunReference), (r, log) => Done(log.DeleteRun(r.Required("run_id"))));
-        Post(api, "/runs/restore", "Restore a deleted run (run_id)", typeof(MlflowRequestBodies.RunReference), (r, log) => Done(log.RestoreRun(r.Required("run_id"))));
-        Post(api, "/runs/search", "Search runs (experiment_ids, filter, run_view_type, max_results, order_by, page_token)", typeof(MlflowRequestBodies.SearchRuns), (r, log) =>
+        Get(api, "/runs/get", "Get a run (run_id)", [new("run_id", Required: true), new("run_uuid")], async (r, log) => new MlflowResponses.GetRun(MlflowViews.Run(Unwrap(await log.GetRunAsync(r.RunId())))));
+        Post(api, "/runs/update", "Update a run's status, end time or name (run_id, status, end_time, run_name)", typeof(MlflowRequestBodies.UpdateRun), async (r, log) => new MlflowResponses.UpdateRun(MlflowViews.Info(
+            Unwrap(await log.UpdateRunAsync(r.RunId(), r.Status("status"), r.Long("end_time"), r.Text("run_name"))))));
+        Post(api, "/runs/delete", "Delete a run (run_id)", typeof(MlflowRequestBodies.RunReference), async (r, log) => Done(await log.DeleteRunAsync(r.Required("run_id"))));
+        Post(api, "/runs/restore", "Restore a deleted run (run_id)", typeof(MlflowRequestBodies.RunReference), async (r, log) => Done(await log.RestoreRunAsync(r.Required("run_id"))));
+        Post(api, "/runs/search", "Search runs (experiment_ids, filter, run_view_type, max_results, order_by, page_token)", typeof(MlflowRequestBodies.SearchRuns), async (r, log) =>
         {
-            var page = Unwrap(log.SearchRuns(new RunSearch
+            var page = Unwrap(await log.SearchRunsAsync(new RunSearch
             {
                 ExperimentIds = r.TextList("experiment_ids"),
                 Filter = r.Text("filter"),
@@ -100,24 +100,24 @@ public static class MlflowEndpoints
             }));
             return new MlflowResponses.SearchRuns(page.Items.Select(MlflowViews.Run).ToList(), page.NextPageToken);
         });
-        Post(api, "/runs/log-metric", "Log one metric value (run_id, key, value, timestamp, step)", typeof(MlflowRequestBodies.LogMetric), (r, log) => Done(log.LogMetric(r.RunId(), Metric(r))));
-        Post(api, "/runs/log-batch", "Log metrics, params and tags at once (run_id, metrics, params, tags)", typeof(MlflowRequestBodies.LogBatch), (r, log) =>
-            Done(log.LogBatch(r.Required("run_id"), r.Objects("metrics").Select(Metric).ToList(), r.KeyValues("params"), r.KeyValues("tags"))),
+        Post(api, "/runs/log-metric", "Log one metric value (run_id, key, value, timestamp, step)", typeof(MlflowRequestBodies.LogMetric), async (r, log) => Done(await log.LogMetricAsync(r.RunId(), Metric(r))));
+        Post(api, "/runs/log-batch", "Log metrics, params and tags at once (run_id, metrics, params, tags)", typeof(MlflowRequestBodies.LogBatch), async (r, log) =>
+            Done(await log.LogBatchAsync(r.Required("run_id"), r.Objects("metrics").Select(Metric).ToList(), r.KeyValues("params"), r.KeyValues("tags"))),
             MaxBatchRequestBytes);
-        Post(api, "/runs/log-parameter", "Log a param (run_id, key, value)", typeof(MlflowRequestBodies.LogParam), (r, log) => Done(log.LogParam(r.RunId(), r.Required("key"), r.Text("value") ?? "")));
-        Post(api, "/runs/set-tag", "Set a run tag (run_id, key, value)", typeof(MlflowRequestBodies.SetTag), (r, log) => Done(log.SetTag(r.RunId(), r.Required("key"), r.Text("value") ?? "")));
-        Post(api, "/runs/delete-tag", "Delete a run tag (run_id, key)", typeof(MlflowRequestBodies.DeleteTag), (r, log) => Done(log.DeleteTag(r.Required("run_id"), r.Required("key"))));
+        Post(api, "/runs/log-parameter", "Log a param (run_id, key, value)", typeof(MlflowRequestBodies.LogParam), async (r, log) => Done(await log.LogParamAsync(r.RunId(), r.Required("key"), r.Text("value") ?? "")));
+        Post(api, "/runs/set-tag", "Set a run tag (run_id, key, value)", typeof(MlflowRequestBodies.SetTag), async (r, log) => Done(await log.SetTagAsync(r.RunId(), r.Required("key"), r.Text("value") ?? "")));
+        Post(api, "/runs/delete-tag", "Delete a run tag (run_id, key)", typeof(MlflowRequestBodies.DeleteTag), async (r, log) => Done(await log.DeleteTagAsync(r.Required("run_id"), r.Required("key"))));
 
         // Metrics and artifacts
         Get(api, "/metrics/get-history", "A metric's history (run_id, metric_key, max_results, page_token)",
-            [new("run_id", Required: true), new("run_uuid"), new("metric_key", Required: true), new("max_results", JsonSchemaType.Integer), new("page_token")], (r, log) =>
+            [new("run_id", Required: true), new("run_uuid"), new("metric_key", Required: true), new("max_results", JsonSchemaType.Integer), new("page_token")], async (r, log) =>
         {
-            var page = Unwrap(log.GetMetricHistory(r.RunId(), r.Required("metric_key"), r.Int("max_results"), r.Text("page_token")));
+            var page = Unwrap(await log.GetMetricHistoryAsync(r.RunId(), r.Required("metric_key"), r.Int("max_results"), r.Text("page_token")));
             return new MlflowResponses.MetricHistory(page.Items.Select(MlflowViews.Metric).ToList(), page.NextPageToken);
         });
-        Get(api, "/artifacts/list", "List a run's artifacts (run_id, path)", [new("run_id", Required: true), new("run_uuid"), new("path"), new("page_token")], (r, log) =>
+        Get(api, "/artifacts/list", "List a run's artifacts (run_id, path)", [new("run_id", Required: true), new("run_uuid"), new("path"), new("page_token")], async (r, log) =>
         {
-            var listing = Unwrap(log.ListArtifacts(r.RunId(), r.Text("path")));
+            var listing = Unwrap(await log.ListArtifactsAsync(r.RunId(), r.Text("path")));
             return new MlflowResponses.Artifacts(listing.RootUri, listing.Files.Select(MlflowViews.File).ToList(), null);
         });
 
@@ -127,9 +127,9 @@ public static class MlflowEndpoints
         return app;
     }
 
-    private static MlflowResponses.SearchExperiments Experiments(RunLog log, ExperimentSearch search)
+    private static async Task<MlflowResponses.SearchExperiments> ExperimentsAsync(RunLog log, ExperimentSearch search)
     {
-        var page = Unwrap(log.SearchExperiments(search));
+        var page = Unwrap(await log.SearchExperimentsAsync(search));
         return new MlflowResponses.SearchExperiments(page.Items.Select(e => MlflowViews.Experiment(e, log)).ToList(), page.NextPageToken);
     }
 
@@ -146,23 +146,23 @@ public static class MlflowEndpoints
         return Nothing;
     }
 
-    private static void Post<TResponse>(RouteGroupBuilder api, string path, string summary, Type body, Func<MlflowRequest, RunLog, TResponse> handle,
+    private static void Post<TResponse>(RouteGroupBuilder api, string path, string summary, Type body, Func<MlflowRequest, RunLog, Task<TResponse>> handle,
         int maxBytes = int.MaxValue) where TResponse : class =>
         Map(api, HttpMethods.Post, path, handle, maxBytes).WithSummary(summary).DocumentsBody(body, "application/json");
 
     private static void Get<TResponse>(RouteGroupBuilder api, string path, string summary, IReadOnlyList<QueryField> query,
-        Func<MlflowRequest, RunLog, TResponse> handle) where TResponse : class =>
+        Func<MlflowRequest, RunLog, Task<TResponse>> handle) where TResponse : class =>
         Map(api, HttpMethods.Get, path, handle, int.MaxValue).WithSummary(summary).DocumentsQuery(query);
 
     // Every endpoint answers its response type or MLflow's error body; the OpenAPI document says so, under the tag "MLflow".
-    private static RouteHandlerBuilder Map<TResponse>(RouteGroupBuilder api, string method, string path, Func<MlflowRequest, RunLog, TResponse> handle,
+    private static RouteHandlerBuilder Map<TResponse>(RouteGroupBuilder api, string method, string path, Func<MlflowRequest, RunLog, Task<TResponse>> handle,
         int maxBytes) where TResponse : class =>
         api.MapMethods(path, [method], async (HttpContext context, RunLog log, ILoggerFactory loggers) =>
         {
             try
             {
                 var request = await MlflowRequest.ReadAsync(context.Request, maxBytes, context.RequestAborted);
-                return Results.Json(handle(request, log), MlflowJson.Options);
+                return Results.Json(await handle(request, log), MlflowJson.Options);
             }
             catch (MlflowException e)
             {

@@ -26,31 +26,41 @@ public sealed class CompareModel
     /// <summary>The sensitivity studies among the chosen experiments or started from them.</summary>
     public IReadOnlyList<(Experiment Study, IReadOnlyList<SensitivityPoint> Points, string Metric)> Studies { get; }
 
-    private CompareModel(IReadOnlyList<Entry> entries, IReadOnlyList<(Experiment, IReadOnlyList<SensitivityPoint>, string)> studies) =>
-        (Entries, Studies) = (entries, studies);
+    private readonly IReadOnlyList<ChartSeries> learningCurves;
+
+    private CompareModel(IReadOnlyList<Entry> entries, IReadOnlyList<(Experiment, IReadOnlyList<SensitivityPoint>, string)> studies,
+        IReadOnlyList<ChartSeries> learningCurves) =>
+        (Entries, Studies, this.learningCurves) = (entries, studies, learningCurves);
 
     /// <summary>Loads the model for <paramref name="experimentIds"/> (unknown ids are skipped).</summary>
-    public static CompareModel Load(IRunStore store, IReadOnlyList<string> experimentIds)
+    public static async Task<CompareModel> LoadAsync(TrackerStores stores, IReadOnlyList<string> experimentIds, CancellationToken cancellationToken = default)
     {
-        var all = store.ListExperiments();
+        var all = await stores.Experiments.ListExperimentsAsync(cancellationToken);
         var chosen = experimentIds.Select(id => all.FirstOrDefault(e => e.Id == id)).OfType<Experiment>().Distinct().ToList();
-        var entries = chosen.Select((e, i) =>
+        var entries = new List<Entry>();
+        var curves = new List<ChartSeries>();
+        foreach (var e in chosen)
         {
-            var best = ExperimentSummary.Best(e.Spec.Objective.Direction, store.ListTrials(e.Id));
-            var report = best is null ? null : store.GetLatestReport(best.Id, "test") ?? store.GetLatestReport(best.Id, "validation");
-            return new Entry(e, best, report, ChartPalette.Color(i));
-        }).ToList();
+            var best = ExperimentSummary.Best(e.Spec.Objective.Direction, await stores.Trials.ListTrialsAsync(e.Id, cancellationToken));
+            var report = best is null ? null
+                : await stores.Evaluations.GetLatestReportAsync(best.Id, "test", cancellationToken)
+                  ?? await stores.Evaluations.GetLatestReportAsync(best.Id, "validation", cancellationToken);
+            var entry = new Entry(e, best, report, ChartPalette.Color(entries.Count));
+            entries.Add(entry);
+            if (best is not null)
+                curves.Add(new ChartSeries(entry.Label, (await ChartReads.SeriesAsync(stores.Metrics, best.Id, MetricNames.ValF1Macro, cancellationToken))
+                    .Select(p => ((double)p.Step, p.Value)).ToList(), entry.Color));
+        }
 
         var ids = chosen.Select(e => e.Id).ToHashSet();
-        var studies = all.Where(e => e.Spec.Sensitivity is { } s && (ids.Contains(e.Id) || ids.Contains(s.SourceExperimentId)))
-            .OrderBy(e => e.CreatedAt)
-            .Select(e =>
-            {
-                var trials = store.ListTrials(e.Id);
-                string metric = trials.Any(t => t.FinalMetrics.ContainsKey("test_f1_macro")) ? "test_f1_macro" : MetricNames.ValF1Macro;
-                return (e, SensitivityStudy.Summarise(e.Spec.Sensitivity!, trials, metric), metric);
-            }).ToList();
-        return new CompareModel(entries, studies);
+        var studies = new List<(Experiment, IReadOnlyList<SensitivityPoint>, string)>();
+        foreach (var e in all.Where(e => e.Spec.Sensitivity is { } s && (ids.Contains(e.Id) || ids.Contains(s.SourceExperimentId))).OrderBy(e => e.CreatedAt))
+        {
+            var trials = await stores.Trials.ListTrialsAsync(e.Id, cancellationToken);
+            string metric = trials.Any(t => t.FinalMetrics.ContainsKey("test_f1_macro")) ? "test_f1_macro" : MetricNames.ValF1Macro;
+            studies.Add((e, SensitivityStudy.Summarise(e.Spec.Sensitivity!, trials, metric), metric));
+        }
+        return new CompareModel(entries, studies, curves);
     }
 
     /// <summary>Best validation and test macro-F1 per experiment.</summary>
@@ -73,10 +83,7 @@ public sealed class CompareModel
     }
 
     /// <summary>Validation macro-F1 per epoch of each best trial.</summary>
-    public IReadOnlyList<ChartSeries> LearningCurves(IRunStore store) =>
-        Entries.Where(e => e.Best is not null)
-            .Select(e => new ChartSeries(e.Label, store.GetMetrics(e.Best!.Id, MetricNames.ValF1Macro).Select(p => ((double)p.Step, p.Value)).ToList(), e.Color))
-            .ToList();
+    public IReadOnlyList<ChartSeries> LearningCurves() => learningCurves;
 
     /// <summary>Rows of the parameter diff: the experiments' model, strategy and data set, then their best trials' hyperparameters.</summary>
     public IReadOnlyList<DiffRow> ParameterDiff() =>

@@ -18,7 +18,7 @@ public partial class ExperimentPage : LiveComponentBase
     /// <summary>The experiment id from the route.</summary>
     [Parameter] public string Id { get; set; } = "";
 
-    [Inject] private IRunStore Store { get; set; } = default!;
+    [Inject] private TrackerStores Stores { get; set; } = default!;
 
     [Inject] private ExperimentService Experiments { get; set; } = default!;
 
@@ -35,7 +35,7 @@ public partial class ExperimentPage : LiveComponentBase
     private IEnumerable<string> NumericParameters => Best is null ? [] : Best.ResolvedParameters.Where(p => p.Value.IsNumber).Select(p => p.Key).Order();
 
     /// <summary>This experiment's sensitivity studies as grouped bars (one series per study).</summary>
-    private (IReadOnlyList<string> Groups, IReadOnlyList<BarSeries> Series) SensitivityBars => CompareModel.Load(Store, [Id]).SensitivityBars();
+    private (IReadOnlyList<string> Groups, IReadOnlyList<BarSeries> Series) SensitivityBars { get; set; } = ([], []);
 
     private Trial? Best => experiment is null ? null : ExperimentSummary.Best(experiment.Spec.Objective.Direction, trials);
 
@@ -68,18 +68,18 @@ public partial class ExperimentPage : LiveComponentBase
     }
 
     /// <inheritdoc />
-    protected override void OnParametersSet() => Load();
+    protected override Task OnParametersSetAsync() => LoadAsync();
 
     /// <inheritdoc />
     protected override bool Wants(FeedEvent e) =>
         (e.ExperimentId == Id && e is TrialChanged or ExperimentChanged) || studies.Any(s => s.Id == e.ExperimentId && e is TrialChanged { Trial.IsFinished: true } or ExperimentChanged);
 
     /// <inheritdoc />
-    protected override void OnFeedEvent(FeedEvent e)
+    protected override async Task OnFeedEventAsync(FeedEvent e)
     {
         if (e.ExperimentId != Id)
         {
-            LoadStudies(); // a study's bars grow as its trials finish
+            await LoadStudiesAsync(); // a study's bars grow as its trials finish
             return;
         }
         switch (e)
@@ -92,7 +92,7 @@ public partial class ExperimentPage : LiveComponentBase
                 }
                 else if (i >= 0) trials[i] = t;
                 else trials = [.. trials.Append(t).OrderBy(x => x.Number)];
-                LoadEpochSeconds(t);
+                await LoadEpochSecondsAsync(t);
                 break;
             case ExperimentChanged { Experiment: var x }:
                 experiment = x;
@@ -100,30 +100,33 @@ public partial class ExperimentPage : LiveComponentBase
         }
     }
 
-    private void Load()
+    private async Task LoadAsync()
     {
-        experiment = Store.GetExperiment(Id);
-        trials = experiment is null ? [] : Store.ListTrials(Id).Where(t => t.LifecycleStage != LifecycleStage.Deleted).ToList();
+        experiment = await Stores.Experiments.GetExperimentAsync(Id);
+        trials = experiment is null ? [] : (await Stores.Trials.ListTrialsAsync(Id)).Where(t => t.LifecycleStage != LifecycleStage.Deleted).ToList();
         epochSeconds.Clear();
-        foreach (var t in trials) LoadEpochSeconds(t);
-        LoadStudies();
+        foreach (var t in trials) await LoadEpochSecondsAsync(t);
+        await LoadStudiesAsync();
     }
 
-    /// <summary>Keeps the epoch times of running trials (one indexed read per finished epoch), and forgets the others'.</summary>
-    private void LoadEpochSeconds(Trial trial)
+    /// <summary>Keeps the epoch times of running trials (one ranged read per finished epoch), and forgets the others'.</summary>
+    private async Task LoadEpochSecondsAsync(Trial trial)
     {
         if (trial.State == TrialState.Running && trial.EpochsDone > 0)
-            epochSeconds[trial.Id] = Store.GetMetrics(trial.Id, MetricNames.EpochSeconds).Select(p => p.Value).ToList();
+            epochSeconds[trial.Id] = (await ChartReads.SeriesAsync(Stores.Metrics, trial.Id, MetricNames.EpochSeconds)).Select(p => p.Value).ToList();
         else
             epochSeconds.Remove(trial.Id);
     }
 
     private TimeSpan? Remaining(Trial trial) => TrialProgress.Remaining(trial, epochSeconds.GetValueOrDefault(trial.Id) ?? []);
 
-    private void LoadStudies() =>
-        studies = Store.ListExperiments().Where(e => e.Spec.Sensitivity?.SourceExperimentId == Id).OrderBy(e => e.CreatedAt).ToList();
+    private async Task LoadStudiesAsync()
+    {
+        studies = (await Stores.Experiments.ListExperimentsAsync()).Where(e => e.Spec.Sensitivity?.SourceExperimentId == Id).OrderBy(e => e.CreatedAt).ToList();
+        SensitivityBars = studies.Count == 0 ? ([], []) : (await CompareModel.LoadAsync(Stores, [Id])).SensitivityBars();
+    }
 
-    private void StartSensitivity()
+    private async Task StartSensitivity()
     {
         var factors = new List<double>();
         foreach (var part in sensitivityFactors.Split(',', ';', ' ').Where(p => p.Length > 0))
@@ -135,16 +138,16 @@ public partial class ExperimentPage : LiveComponentBase
             }
             factors.Add(f);
         }
-        var result = Experiments.StartSensitivityStudy(Id, sensitivityParameter, factors, sensitivitySeeds);
+        var result = await Experiments.StartSensitivityStudyAsync(Id, sensitivityParameter, factors, sensitivitySeeds);
         sensitivityError = result.Succeeded ? null : string.Join(" ", result.Errors.SelectMany(e => e.Value));
-        if (result.Succeeded) LoadStudies();
+        if (result.Succeeded) await LoadStudiesAsync();
     }
 
-    private void CancelExperiment() => experiment = Experiments.Cancel(Id) ?? experiment;
+    private async Task CancelExperiment() => experiment = await Experiments.CancelAsync(Id) ?? experiment;
 
-    private void PauseExperiment() => experiment = Experiments.Pause(Id) ?? experiment;
+    private async Task PauseExperiment() => experiment = await Experiments.PauseAsync(Id) ?? experiment;
 
-    private void ResumeExperiment() => experiment = Experiments.Resume(Id) ?? experiment;
+    private async Task ResumeExperiment() => experiment = await Experiments.ResumeAsync(Id) ?? experiment;
 
     internal static string FormatParameters(IReadOnlyDictionary<string, ParameterValue> parameters) =>
         string.Join(", ", parameters.Select(p => $"{p.Key}={Format.Value(p.Value)}"));

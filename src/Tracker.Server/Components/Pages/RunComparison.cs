@@ -39,12 +39,21 @@ public sealed class RunComparison
     public string DefaultMetric => MetricKeys.Contains(MetricNames.ValF1Macro) ? MetricNames.ValF1Macro : MetricKeys.FirstOrDefault() ?? MetricNames.ValF1Macro;
 
     /// <summary>Loads the runs <paramref name="trialIds"/> (unknown and repeated ids skipped, at most <see cref="MaxRuns"/>) and their series.</summary>
-    public static RunComparison Load(IRunStore store, IReadOnlyList<string> trialIds)
+    public static async Task<RunComparison> LoadAsync(TrackerStores stores, IReadOnlyList<string> trialIds, CancellationToken cancellationToken = default)
     {
-        var trials = trialIds.Distinct().Select(store.GetTrial).OfType<Trial>().Take(MaxRuns).ToList();
-        var names = trials.Select(t => t.ExperimentId).Distinct().ToDictionary(id => id, id => store.GetExperiment(id)?.Spec.Name ?? id);
+        var trials = new List<Trial>();
+        foreach (var id in trialIds.Distinct())
+        {
+            if (trials.Count == MaxRuns) break;
+            if (await stores.Trials.GetTrialAsync(id, cancellationToken) is { } trial) trials.Add(trial);
+        }
+        var names = new Dictionary<string, string>();
+        foreach (var experimentId in trials.Select(t => t.ExperimentId).Distinct())
+            names[experimentId] = (await stores.Experiments.GetExperimentAsync(experimentId, cancellationToken))?.Spec.Name ?? experimentId;
         var runs = trials.Select((t, i) => new Run(t, names[t.ExperimentId], ChartPalette.Color(i))).ToList();
-        return new RunComparison(runs, trials.ToDictionary(t => t.Id, t => store.GetMetrics(t.Id)));
+        var series = new Dictionary<string, IReadOnlyList<MetricPoint>>();
+        foreach (var trial in trials) series[trial.Id] = await ChartReads.AllSeriesAsync(stores.Metrics, trial.Id, cancellationToken);
+        return new RunComparison(runs, series);
     }
 
     /// <summary>Each run's series of <paramref name="key"/> against the step, one line per run in its colour.</summary>

@@ -17,7 +17,7 @@ public partial class Runs : LiveComponentBase
 {
     private static readonly TimeSpan RefreshDelay = TimeSpan.FromSeconds(3);
 
-    [Inject] private IRunStore Store { get; set; } = default!;
+    [Inject] private TrackerStores Stores { get; set; } = default!;
 
     [Inject] private NavigationManager Navigation { get; set; } = default!;
 
@@ -54,20 +54,20 @@ public partial class Runs : LiveComponentBase
             .Distinct();
 
     /// <inheritdoc />
-    protected override void OnInitialized()
+    protected override async Task OnInitializedAsync()
     {
         state = RunsGridState.FromUri(Navigation.Uri);
         if (state.SortBy.Kind is TrialSortKind.Metric or TrialSortKind.Parameter && !state.Columns.Contains(state.SortBy))
             state.Columns.Add(state.SortBy); // the sort needs its header
         // The first load writes the URL back in its normal form (defaults dropped, the sort's column added).
         shownUrl = "/" + Navigation.ToBaseRelativePath(Navigation.Uri);
-        LoadExperiments();
         Navigation.LocationChanged += OnLocationChanged;
+        await LoadExperimentsAsync();
     }
 
-    private void LoadExperiments()
+    private async Task LoadExperimentsAsync()
     {
-        experiments = ExperimentChoices.Offered(Store.ListExperiments(), state.ExperimentIds);
+        experiments = ExperimentChoices.Offered(await Stores.Experiments.ListExperimentsAsync(), state.ExperimentIds);
         foreach (var name in experiments.SelectMany(e => e.Spec.SearchSpace.Parameters.Select(p => p.Name))) parameterNames.Add(name);
         foreach (var name in MetricNames.Epoch.Concat(MetricNames.Final)) metricNames.Add(name);
         foreach (var column in state.Columns) (column.Kind == TrialSortKind.Metric ? metricNames : parameterNames).Add(column.Name ?? "");
@@ -78,7 +78,7 @@ public partial class Runs : LiveComponentBase
         if (tableState.SortLabel is { } label)
             state.SortChanged(label, tableState.SortDirection switch { SortDirection.Descending => true, SortDirection.Ascending => false, _ => null });
         var query = state.ToQuery();
-        page = await Task.Run(() => Store.QueryTrials(query), cancel);
+        page = await Stores.Trials.QueryTrialsAsync(query, cancel);
         foreach (var trial in page.Items.Select(r => r.Trial))
         {
             parameterNames.UnionWith(trial.Parameters.Keys);
@@ -215,7 +215,7 @@ public partial class Runs : LiveComponentBase
         };
         var dialog = await Dialogs.ShowAsync<AnnotationsDialog>("Tags and notes", parameters, new DialogOptions { MaxWidth = MaxWidth.Small, FullWidth = true });
         if (await dialog.Result is not { Canceled: false, Data: AnnotationsDialog.Result edit }) return;
-        if (Store.UpdateTrialAnnotations(trial.Id, edit.Tags, edit.Notes) is { } updated) Feed.Publish(new TrialChanged(updated));
+        if (await Stores.Trials.UpdateTrialAnnotationsAsync(trial.Id, edit.Tags, edit.Notes) is { } updated) Feed.Publish(new TrialChanged(updated));
         await ReloadAsync();
     }
 
@@ -239,9 +239,9 @@ public partial class Runs : LiveComponentBase
 
     // Trials change every epoch; the grid re-queries at most once every few seconds rather than on every event.
     /// <inheritdoc />
-    protected override void OnFeedEvent(FeedEvent e)
+    protected override async Task OnFeedEventAsync(FeedEvent e)
     {
-        if (e is ExperimentChanged) LoadExperiments();
+        if (e is ExperimentChanged) await LoadExperimentsAsync();
         if (refreshPending) return;
         refreshPending = true;
         _ = Task.Delay(RefreshDelay).ContinueWith(_ => InvokeAsync(async () =>

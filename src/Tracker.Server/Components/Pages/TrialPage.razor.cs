@@ -20,7 +20,7 @@ public partial class TrialPage : LiveComponentBase
     /// <summary>The trial id from the route.</summary>
     [Parameter] public string Id { get; set; } = "";
 
-    [Inject] private IRunStore Store { get; set; } = default!;
+    [Inject] private TrackerStores Stores { get; set; } = default!;
 
     [Inject] private ExperimentService Experiments { get; set; } = default!;
 
@@ -61,13 +61,13 @@ public partial class TrialPage : LiveComponentBase
     ];
 
     /// <inheritdoc />
-    protected override void OnParametersSet()
+    protected override async Task OnParametersSetAsync()
     {
-        trial = Store.GetTrial(Id);
+        trial = await Stores.Trials.GetTrialAsync(Id);
         series.Clear();
-        foreach (var p in Store.GetMetrics(Id)) Points(p.Key).Add((p.Step, p.Value));
-        LoadEvaluation();
-        LoadImages();
+        foreach (var p in await ChartReads.AllSeriesAsync(Stores.Metrics, Id)) Points(p.Key).Add((p.Step, p.Value));
+        await LoadEvaluationAsync();
+        await LoadImagesAsync();
     }
 
     /// <inheritdoc />
@@ -80,7 +80,7 @@ public partial class TrialPage : LiveComponentBase
     };
 
     /// <inheritdoc />
-    protected override void OnFeedEvent(FeedEvent e)
+    protected override async Task OnFeedEventAsync(FeedEvent e)
     {
         switch (e)
         {
@@ -94,14 +94,14 @@ public partial class TrialPage : LiveComponentBase
                     int at = points.FindIndex(p => p.X > m.Step);
                     points.Insert(at < 0 ? points.Count : at, (m.Step, value));
                 }
-                report = Store.GetLatestReport(Id, "validation");
+                report = await Stores.Evaluations.GetLatestReportAsync(Id, "validation");
                 break;
             case TrialChanged t:
                 trial = t.Trial;
-                if (trial.IsFinished) LoadEvaluation();
+                if (trial.IsFinished) await LoadEvaluationAsync();
                 break;
             case ImagesLogged:
-                LoadImages();
+                await LoadImagesAsync();
                 break;
         }
     }
@@ -112,16 +112,17 @@ public partial class TrialPage : LiveComponentBase
     private string ClassName(int index) => index < ClassNames.Count ? ClassNames[index] : index.ToString();
 
     /// <summary>The final report (test split) once there is one, else the latest validation report.</summary>
-    private void LoadEvaluation()
+    private async Task LoadEvaluationAsync()
     {
-        predictions = Store.GetPredictions(Id);
-        report = (predictions is null ? null : Store.GetLatestReport(Id, predictions.Split)) ?? Store.GetLatestReport(Id, "validation");
+        predictions = await Stores.Evaluations.GetPredictionsAsync(Id);
+        report = (predictions is null ? null : await Stores.Evaluations.GetLatestReportAsync(Id, predictions.Split))
+            ?? await Stores.Evaluations.GetLatestReportAsync(Id, "validation");
     }
 
     /// <summary>A logged run's image artifacts, by path (a replaced file keeps its place).</summary>
-    private void LoadImages()
+    private async Task LoadImagesAsync()
     {
-        var listed = trial?.Logged is null ? null : Artifacts.List(Id).Value;
+        var listed = trial?.Logged is null ? null : (await Artifacts.ListAsync(Id)).Value;
         images = listed?.Where(a => a.IsImage).ToList() ?? [];
     }
 
@@ -133,7 +134,7 @@ public partial class TrialPage : LiveComponentBase
             { d => d.TrialId, Id },
             { d => d.Item, item },
             { d => d.ClassNames, ClassNames },
-            { d => d.Problem, GradCam.Availability(Store, Plugins, Id)?.Problem },
+            { d => d.Problem, (await GradCam.AvailabilityAsync(Stores, Plugins, Id))?.Problem },
         };
         await Dialogs.ShowAsync<GradCamDialog>("Grad-CAM", parameters, new DialogOptions { MaxWidth = MaxWidth.Small, FullWidth = true, CloseOnEscapeKey = true });
     }

@@ -37,7 +37,7 @@ public abstract class LiveComponentBase : ComponentBase, IDisposable
     protected abstract bool Wants(FeedEvent e);
 
     /// <summary>Handles an event on the component's context; the component re-renders afterwards.</summary>
-    protected abstract void OnFeedEvent(FeedEvent e);
+    protected abstract Task OnFeedEventAsync(FeedEvent e);
 
     /// <inheritdoc />
     public override Task SetParametersAsync(ParameterView parameters)
@@ -62,9 +62,9 @@ public abstract class LiveComponentBase : ComponentBase, IDisposable
             {
                 try
                 {
-                    await InvokeAsync(() =>
+                    await InvokeAsync(async () =>
                     {
-                        OnFeedEvent(e);
+                        await OnFeedEventAsync(e);
                         StateHasChanged();
                     });
                 }
