@@ -7,6 +7,7 @@ using Spectre.Console.Cli;
 using Tracker.Core;
 using Tracker.Core.Experiments;
 using Tracker.Core.Storage;
+using Tracker.Storage;
 
 namespace Tracker.Cli;
 
@@ -70,45 +71,56 @@ public static class RunSource
     public static IRunSource Open(SourceSettings settings)
     {
         if (settings.Server is { } server) return new ServerRunSource(CreateHttpClient(new Uri(server)));
-        var path = TrackerLocation.Resolve(settings.Config).DatabasePath(settings.Database);
-        DatabaseFile.EnsureExists(path);
-        DatabaseFile.EnsureNotInUse(path);
+        var options = TrackerLocation.Resolve(settings.Config).Store(settings.Database);
+        if (options.Provider == StoreOptions.LiteDb)
+        {
+            DatabaseFile.EnsureExists(options.ConnectionString);
+            DatabaseFile.EnsureNotInUse(options.ConnectionString);
+        }
         try
         {
-            return new StoreRunSource(new LiteDbRunStore(path));
+            // A command runs on no synchronization context, so waiting here for the store to open blocks nothing else.
+            return new StoreRunSource(StoreSelection.OpenAsync(options).GetAwaiter().GetResult());
         }
         catch (IOException e)
         {
-            throw new CliException($"The database {path} cannot be opened ({e.Message}). If a Tracker server is using it, read through it with --server.");
+            throw new CliException($"The database {options.ConnectionString} cannot be opened ({e.Message}). If a Tracker server is using it, read through it with --server.");
         }
     }
 }
 
 /// <summary>Reads a database file directly; the file is held (exclusively) until disposed.</summary>
-public sealed class StoreRunSource(LiteDbRunStore store) : IRunSource
+public sealed class StoreRunSource(OpenStore open) : IRunSource
 {
-    /// <inheritdoc />
-    public Task<IReadOnlyList<ExperimentSummary>> ListExperimentsAsync(CancellationToken cancel) =>
-        Task.FromResult<IReadOnlyList<ExperimentSummary>>(store.ListExperiments().Select(e => ExperimentSummary.From(e, store.ListTrials(e.Id))).ToList());
+    private TrackerStores Stores => open.Stores;
 
     /// <inheritdoc />
-    public Task<ExperimentSummary?> GetExperimentAsync(string id, CancellationToken cancel) =>
-        Task.FromResult(store.GetExperiment(id) is { } e ? ExperimentSummary.From(e, store.ListTrials(id)) : null);
+    public async Task<IReadOnlyList<ExperimentSummary>> ListExperimentsAsync(CancellationToken cancel)
+    {
+        var summaries = new List<ExperimentSummary>();
+        foreach (var e in await Stores.Experiments.ListExperimentsAsync(cancel))
+            summaries.Add(ExperimentSummary.From(e, await Stores.Trials.ListTrialsAsync(e.Id, cancel)));
+        return summaries;
+    }
+
+    /// <inheritdoc />
+    public async Task<ExperimentSummary?> GetExperimentAsync(string id, CancellationToken cancel) =>
+        await Stores.Experiments.GetExperimentAsync(id, cancel) is { } e ? ExperimentSummary.From(e, await Stores.Trials.ListTrialsAsync(id, cancel)) : null;
 
     /// <inheritdoc />
     public Task<IReadOnlyList<Trial>> ListTrialsAsync(string experimentId, CancellationToken cancel) =>
-        Task.FromResult(store.ListTrials(experimentId));
+        Stores.Trials.ListTrialsAsync(experimentId, cancel);
 
     /// <inheritdoc />
-    public Task<IReadOnlyList<TrialRow>> QueryTrialsAsync(IReadOnlyList<KeyValuePair<string, string?>> query, CancellationToken cancel) =>
-        Task.FromResult<IReadOnlyList<TrialRow>>(store.ExportTrials(Parse(query)).ToList());
+    public async Task<IReadOnlyList<TrialRow>> QueryTrialsAsync(IReadOnlyList<KeyValuePair<string, string?>> query, CancellationToken cancel) =>
+        await Stores.Trials.ExportTrialsAsync(Parse(query), cancel).ToListAsync(cancel);
 
     /// <inheritdoc />
     public Task ExportAsync(IReadOnlyList<KeyValuePair<string, string?>> query, string format, Stream output, CancellationToken cancel) =>
-        format == "json" ? TrialExport.WriteJsonAsync(output, store, Parse(query), cancel) : TrialExport.WriteCsvAsync(output, store, Parse(query), cancel);
+        format == "json" ? TrialExport.WriteJsonAsync(output, Stores.Trials, Parse(query), cancel) : TrialExport.WriteCsvAsync(output, Stores.Trials, Parse(query), cancel);
 
     /// <inheritdoc />
-    public void Dispose() => store.Dispose();
+    public void Dispose() => open.DisposeAsync().AsTask().GetAwaiter().GetResult();
 
     private static TrialQuery Parse(IReadOnlyList<KeyValuePair<string, string?>> query)
     {

@@ -35,6 +35,21 @@ public sealed record TrackerLocation(string ContentRoot, string ConfigFile)
     public IConfiguration Configuration() =>
         new ConfigurationBuilder().AddJsonFile(ConfigFile, optional: true).AddEnvironmentVariables().Build();
 
+    /// <summary>
+    /// The store to open: a LiteDB file <paramref name="database"/> when given, else the configured <c>Store</c>
+    /// (a relative LiteDB file or artifact root resolves against <see cref="ContentRoot"/>, as the server resolves it).
+    /// </summary>
+    public StoreOptions Store(string? database)
+    {
+        var configured = Configuration().GetSection("Store");
+        string provider = database is null && configured["Provider"] is { Length: > 0 } p ? p : StoreOptions.LiteDb;
+        string connection = provider == StoreOptions.LiteDb ? DatabasePath(database) : configured["ConnectionString"] ?? "";
+        string root = configured["ArtifactRoot"] is { Length: > 0 } r && database is null ? Path.GetFullPath(Path.Combine(ContentRoot, r))
+            : provider == StoreOptions.LiteDb ? Path.Combine(Path.GetDirectoryName(connection)!, "artifacts")
+            : Path.GetFullPath(Path.Combine(ContentRoot, "data/artifacts"));
+        return new StoreOptions { Provider = provider, ConnectionString = connection, ArtifactRoot = root };
+    }
+
     /// <summary>The absolute path of the database: <paramref name="database"/> when given, else <c>Store:ConnectionString</c>.</summary>
     public string DatabasePath(string? database)
     {

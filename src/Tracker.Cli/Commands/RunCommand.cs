@@ -1,3 +1,4 @@
+using Tracker.Storage;
 using System.ComponentModel;
 using System.Globalization;
 using System.Text.Json;
@@ -65,7 +66,8 @@ public sealed class RunCommand(IAnsiConsole console) : AsyncCommand<RunSettings>
             throw new CliException($"The configuration {location.ConfigFile} is invalid: {string.Join(" ", e.Failures)}", TrackerCli.InvalidInput);
         }
         var services = host.Services;
-        var store = services.GetRequiredService<IRunStore>();
+        var stores = services.GetRequiredService<TrackerStores>();
+        var store = stores.Trials;
         var experiments = services.GetRequiredService<ExperimentService>();
 
         var errors = experiments.Validate(spec);
@@ -79,8 +81,10 @@ public sealed class RunCommand(IAnsiConsole console) : AsyncCommand<RunSettings>
         // Subscribed before the experiment exists, so that no event of it can be missed; the handler only queues.
         var events = Channel.CreateUnbounded<FeedEvent>(new UnboundedChannelOptions { SingleReader = true });
         using var subscription = services.GetRequiredService<MetricFeed>().Subscribe(e => events.Writer.TryWrite(e));
-        var experiment = experiments.Create(spec).Experiment!;
-        console.MarkupLine($"Experiment [bold]{Markup.Escape(experiment.Spec.Name)}[/] ({experiment.Id}) in {Markup.Escape(((LiteDbRunStore)store).Path)}");
+        var experiment = (await experiments.CreateAsync(spec, CancellationToken.None)).Experiment!;
+        var options = services.GetRequiredService<IOptions<StoreOptions>>().Value;
+        string where = options.Provider == StoreOptions.LiteDb ? options.ConnectionString : "PostgreSQL";
+        console.MarkupLine($"Experiment [bold]{Markup.Escape(experiment.Spec.Name)}[/] ({experiment.Id}) in {Markup.Escape(where)}");
 
         bool interrupted = false;
         try
@@ -89,23 +93,23 @@ public sealed class RunCommand(IAnsiConsole console) : AsyncCommand<RunSettings>
                 .AutoClear(false)
                 .HideCompleted(false)
                 .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
-                .StartAsync(ctx => Follow(ctx, experiment, store, events.Reader, cancellationToken));
+                .StartAsync(ctx => Follow(ctx, experiment, stores.Experiments, events.Reader, cancellationToken));
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             interrupted = true;
             console.MarkupLine("[yellow]Interrupted: cancelling the experiment and its running trials...[/]");
-            experiments.Cancel(experiment.Id);
+            await experiments.CancelAsync(experiment.Id, CancellationToken.None);
             // Running trials stop at their next batch and record why; stopping the host before that would record a shutdown instead.
             var deadline = DateTime.UtcNow.AddSeconds(30);
-            while (store.ListTrials(experiment.Id).Any(t => !t.IsFinished) && DateTime.UtcNow < deadline)
+            while ((await store.ListTrialsAsync(experiment.Id, CancellationToken.None)).Any(t => !t.IsFinished) && DateTime.UtcNow < deadline)
                 await Task.Delay(100, CancellationToken.None);
         }
         // Stopping the host waits for the runner, and so for every trial to record its end.
         await host.StopAsync(CancellationToken.None);
 
-        var final = store.GetExperiment(experiment.Id)!;
-        PrintTrials(final, store.ListTrials(experiment.Id));
+        var final = (await stores.Experiments.GetExperimentAsync(experiment.Id, CancellationToken.None))!;
+        PrintTrials(final, await store.ListTrialsAsync(experiment.Id, CancellationToken.None));
         console.MarkupLine($"Experiment {Render.State(final.State)}{(final.Message is { } m ? $": {Markup.Escape(m)}" : "")}");
         return interrupted ? TrackerCli.Cancelled
             : final.State == ExperimentState.Completed ? TrackerCli.Success
@@ -149,12 +153,13 @@ public sealed class RunCommand(IAnsiConsole console) : AsyncCommand<RunSettings>
         // The progress display owns the terminal; what went wrong with a trial is in the table at the end.
         builder.Logging.ClearProviders();
         builder.AddTrackerCore();
+        builder.AddTrackerStore();
         builder.Services.AddSingleton<IHostLifetime, HeadlessLifetime>();
         return builder.Build();
     }
 
     /// <summary>Follows the experiment's events on the progress display until it ends; returns its final state.</summary>
-    private static async Task<ExperimentState> Follow(ProgressContext ctx, Experiment experiment, IRunStore store, ChannelReader<FeedEvent> events, CancellationToken cancel)
+    private static async Task<ExperimentState> Follow(ProgressContext ctx, Experiment experiment, IExperimentStore store, ChannelReader<FeedEvent> events, CancellationToken cancel)
     {
         var spec = experiment.Spec;
         var trialsTask = ctx.AddTask("Trials", maxValue: spec.MaxTrials);
@@ -188,7 +193,7 @@ public sealed class RunCommand(IAnsiConsole console) : AsyncCommand<RunSettings>
             }
 
             var state = e is ExperimentChanged { Experiment: var changed } && changed.Id == experiment.Id ? changed.State
-                : e is null ? store.GetExperiment(experiment.Id)?.State ?? ExperimentState.Failed
+                : e is null ? (await store.GetExperimentAsync(experiment.Id, CancellationToken.None))?.State ?? ExperimentState.Failed
                 : ExperimentState.Running;
             if (state is ExperimentState.Completed or ExperimentState.Failed or ExperimentState.Cancelled)
             {
