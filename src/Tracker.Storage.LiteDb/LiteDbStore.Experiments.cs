@@ -1,0 +1,47 @@
+using LiteDB;
+using Tracker.Core.Experiments;
+
+namespace Tracker.Storage.LiteDb;
+
+public sealed partial class LiteDbStore
+{
+    /// <inheritdoc />
+    public Task SaveExperimentAsync(Experiment experiment, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (gate) experiments.Upsert(ToBson(experiment, experiment.Id));
+        return Task.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public Task<Experiment?> UpdateExperimentAsync(string id, Func<Experiment, Experiment?> change, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        // Under the write lock nobody can write in between, so change runs once.
+        lock (gate)
+        {
+            var current = FromBson<Experiment>(experiments.FindById(id));
+            if (current is null) return Task.FromResult<Experiment?>(null);
+            var changed = change(current);
+            if (changed is null) return Task.FromResult<Experiment?>(current);
+            experiments.Upsert(ToBson(changed, changed.Id));
+            return Task.FromResult<Experiment?>(changed);
+        }
+    }
+
+    /// <inheritdoc />
+    public Task<Experiment?> GetExperimentAsync(string id, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        return Task.FromResult(FromBson<Experiment>(experiments.FindById(id)));
+    }
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<Experiment>> ListExperimentsAsync(CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        return Task.FromResult<IReadOnlyList<Experiment>>(AllExperiments().OrderByDescending(e => e.CreatedAt).ToList());
+    }
+
+    private IEnumerable<Experiment> AllExperiments() => experiments.FindAll().Select(d => FromBson<Experiment>(d)!);
+}

@@ -1,0 +1,333 @@
+using System.Text;
+using LiteDB;
+using Tracker.Core.Experiments;
+using Tracker.Core.Storage;
+
+namespace Tracker.Storage.LiteDb;
+
+// Metric series, stored so that a page or a chart costs in proportion to what it returns, not to the series.
+//
+//   latest        one document per series (trial and key): its number n, the latest point by MLflow's rule, the point
+//                 count, the first and last step, and span, the widest step range of any of its chunks.
+//   series        one small document per chunk of up to MaxPointsPerChunk points: pos, firstStep, lastStep, count and
+//                 the chunk's lowest and highest point (lo, hi). Indexed by pos = n·2³² + (firstStep + 2³¹), a number,
+//                 so one index walks a series in first-step order (LiteDB has no compound index, and its string
+//                 indexes compare by culture and ignore case, which would merge keys such as "Loss" and "loss").
+//   seriesPoints  the chunk's points under the same _id: parallel arrays steps, values, times (Unix ms), sorted by step,
+//                 stably, so points of one step keep their logging order.
+//
+// A chunk's _id grows with every insert, so (step, chunk id, index in chunk) is the order points were logged in within a
+// step, also when a client logs steps out of order and chunks overlap.
+public sealed partial class LiteDbStore
+{
+    private const string SeriesCollection = "series";
+
+    /// <summary>The most points one chunk holds (about 25 KB).</summary>
+    internal const int MaxPointsPerChunk = 1000;
+
+    private const long StepOffset = 1L << 31;
+    private const int OldDocumentBatch = 2000;
+
+    private ILiteCollection<BsonDocument> series = null!, seriesPoints = null!, latest = null!;
+    private long nextSeries;
+
+    private void EnsureSeriesIndexes()
+    {
+        series.EnsureIndex("pos");
+        latest.EnsureIndex("trialId");
+        latest.EnsureIndex("n");
+        var last = latest.Query().OrderByDescending("$.n").Select("{ n: $.n }").Limit(1).ToDocuments().FirstOrDefault();
+        nextSeries = last is null ? 0 : last["n"].AsInt64 + 1;
+    }
+
+    /// <inheritdoc />
+    public Task AppendMetricsAsync(IReadOnlyCollection<MetricPoint> points, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        if (points.Count > 0) Atomic(() => Append(points));
+        return Task.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public Task<MetricPage> ReadMetricsAsync(string trialId, string key, MetricCursor from, int maxPoints, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var info = latest.FindById(SeriesId(trialId, key));
+        if (info is null) return Task.FromResult(new MetricPage([], null));
+        return Task.FromResult(ReadPage(trialId, key, info, from, Math.Max(1, maxPoints)));
+    }
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<MetricPoint>> ReadMetricsDownsampledAsync(string trialId, string key, int maxPoints, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        maxPoints = Math.Max(4, maxPoints);
+        var info = latest.FindById(SeriesId(trialId, key));
+        if (info is null) return Task.FromResult<IReadOnlyList<MetricPoint>>([]);
+        if (info["count"].AsInt64 <= maxPoints)
+            return Task.FromResult(ReadPage(trialId, key, info, MetricCursor.Start, maxPoints).Points);
+        return Task.FromResult<IReadOnlyList<MetricPoint>>(Downsample(trialId, key, info, maxPoints));
+    }
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<MetricPoint>> LatestMetricsAsync(string trialId, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        IReadOnlyList<MetricPoint> points = latest.Find(Query.EQ("trialId", trialId))
+            .Where(d => string.Equals(d["trialId"].AsString, trialId, StringComparison.OrdinalIgnoreCase))
+            .Select(d => new MetricPoint(trialId, d["key"].AsString, d["step"].AsInt32, d["value"].AsDouble, Time(d["time"])))
+            .OrderBy(p => p.Key, StringComparer.Ordinal)
+            .ToList();
+        return Task.FromResult(points);
+    }
+
+    // Runs inside a transaction under the write lock.
+    private void Append(IEnumerable<MetricPoint> points)
+    {
+        foreach (var group in points.GroupBy(p => (p.TrialId, p.Key)))
+        {
+            string id = SeriesId(group.Key.TrialId, group.Key.Key);
+            var info = latest.FindById(id) ?? new BsonDocument
+            {
+                ["_id"] = id, ["trialId"] = group.Key.TrialId, ["key"] = group.Key.Key, ["n"] = nextSeries++,
+                ["count"] = 0L, ["firstStep"] = int.MaxValue, ["lastStep"] = int.MinValue, ["span"] = 0L,
+            };
+            long n = info["n"].AsInt64;
+            // Sorting the whole batch first (OrderBy is stable) keeps its chunks apart in step range.
+            foreach (var chunk in group.OrderBy(p => p.Step).Chunk(MaxPointsPerChunk))
+            {
+                InsertChunk(n, chunk);
+                info["count"] = info["count"].AsInt64 + chunk.Length;
+                info["firstStep"] = Math.Min(info["firstStep"].AsInt32, chunk[0].Step);
+                info["lastStep"] = Math.Max(info["lastStep"].AsInt32, chunk[^1].Step);
+                info["span"] = Math.Max(info["span"].AsInt64, (long)chunk[^1].Step - chunk[0].Step);
+            }
+            foreach (var point in group)
+            {
+                if (info["step"].IsNull || IsLater(point, info["step"].AsInt32, Time(info["time"]), info["value"].AsDouble))
+                {
+                    info["step"] = point.Step;
+                    info["time"] = point.Timestamp.ToUnixTimeMilliseconds();
+                    info["value"] = point.Value;
+                }
+            }
+            latest.Upsert(info);
+        }
+    }
+
+    // MLflow's rule for the latest value: greater step, then later time, then greater value.
+    private static bool IsLater(MetricPoint point, int step, DateTimeOffset time, double value) =>
+        point.Step != step ? point.Step > step
+        : point.Timestamp.ToUnixTimeMilliseconds() != time.ToUnixTimeMilliseconds() ? point.Timestamp > time
+        : point.Value.CompareTo(value) > 0;
+
+    private void InsertChunk(long n, MetricPoint[] chunk)
+    {
+        int lo = -1, hi = -1;
+        for (int i = 0; i < chunk.Length; i++)
+        {
+            if (double.IsNaN(chunk[i].Value)) continue;
+            if (lo < 0 || chunk[i].Value < chunk[lo].Value) lo = i;
+            if (hi < 0 || chunk[i].Value > chunk[hi].Value) hi = i;
+        }
+        var id = series.Insert(new BsonDocument
+        {
+            ["pos"] = Pos(n, chunk[0].Step),
+            ["firstStep"] = chunk[0].Step,
+            ["lastStep"] = chunk[^1].Step,
+            ["count"] = chunk.Length,
+            ["lo"] = lo < 0 ? BsonValue.Null : Extreme(chunk[lo], lo),
+            ["hi"] = hi < 0 ? BsonValue.Null : Extreme(chunk[hi], hi),
+        });
+        seriesPoints.Insert(new BsonDocument
+        {
+            ["_id"] = id,
+            ["steps"] = new BsonArray(chunk.Select(p => new BsonValue(p.Step))),
+            ["values"] = new BsonArray(chunk.Select(p => new BsonValue(p.Value))),
+            ["times"] = new BsonArray(chunk.Select(p => new BsonValue(p.Timestamp.ToUnixTimeMilliseconds()))),
+        });
+    }
+
+    private static BsonDocument Extreme(MetricPoint point, int index) => new()
+    {
+        ["s"] = point.Step, ["v"] = point.Value, ["t"] = point.Timestamp.ToUnixTimeMilliseconds(), ["i"] = index,
+    };
+
+    /// <summary>
+    /// Reads one page by merging the chunks that can hold its points in (step, chunk id, index) order. Chunks come in pos
+    /// order from the first one that can reach the cursor's step (firstStep ≥ step − span), and each is read only when
+    /// the merge reaches its first step, so a page reads the chunks it returns points of plus the few that overlap them.
+    /// </summary>
+    private MetricPage ReadPage(string trialId, string key, BsonDocument info, MetricCursor from, int maxPoints)
+    {
+        long n = info["n"].AsInt64;
+        long lowest = Math.Max(int.MinValue, from.Step - info["span"].AsInt64);
+        var candidates = series.Query()
+            .Where(BsonExpression.Create("$.pos BETWEEN @0 AND @1", Pos(n, (int)lowest), Pos(n, int.MaxValue)))
+            .Where(BsonExpression.Create("$.lastStep >= @0", from.Step))
+            .OrderBy("$.pos")
+            .Select("{ _id: $._id, firstStep: $.firstStep }")
+            .ToDocuments()
+            .GetEnumerator();
+        using var _ = candidates;
+        var merge = new PriorityQueue<ChunkReader, (int Step, long Chunk, int Index)>();
+        BsonDocument? waiting = candidates.MoveNext() ? candidates.Current : null;
+        var page = new List<MetricPoint>(Math.Min(maxPoints, 4096));
+        int skip = from.Skip, runStep = 0, runLength = 0;
+        while (true)
+        {
+            while (waiting is not null && (merge.Count == 0 || waiting["firstStep"].AsInt32 <= merge.Peek().Step))
+            {
+                var reader = new ChunkReader(waiting["_id"].AsInt64, seriesPoints.FindById(waiting["_id"]), from.Step);
+                if (reader.HasPoint) merge.Enqueue(reader, reader.Order);
+                waiting = candidates.MoveNext() ? candidates.Current : null;
+            }
+            if (merge.Count == 0) return new MetricPage(page, null);
+            var next = merge.Peek();
+            if (page.Count == maxPoints)
+                return new MetricPage(page, next.Step == runStep ? new MetricCursor(runStep, runLength) : new MetricCursor(next.Step));
+            merge.Dequeue();
+            var point = next.Point(trialId, key);
+            runLength = runLength > 0 && point.Step == runStep ? runLength + 1 : 1;
+            runStep = point.Step;
+            if (point.Step == from.Step && skip > 0) skip--;
+            else page.Add(point);
+            next.Advance();
+            if (next.HasPoint) merge.Enqueue(next, next.Order);
+        }
+    }
+
+    /// <summary>
+    /// Keeps the first and last points and each bucket's lowest and highest. A chunk inside one bucket contributes its
+    /// stored lo and hi without its points being read; only chunks that straddle a bucket edge or hold the series' ends
+    /// are read.
+    /// </summary>
+    private List<MetricPoint> Downsample(string trialId, string key, BsonDocument info, int maxPoints)
+    {
+        long n = info["n"].AsInt64;
+        int first = info["firstStep"].AsInt32, last = info["lastStep"].AsInt32, buckets = (maxPoints - 2) / 2;
+        double width = ((double)last - first + 1) / buckets;
+        int Bucket(int step) => (int)Math.Min(buckets - 1, Math.Floor((step - (double)first) / width));
+        var lows = new Candidate?[buckets];
+        var highs = new Candidate?[buckets];
+        Candidate? head = null, tail = null;
+
+        void Consider(Candidate c)
+        {
+            if (head is null || c.CompareTo(head.Value) < 0) head = c;
+            if (tail is null || c.CompareTo(tail.Value) > 0) tail = c;
+            if (double.IsNaN(c.Value)) return;
+            int b = Bucket(c.Step);
+            if (lows[b] is not { } lo || c.Value < lo.Value || c.Value == lo.Value && c.CompareTo(lo) < 0) lows[b] = c;
+            if (highs[b] is not { } hi || c.Value > hi.Value || c.Value == hi.Value && c.CompareTo(hi) < 0) highs[b] = c;
+        }
+
+        // The summaries are small, so collecting them reads no points.
+        var chunks = series.Find(BsonExpression.Create("$.pos BETWEEN @0 AND @1", Pos(n, int.MinValue), Pos(n, int.MaxValue))).ToList();
+        foreach (var chunk in chunks)
+        {
+            long id = chunk["_id"].AsInt64;
+            int firstStep = chunk["firstStep"].AsInt32, lastStep = chunk["lastStep"].AsInt32;
+            if (Bucket(firstStep) == Bucket(lastStep) && firstStep != first && lastStep != last)
+            {
+                foreach (var extreme in new[] { chunk["lo"], chunk["hi"] }.Where(e => e.IsDocument).Select(e => e.AsDocument))
+                    Consider(new Candidate(extreme["s"].AsInt32, id, extreme["i"].AsInt32, extreme["v"].AsDouble, extreme["t"].AsInt64));
+                continue;
+            }
+            var reader = new ChunkReader(id, seriesPoints.FindById(id), int.MinValue);
+            for (; reader.HasPoint; reader.Advance())
+                Consider(reader.Candidate);
+        }
+        return new[] { head, tail }.Concat(lows).Concat(highs).OfType<Candidate>()
+            .Distinct()
+            .Order()
+            .Select(c => new MetricPoint(trialId, key, c.Step, c.Value, DateTimeOffset.FromUnixTimeMilliseconds(c.Time)))
+            .ToList();
+    }
+
+    /// <summary>A point with its place in the series' order: step, then chunk id, then index in the chunk.</summary>
+    private readonly record struct Candidate(int Step, long Chunk, int Index, double Value, long Time) : IComparable<Candidate>
+    {
+        public int CompareTo(Candidate other) =>
+            Step != other.Step ? Step.CompareTo(other.Step) : Chunk != other.Chunk ? Chunk.CompareTo(other.Chunk) : Index.CompareTo(other.Index);
+    }
+
+    /// <summary>A position in one chunk's points, from the first at or after a step.</summary>
+    private sealed class ChunkReader
+    {
+        private readonly long id;
+        private readonly BsonArray steps, values, times;
+        private int index;
+
+        public ChunkReader(long id, BsonDocument points, int fromStep)
+        {
+            this.id = id;
+            (steps, values, times) = (points["steps"].AsArray, points["values"].AsArray, points["times"].AsArray);
+            int lo = 0, hi = steps.Count;
+            while (lo < hi)
+            {
+                int mid = (lo + hi) >>> 1;
+                if (steps[mid].AsInt32 < fromStep) lo = mid + 1; else hi = mid;
+            }
+            index = lo;
+        }
+
+        public bool HasPoint => index < steps.Count;
+
+        public int Step => steps[index].AsInt32;
+
+        public (int Step, long Chunk, int Index) Order => (Step, id, index);
+
+        public Candidate Candidate => new(Step, id, index, values[index].AsDouble, times[index].AsInt64);
+
+        public MetricPoint Point(string trialId, string key) =>
+            new(trialId, key, Step, values[index].AsDouble, DateTimeOffset.FromUnixTimeMilliseconds(times[index].AsInt64));
+
+        public void Advance() => index++;
+    }
+
+    // ---- Databases written by the old LiteDbRunStore: a "metrics" collection of one document per point, or of chunks
+    // without a first step (times in Unix ms, steps possibly unsorted). Converted once, batch by batch, each batch in one
+    // transaction with the deletion of its old documents, so an interrupted conversion resumes where it stopped. ----
+
+    private void ConvertOldMetrics()
+    {
+        const string old = "metrics";
+        if (!db.CollectionExists(old)) return;
+        var collection = db.GetCollection(old);
+        while (true)
+        {
+            // In insertion order, which keeps points of one step in the order they were logged.
+            var batch = collection.Query().OrderBy("$._id").Limit(OldDocumentBatch).ToList();
+            if (batch.Count == 0) break;
+            Atomic(() =>
+            {
+                Append(batch.SelectMany(OldPoints).ToList());
+                collection.DeleteMany(BsonExpression.Create("$._id IN @0", new BsonArray(batch.Select(d => d["_id"]))));
+            });
+        }
+        db.DropCollection(old);
+    }
+
+    private static IEnumerable<MetricPoint> OldPoints(BsonDocument d)
+    {
+        string trialId = d["trialId"].AsString, key = d["key"].AsString;
+        if (!d["steps"].IsArray)
+        {
+            yield return new MetricPoint(trialId, key, d["step"].AsInt32, d["value"].AsDouble,
+                new DateTimeOffset(DateTime.SpecifyKind(d["time"].AsDateTime.ToUniversalTime(), DateTimeKind.Utc)));
+            yield break;
+        }
+        BsonArray steps = d["steps"].AsArray, values = d["values"].AsArray, times = d["times"].AsArray;
+        for (int i = 0; i < steps.Count; i++)
+            yield return new MetricPoint(trialId, key, steps[i].AsInt32, values[i].AsDouble, DateTimeOffset.FromUnixTimeMilliseconds(times[i].AsInt64));
+    }
+
+    // The key is hex-encoded: LiteDB compares string ids by culture, ignoring case, and keys that differ only in case are
+    // different series.
+    private static string SeriesId(string trialId, string key) => $"{trialId}/{Convert.ToHexStringLower(Encoding.UTF8.GetBytes(key))}";
+
+    private static long Pos(long series, int firstStep) => (series << 32) + (firstStep + StepOffset);
+
+    private static DateTimeOffset Time(BsonValue unixMs) => DateTimeOffset.FromUnixTimeMilliseconds(unixMs.AsInt64);
+}

@@ -1,0 +1,194 @@
+using System.Text.Json;
+using LiteDB;
+using Tracker.Core.Experiments;
+using Tracker.Core.Storage;
+using TrialState = Tracker.Abstractions.TrialState;
+
+namespace Tracker.Storage.LiteDb;
+
+// Trial writes: numbers from a counter, annotation-preserving saves, updates under the write lock.
+//
+// Each trial document carries, beside the record's own fields, denormalised query fields that the record never sees
+// (FromBson drops every key that starts with '_'):
+//   _created, _finished  the timestamps as BSON dates in UTC; the record's ISO strings keep their offset, which sorts wrong
+//   _start, _end         Unix ms (as doubles) of StartedAt (else CreatedAt) and FinishedAt, MLflow's start_time and end_time
+//   _text                lower-cased id, notes, tags and string parameter values, for the free-text filter
+//   _params              each parameter's text as conditions see it: the logged text, else the string value
+public sealed partial class LiteDbStore
+{
+    private const int WriteBatch = 1000;
+
+    /// <inheritdoc />
+    public Task<int> NextTrialNumberAsync(string experimentId, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (gate)
+        {
+            var counter = counters.FindById(experimentId);
+            int next = counter is null ? FirstFreeNumber(experimentId) : counter["next"].AsInt32;
+            counters.Upsert(new BsonDocument { ["_id"] = experimentId, ["next"] = next + 1 });
+            return Task.FromResult(next);
+        }
+    }
+
+    // Trials stored before the counter existed keep their numbers.
+    private int FirstFreeNumber(string experimentId)
+    {
+        var numbers = trials.Query().Where(BsonExpression.Create("$.experimentId = @0", experimentId)).Select("{ n: $.number }").ToDocuments()
+            .Select(d => d["n"]).Where(n => n.IsNumber).Select(n => n.AsInt32).ToList();
+        return numbers.Count == 0 ? 0 : numbers.Max() + 1;
+    }
+
+    /// <inheritdoc />
+    public Task SaveTrialAsync(Trial trial, IReadOnlyCollection<MetricPoint>? points = null, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        Atomic(() =>
+        {
+            if (points is { Count: > 0 }) Append(points);
+            WriteTrials([trial]);
+        });
+        return Task.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public Task SaveTrialsAsync(IEnumerable<Trial> trials, CancellationToken cancellationToken = default)
+    {
+        foreach (var batch in trials.Chunk(WriteBatch))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            Atomic(() => WriteTrials(batch));
+        }
+        return Task.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public Task<Trial?> UpdateTrialAsync(string id, Func<Trial, TrialWrite?> change, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        // Nobody writes between the read and the write (see the class remarks), so change runs once.
+        var result = Atomic(() =>
+        {
+            var current = FromBson<Trial>(trials.FindById(id));
+            if (current is null) return null;
+            if (change(current) is not { } write) return current;
+            if (write.Points is { Count: > 0 } points) Append(points);
+            WriteTrials([write.Trial]);
+            return FromBson<Trial>(trials.FindById(write.Trial.Id));
+        });
+        return Task.FromResult(result);
+    }
+
+    /// <inheritdoc />
+    public Task<Trial?> UpdateTrialAnnotationsAsync(string trialId, IReadOnlyList<string>? tags, string? notes, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (gate)
+        {
+            var doc = trials.FindById(trialId);
+            if (doc is null) return Task.FromResult<Trial?>(null);
+            if (tags is not null) doc["tags"] = new BsonArray(NormaliseTags(tags).Select(t => new BsonValue(t)));
+            if (notes is not null) doc["notes"] = string.IsNullOrWhiteSpace(notes) ? BsonValue.Null : new BsonValue(notes);
+            var trial = FromBson<Trial>(doc)!;
+            trials.Update(WithQueryFields(doc, trial));
+            return Task.FromResult<Trial?>(trial);
+        }
+    }
+
+    /// <inheritdoc />
+    public Task<Trial?> GetTrialAsync(string id, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        return Task.FromResult(FromBson<Trial>(trials.FindById(id)));
+    }
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<Trial>> ListTrialsAsync(string experimentId, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        return Task.FromResult<IReadOnlyList<Trial>>(
+            trials.Find(Query.EQ("experimentId", experimentId)).Select(d => FromBson<Trial>(d)!).OrderBy(t => t.Number).ToList());
+    }
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<Trial>> ListTrialsInStateAsync(IReadOnlyCollection<TrialState> states, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        if (states.Count == 0) return Task.FromResult<IReadOnlyList<Trial>>([]);
+        return Task.FromResult<IReadOnlyList<Trial>>(
+            trials.Find(Query.In("state", states.Select(s => new BsonValue(StateName(s))).ToArray())).Select(d => FromBson<Trial>(d)!).ToList());
+    }
+
+    /// <summary>Trims tags, drops empty ones and duplicates (ignoring case), keeping the first spelling and the order.</summary>
+    private static List<string> NormaliseTags(IEnumerable<string> tags) =>
+        tags.Select(t => t?.Trim() ?? "").Where(t => t.Length > 0).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
+
+    // Runs inside a transaction under the write lock.
+    private void WriteTrials(IReadOnlyList<Trial> batch)
+    {
+        var stored = trials.Query().Where(ByIds(batch.Select(t => t.Id))).Select("{ id: $._id, tags: $.tags, notes: $.notes }").ToDocuments()
+            .ToDictionary(d => d["id"].AsString, StringComparer.OrdinalIgnoreCase);
+        var fresh = new List<BsonDocument>();
+        var known = new List<BsonDocument>();
+        foreach (var trial in batch.Reverse().DistinctBy(t => t.Id, StringComparer.OrdinalIgnoreCase)) // the last record of an id wins
+        {
+            var doc = ToBson(trial, trial.Id);
+            if (stored.TryGetValue(trial.Id, out var annotations))
+            {
+                doc["tags"] = annotations["tags"].IsArray ? annotations["tags"] : new BsonArray();
+                doc["notes"] = annotations["notes"];
+            }
+            (stored.ContainsKey(trial.Id) ? known : fresh).Add(WithQueryFields(doc, trial));
+        }
+        if (known.Count > 0) trials.Update(known);
+        if (fresh.Count > 0) trials.Insert(fresh);
+        KeepCountersAhead(batch);
+        ForgetTrialCount();
+    }
+
+    // A trial written with a number (copied from another store, say) must never be handed that number again.
+    private void KeepCountersAhead(IEnumerable<Trial> batch)
+    {
+        foreach (var group in batch.GroupBy(t => t.ExperimentId, StringComparer.OrdinalIgnoreCase))
+        {
+            var counter = counters.FindById(group.Key);
+            int highest = group.Max(t => t.Number);
+            if (counter is not null && counter["next"].AsInt32 <= highest)
+                counters.Update(new BsonDocument { ["_id"] = counter["_id"], ["next"] = highest + 1 });
+        }
+    }
+
+    private static BsonDocument WithQueryFields(BsonDocument doc, Trial trial)
+    {
+        doc["_created"] = trial.CreatedAt.UtcDateTime;
+        doc["_finished"] = trial.FinishedAt is { } f ? f.UtcDateTime : BsonValue.Null;
+        doc["_start"] = (double)(trial.StartedAt ?? trial.CreatedAt).ToUnixTimeMilliseconds();
+        doc["_end"] = trial.FinishedAt is { } end ? (double)end.ToUnixTimeMilliseconds() : BsonValue.Null;
+        // LiteDB compares numbers of different BSON types as decimals, which overflow on the open ends of a range
+        // (±double.MaxValue); BsonJson stores whole numbers as Int32, so the queried numbers are made doubles.
+        if (doc["objective"].IsNumber) doc["objective"] = doc["objective"].AsDouble;
+        foreach (var field in new[] { "parameters", "finalMetrics" })
+        {
+            if (!doc[field].IsDocument) continue;
+            var values = doc[field].AsDocument;
+            foreach (var name in values.Keys.Where(k => values[k].IsNumber).ToList()) values[name] = values[name].AsDouble;
+        }
+        var tags = doc["tags"].IsArray ? doc["tags"].AsArray.Where(t => t.IsString).Select(t => t.AsString) : [];
+        var text = new[] { trial.Id, doc["notes"].IsString ? doc["notes"].AsString : null }
+            .Concat(tags)
+            .Concat(trial.Parameters.Values.Select(v => v.Text));
+        doc["_text"] = string.Join('\n', text.Where(t => !string.IsNullOrEmpty(t))).ToLowerInvariant();
+        var parameters = new BsonDocument();
+        foreach (var (name, value) in trial.Parameters)
+            if (value.Text is { } t) parameters[name] = t;
+        foreach (var (name, value) in trial.Logged?.Params ?? [])
+            parameters[name] = value;
+        doc["_params"] = parameters;
+        return doc;
+    }
+
+    private static string StateName(TrialState state) => JsonNamingPolicy.CamelCase.ConvertName(state.ToString());
+
+    private static BsonExpression ByIds(IEnumerable<string> ids) =>
+        BsonExpression.Create("$._id IN @0", new BsonArray(ids.Select(id => new BsonValue(id))));
+}

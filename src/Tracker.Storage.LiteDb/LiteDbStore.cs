@@ -1,0 +1,204 @@
+using System.Runtime.InteropServices;
+using System.Text;
+using Microsoft.Win32.SafeHandles;
+using LiteDB;
+using Tracker.Core.Storage;
+
+namespace Tracker.Storage.LiteDb;
+
+/// <summary>
+/// The embedded store: one LiteDB file that one process owns, with the trials' files in a folder beside it. Records are
+/// converted through Tracker's JSON convention (<see cref="BsonJson"/>) into BSON documents, so what is stored reads
+/// like the API's JSON and can be queried by field.
+/// </summary>
+/// <remarks>
+/// The file is exclusive to this process: a sidecar <c>.lock</c> file is held open with <see cref="FileShare.None"/>
+/// for the store's lifetime (an advisory <c>flock</c> on Linux, which every .NET process honours) before LiteDB opens
+/// the file in Direct mode. So the in-process <see cref="gate"/> is the whole store's write serialisation: trial
+/// numbers, read-change-write updates and multi-document transactions need no retry and no cross-process protocol.
+/// </remarks>
+public sealed partial class LiteDbStore : IExperimentStore, ITrialStore, IMetricStore, IEvaluationStore, IArtifactStore, IApiKeyStore, IDisposable
+{
+    private readonly FileStream lockFile;
+    private readonly LiteDatabase db;
+    private readonly ArtifactFiles files;
+    private readonly ILiteCollection<BsonDocument> experiments, trials, counters, reports, predictions, artifacts, apiKeys;
+
+    // Every write goes through this lock. LiteDB's explicit transactions belong to the calling thread, so each one is
+    // begun, committed or rolled back inside one synchronous critical section, never across an await.
+    private readonly Lock gate = new();
+
+    /// <summary>
+    /// Opens (or creates) the database file at <paramref name="databasePath"/>, with the trials' files under
+    /// <paramref name="artifactRoot"/> (<c>artifacts</c> beside the file when <c>null</c> or empty).
+    /// </summary>
+    /// <exception cref="StoreInUseException">Another store (in this process or another) has the file open.</exception>
+    public LiteDbStore(string databasePath, string? artifactRoot = null)
+    {
+        DatabasePath = Path.GetFullPath(databasePath);
+        string folder = Path.GetDirectoryName(DatabasePath)!;
+        Directory.CreateDirectory(folder);
+        ArtifactRoot = Path.GetFullPath(string.IsNullOrEmpty(artifactRoot) ? Path.Combine(folder, "artifacts") : artifactRoot);
+        lockFile = TakeLock(DatabasePath);
+        try
+        {
+            db = new LiteDatabase(new ConnectionString { Filename = DatabasePath, Connection = ConnectionType.Direct });
+            experiments = db.GetCollection("experiments");
+            trials = db.GetCollection("trials");
+            counters = db.GetCollection("counters");
+            reports = db.GetCollection("reports");
+            predictions = db.GetCollection("predictions");
+            artifacts = db.GetCollection("artifacts");
+            apiKeys = db.GetCollection("apiKeys");
+            series = db.GetCollection(SeriesCollection, BsonAutoId.Int64);
+            seriesPoints = db.GetCollection("seriesPoints");
+            latest = db.GetCollection("latest");
+            trials.EnsureIndex("experimentId");
+            trials.EnsureIndex("state");
+            reports.EnsureIndex("trialId");
+            artifacts.EnsureIndex("trialId");
+            apiKeys.EnsureIndex("sha256", unique: true);
+            EnsureQueryIndexes();
+            EnsureSeriesIndexes();
+            ConvertOldMetrics();
+            files = new ArtifactFiles(ArtifactRoot);
+            files.SweepOrphanUploads();
+        }
+        catch
+        {
+            db?.Dispose();
+            lockFile.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Opens the store that <paramref name="options"/> name (<see cref="StoreOptions.ConnectionString"/> is the file).</summary>
+    public LiteDbStore(StoreOptions options) : this(options.ConnectionString, options.ArtifactRoot) { }
+
+    /// <summary>The absolute path of the database file.</summary>
+    public string DatabasePath { get; }
+
+    /// <summary>The absolute folder of the trials' files.</summary>
+    public string ArtifactRoot { get; }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        db.Dispose();
+        lockFile.Dispose(); // DeleteOnClose removes the sidecar
+    }
+
+    private static FileStream TakeLock(string databasePath)
+    {
+        string path = databasePath + ".lock";
+        FileStream stream;
+        try
+        {
+            // OpenOrCreate, not Create: truncating before the lock is ours would erase the holder's name.
+            stream = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 4096, FileOptions.DeleteOnClose);
+        }
+        catch (IOException) when (File.Exists(path))
+        {
+            throw new StoreInUseException(databasePath, Holder(path));
+        }
+        try
+        {
+            stream.SetLength(0);
+            stream.Write(Encoding.UTF8.GetBytes($"{Environment.ProcessId}\n{Environment.MachineName}\n"));
+            stream.Flush(flushToDisk: true);
+            return stream;
+        }
+        catch
+        {
+            stream.Dispose();
+            throw;
+        }
+    }
+
+    private static string Holder(string lockPath)
+    {
+        try
+        {
+            using var stream = OpenUnlocked(lockPath);
+            var lines = new StreamReader(stream).ReadToEnd().Split('\n', StringSplitOptions.TrimEntries);
+            if (lines.Length >= 2 && lines[0].Length > 0) return $"process {lines[0]} on {lines[1]}";
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or DllNotFoundException or EntryPointNotFoundException)
+        {
+            // Released or unreadable meanwhile: say what is known.
+        }
+        return "another process";
+    }
+
+    // .NET opens every file under a shared flock on Unix, which the holder's exclusive one refuses, so the holder's name
+    // is read through a plain open(2). Windows refuses any reader of a FileShare.None file.
+    private static FileStream OpenUnlocked(string path)
+    {
+        if (OperatingSystem.IsWindows()) throw new IOException("The lock file cannot be read while it is held.");
+        var handle = new SafeFileHandle(PosixOpen(path, 0 /* O_RDONLY */), ownsHandle: true);
+        if (handle.IsInvalid)
+        {
+            handle.Dispose();
+            throw new IOException($"Cannot read {path}.");
+        }
+        return new FileStream(handle, FileAccess.Read);
+    }
+
+    [DllImport("libc", EntryPoint = "open", SetLastError = true)]
+    private static extern int PosixOpen([MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags);
+
+    /// <summary>Runs <paramref name="write"/> as one LiteDB transaction under the write lock.</summary>
+    private T Atomic<T>(Func<T> write)
+    {
+        lock (gate)
+        {
+            if (!db.BeginTrans())
+            {
+                // A transaction that a failed rollback left on this thread: discard it rather than join it.
+                db.Rollback();
+                db.BeginTrans();
+            }
+            try
+            {
+                var result = write();
+                db.Commit();
+                return result;
+            }
+            catch (Exception error)
+            {
+                try
+                {
+                    db.Rollback();
+                }
+                catch (Exception rollbackError)
+                {
+                    // The transaction may still be open on this thread; the next Atomic on it discards it (see above).
+                    throw new AggregateException(error, rollbackError);
+                }
+                throw;
+            }
+        }
+    }
+
+    private void Atomic(Action write) => Atomic(() =>
+    {
+        write();
+        return true;
+    });
+
+    private static BsonDocument ToBson<T>(T value, string id)
+    {
+        var doc = BsonJson.ToDocument(value);
+        doc["_id"] = id;
+        return doc;
+    }
+
+    private static T? FromBson<T>(BsonDocument? doc) where T : class
+    {
+        if (doc is null) return null;
+        var copy = new BsonDocument(doc);
+        // _id and the trials' denormalised query fields (_created, _text, ...) are the store's, not the record's.
+        foreach (var key in copy.Keys.Where(k => k.StartsWith('_')).ToList()) copy.Remove(key);
+        return BsonJson.FromDocument<T>(copy);
+    }
+}

@@ -1,0 +1,123 @@
+using Tracker.Storage.Tests.Infrastructure;
+using static Tracker.Storage.Tests.Infrastructure.Samples;
+
+namespace Tracker.Storage.Tests.Conformance;
+
+/// <summary><see cref="IExperimentStore"/>: round trips, replacement, order and compare-and-swap updates.</summary>
+public abstract class ExperimentStoreConformance : StoreConformance
+{
+    [Fact]
+    public async Task SaveExperimentAsync_ThenGet_RoundTripsSpecAndSearchSpace()
+    {
+        var experiment = FullExperiment();
+
+        await Experiments.SaveExperimentAsync(experiment);
+        var read = await Experiments.GetExperimentAsync("exp1");
+
+        AssertSameRecord(experiment, read);
+        var space = read!.Spec.SearchSpace;
+        var lr = Assert.IsType<FloatParameter>(space["learning_rate"]);
+        Assert.Equal((1e-7, 0.5, true), (lr.Low, lr.High, lr.Log));
+        Assert.Equal(ParameterValue.Of(1e-3), lr.Default);
+        var width = Assert.IsType<IntParameter>(space["width"]);
+        Assert.Equal((8, 64, 8), (width.Low, width.High, width.Step));
+        var optimizer = Assert.IsType<ChoiceParameter>(space["optimizer"]);
+        Assert.Equal([ParameterValue.Of("adam"), ParameterValue.Of("sgd")], optimizer.Values);
+        var conditional = Assert.IsType<FloatParameter>(space["momentum_like"]);
+        Assert.Equal("optimizer", conditional.Condition!.Parameter);
+        Assert.Equal([ParameterValue.Of("sgd")], conditional.Condition.Values);
+        Assert.Equal(ParameterValue.Of(0.25), read.Spec.Fixed["dropout"]);
+        Assert.Equal(ParameterValue.Of(3), read.Spec.StrategyOptions["eta"]);
+        Assert.Equal(ParameterValue.Of("aggressive"), read.Spec.StrategyOptions["mode"]);
+        Assert.Equal(ObjectiveDirection.Minimize, read.Spec.Objective.Direction);
+        Assert.Equal(T0, read.CreatedAt);
+        Assert.Equal("vision", read.ExperimentTags["team"]);
+        Assert.Empty(space.Validate());
+    }
+
+    [Fact]
+    public async Task SaveExperimentAsync_Twice_ReplacesAndListsNewestFirst()
+    {
+        await Experiments.SaveExperimentAsync(FullExperiment("old", T0));
+        await Experiments.SaveExperimentAsync(FullExperiment("new", T0.AddDays(1)));
+        await Experiments.SaveExperimentAsync(FullExperiment("middle", T0.AddHours(1)));
+        await Experiments.SaveExperimentAsync(FullExperiment("old", T0) with { State = ExperimentState.Failed, Message = "strategy threw" });
+
+        var all = await Experiments.ListExperimentsAsync();
+
+        Assert.Equal(["new", "middle", "old"], all.Select(e => e.Id));
+        Assert.Equal(ExperimentState.Failed, all[2].State);
+        Assert.Equal("strategy threw", all[2].Message);
+    }
+
+    [Fact]
+    public async Task GetExperimentAsync_Missing_ReturnsNull()
+    {
+        Assert.Null(await Experiments.GetExperimentAsync("missing"));
+        Assert.Empty(await Experiments.ListExperimentsAsync());
+    }
+
+    [Fact]
+    public async Task UpdateExperimentAsync_Change_WritesAndReturnsTheResult()
+    {
+        await Experiments.SaveExperimentAsync(FullExperiment());
+
+        var written = await Experiments.UpdateExperimentAsync("exp1", e => e with { State = ExperimentState.Paused, Message = "paused by ann" });
+
+        Assert.NotNull(written);
+        Assert.Equal((ExperimentState.Paused, "paused by ann"), (written.State, written.Message));
+        var read = await Experiments.GetExperimentAsync("exp1");
+        Assert.Equal((ExperimentState.Paused, "paused by ann"), (read!.State, read.Message));
+        Assert.Equal(7, read.Spec.MaxTrials);
+    }
+
+    [Fact]
+    public async Task UpdateExperimentAsync_NullChange_WritesNothingAndReturnsTheExperiment()
+    {
+        var experiment = FullExperiment();
+        await Experiments.SaveExperimentAsync(experiment);
+
+        var returned = await Experiments.UpdateExperimentAsync("exp1", _ => null);
+
+        AssertSameRecord(experiment, returned);
+        AssertSameRecord(experiment, await Experiments.GetExperimentAsync("exp1"));
+    }
+
+    [Fact]
+    public async Task UpdateExperimentAsync_Missing_ReturnsNullWithoutCallingChange()
+    {
+        bool called = false;
+
+        var result = await Experiments.UpdateExperimentAsync("missing", e => { called = true; return e; });
+
+        Assert.Null(result);
+        Assert.False(called);
+        Assert.Null(await Experiments.GetExperimentAsync("missing"));
+    }
+
+    [Fact]
+    public async Task UpdateExperimentAsync_ConcurrentWriters_LoseNoUpdate()
+    {
+        await Experiments.SaveExperimentAsync(FullExperiment() with { Spec = FullExperiment().Spec with { MaxTrials = 0 } });
+
+        await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Task.Run(async () =>
+        {
+            for (int i = 0; i < 10; i++)
+                await Experiments.UpdateExperimentAsync("exp1", e => e with { Spec = e.Spec with { MaxTrials = e.Spec.MaxTrials + 1 } });
+        })));
+
+        Assert.Equal(80, (await Experiments.GetExperimentAsync("exp1"))!.Spec.MaxTrials);
+    }
+
+    [Fact]
+    public async Task SaveExperimentAsync_AfterReopen_IsStillThere()
+    {
+        var experiment = FullExperiment();
+        await Experiments.SaveExperimentAsync(experiment);
+
+        await ReopenAsync();
+
+        AssertSameRecord(experiment, await Experiments.GetExperimentAsync("exp1"));
+        Assert.Equal(["exp1"], (await Experiments.ListExperimentsAsync()).Select(e => e.Id));
+    }
+}

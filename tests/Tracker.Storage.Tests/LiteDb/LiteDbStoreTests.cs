@@ -1,0 +1,233 @@
+using LiteDB;
+using Tracker.Core;
+using Tracker.Storage.LiteDb;
+using static Tracker.Storage.Tests.Infrastructure.Samples;
+
+namespace Tracker.Storage.Tests.LiteDb;
+
+/// <summary>
+/// What only the LiteDB backend promises: one owner per file, and reading the layouts that the old LiteDbRunStore left
+/// behind (one document per metric point, then chunks of parallel arrays; trials without the query fields or a counter).
+/// </summary>
+public sealed class LiteDbStoreTests : IDisposable
+{
+    private readonly string folder = Directory.CreateTempSubdirectory("tracker-litedb-only-").FullName;
+    private readonly List<LiteDbStore> opened = [];
+
+    private string DatabasePath => Path.Combine(folder, "data", "tracker.db");
+
+    public void Dispose()
+    {
+        foreach (var store in opened) store.Dispose();
+        Directory.Delete(folder, recursive: true);
+    }
+
+    private LiteDbStore Open()
+    {
+        var store = new LiteDbStore(DatabasePath, Path.Combine(folder, "files"));
+        opened.Add(store);
+        return store;
+    }
+
+    /// <summary>Writes documents as an older version did, straight through the LiteDB package.</summary>
+    private void WriteOld(Action<LiteDatabase> write)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(DatabasePath)!);
+        using var raw = new LiteDatabase(new ConnectionString { Filename = DatabasePath, Connection = ConnectionType.Direct });
+        write(raw);
+    }
+
+    /// <summary>A record as the old store wrote it: its JSON fields only, with the id as _id.</summary>
+    private static BsonDocument OldDocument<T>(T record, string id)
+    {
+        var doc = LiteDB.JsonSerializer.Deserialize(System.Text.Json.JsonSerializer.Serialize(record, TrackerJson.Options)).AsDocument;
+        doc["_id"] = id;
+        return doc;
+    }
+
+    private static BsonDocument OldPoint(string trialId, string key, int step, double value, DateTimeOffset time) => new()
+    {
+        ["trialId"] = trialId, ["key"] = key, ["step"] = step, ["value"] = value, ["time"] = time.UtcDateTime,
+    };
+
+    private static BsonDocument OldChunk(string trialId, string key, params (int Step, double Value, DateTimeOffset Time)[] points) => new()
+    {
+        ["trialId"] = trialId,
+        ["key"] = key,
+        ["steps"] = new BsonArray(points.Select(p => new BsonValue(p.Step))),
+        ["values"] = new BsonArray(points.Select(p => new BsonValue(p.Value))),
+        ["times"] = new BsonArray(points.Select(p => new BsonValue(p.Time.ToUnixTimeMilliseconds()))),
+    };
+
+    [Fact]
+    public void Constructor_FileHeldByAnotherStore_ThrowsStoreInUseNamingFileAndProcess()
+    {
+        var holder = Open();
+
+        var error = Assert.Throws<StoreInUseException>(() => new LiteDbStore(DatabasePath, Path.Combine(folder, "files")));
+
+        Assert.Equal(Path.GetFullPath(DatabasePath), error.DatabasePath);
+        Assert.Contains(Path.GetFullPath(DatabasePath), error.Message);
+        string pid = Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        Assert.True(error.Message.Contains(pid, StringComparison.Ordinal), $"The message does not name process {pid}: {error.Message}");
+        Assert.NotNull(holder);
+    }
+
+    [Fact]
+    public async Task Constructor_AfterTheHolderIsDisposed_OpensAgainWithTheData()
+    {
+        var holder = Open();
+        await holder.SaveTrialAsync(Trial("t"));
+        holder.Dispose();
+        opened.Remove(holder);
+
+        var again = Open();
+
+        Assert.NotNull(await again.GetTrialAsync("t"));
+    }
+
+    [Fact]
+    public async Task Constructor_DefaultArtifactRoot_IsBesideTheFile()
+    {
+        using var store = new LiteDbStore(DatabasePath);
+
+        await store.WriteArtifactAsync("t1", "a.txt", new MemoryStream([1, 2, 3]));
+
+        Assert.True(File.Exists(Path.Combine(folder, "data", "artifacts", "t1", "a.txt")));
+    }
+
+    [Fact]
+    public async Task ReadMetricsAsync_OldOnePointPerDocumentLayout_ReadTogetherWithNewPoints()
+    {
+        WriteOld(raw => raw.GetCollection("metrics").InsertBulk(Enumerable.Range(1, 3).Select(i => OldPoint("t1", "val_loss", i, 1.0 / i, T0.AddSeconds(i)))));
+        var store = Open();
+
+        await store.AppendMetricsAsync([Point("t1", "val_loss", 4, 0.2, T0.AddSeconds(4))]);
+        var all = (await store.ReadMetricsAsync("t1", "val_loss", MetricCursor.Start, 100)).Points;
+
+        Assert.Equal([1, 2, 3, 4], all.Select(p => p.Step));
+        Assert.Equal([1.0, 0.5, 1.0 / 3, 0.2], all.Select(p => p.Value));
+        Assert.Equal(T0.AddSeconds(3).UtcTicks, all[2].Timestamp.UtcTicks);
+    }
+
+    [Fact]
+    public async Task ReadMetricsAsync_OldChunkLayout_PointsInStepThenLoggingOrder()
+    {
+        WriteOld(raw =>
+        {
+            var metrics = raw.GetCollection("metrics");
+            // Chunks as the old store wrote them: steps in logging order, not sorted, one step across two chunks.
+            metrics.Insert(OldChunk("t1", "loss", (3, 0.3, T0.AddSeconds(3)), (1, 0.1, T0.AddSeconds(1)), (2, 0.2, T0.AddSeconds(2))));
+            metrics.Insert(OldPoint("t1", "loss", 2, 0.25, T0.AddSeconds(5)));
+            metrics.Insert(OldChunk("t1", "loss", (2, 0.27, T0.AddSeconds(6)), (4, 0.4, T0.AddSeconds(7))));
+            metrics.Insert(OldChunk("t1", "acc", (1, 0.5, T0)));
+            metrics.Insert(OldChunk("t2", "loss", (1, 9.0, T0)));
+        });
+        var store = Open();
+
+        var loss = (await store.ReadMetricsAsync("t1", "loss", MetricCursor.Start, 100)).Points;
+        var paged = (await store.ReadMetricsAsync("t1", "loss", new MetricCursor(2, 1), 2)).Points;
+
+        Assert.Equal([(1, 0.1), (2, 0.2), (2, 0.25), (2, 0.27), (3, 0.3), (4, 0.4)], loss.Select(p => (p.Step, p.Value)));
+        Assert.Equal(T0.AddSeconds(7).UtcTicks, loss[^1].Timestamp.UtcTicks);
+        Assert.Equal([0.25, 0.27], paged.Select(p => p.Value));
+        Assert.Equal([0.5], (await store.ReadMetricsAsync("t1", "acc", MetricCursor.Start, 100)).Points.Select(p => p.Value));
+        Assert.Equal([9.0], (await store.ReadMetricsAsync("t2", "loss", MetricCursor.Start, 100)).Points.Select(p => p.Value));
+    }
+
+    [Fact]
+    public async Task LatestMetricsAsync_OldLayouts_KnowsTheLatestOfEachKey()
+    {
+        WriteOld(raw =>
+        {
+            var metrics = raw.GetCollection("metrics");
+            metrics.Insert(OldPoint("t1", "acc", 5, 0.8, T0.AddSeconds(5)));
+            metrics.Insert(OldChunk("t1", "acc", (3, 0.9, T0.AddSeconds(9)), (2, 0.1, T0)));
+            metrics.Insert(OldChunk("t1", "loss", (1, 0.5, T0), (1, 0.4, T0.AddSeconds(1))));
+        });
+        var store = Open();
+
+        var latest = await store.LatestMetricsAsync("t1");
+
+        Assert.Equal([("acc", 5, 0.8), ("loss", 1, 0.4)], latest.Select(p => (p.Key, p.Step, p.Value)));
+    }
+
+    [Fact]
+    public async Task ReadMetricsAsync_OldLayoutAfterReopen_ConvertedOnceNotDuplicated()
+    {
+        WriteOld(raw => raw.GetCollection("metrics").InsertBulk(Enumerable.Range(1, 2500).Select(i => OldPoint("t1", "loss", i, i, T0.AddMilliseconds(i)))));
+        Open().Dispose();
+        opened.Clear();
+
+        var store = Open();
+        var points = new List<MetricPoint>();
+        var cursor = MetricCursor.Start;
+        while (true)
+        {
+            var page = await store.ReadMetricsAsync("t1", "loss", cursor, 1000);
+            points.AddRange(page.Points);
+            if (page.Next is not { } next) break;
+            cursor = next;
+        }
+
+        Assert.Equal(Enumerable.Range(1, 2500), points.Select(p => p.Step));
+        var thinned = await store.ReadMetricsDownsampledAsync("t1", "loss", 50);
+        Assert.Equal((1, 2500), (thinned[0].Step, thinned[^1].Step));
+    }
+
+    [Fact]
+    public async Task QueryTrialsAsync_OldTrialsWithoutQueryFields_AreFoundAndAnnotatable()
+    {
+        WriteOld(raw =>
+        {
+            // A trial as an older store wrote it: the record's fields only.
+            var trial = Trial("old", "e1", 0) with
+            {
+                Parameters = new() { ["optimizer"] = "rmsprop" },
+                FinalMetrics = new() { [MetricNames.ValF1Macro] = 0.5 },
+                FinishedAt = T0.AddMinutes(1),
+            };
+            var doc = OldDocument(trial, "old");
+            doc.Remove("tags");
+            doc.Remove("notes");
+            raw.GetCollection("trials").Insert(doc);
+            raw.GetCollection("experiments").Insert(OldDocument(Experiment("e1", "legacy sweep"), "e1"));
+        });
+        var store = Open();
+
+        Assert.Equal(["old"], (await store.QueryTrialsAsync(new TrialQuery { Text = "rmsprop" })).Items.Select(r => r.Trial.Id));
+        Assert.Equal(["old"], (await store.QueryTrialsAsync(new TrialQuery { SortBy = new(TrialSortKind.FinishedAt) })).Items.Select(r => r.Trial.Id));
+        Assert.Equal(["old"], (await store.QueryTrialsAsync(new TrialQuery { Metrics = new Dictionary<string, ValueFilter> { [MetricNames.ValF1Macro] = ValueFilter.Range(0.4, null) } })).Items.Select(r => r.Trial.Id));
+        Assert.Equal("legacy sweep", (await store.QueryTrialsAsync(new TrialQuery())).Items.Single().ExperimentName);
+        Assert.Empty((await store.GetTrialAsync("old"))!.Tags);
+        await store.UpdateTrialAnnotationsAsync("old", ["legacy"], null);
+        Assert.Equal(["legacy"], (await store.GetTrialAsync("old"))!.Tags);
+    }
+
+    [Fact]
+    public async Task NextTrialNumberAsync_OldTrialsWithoutACounter_ContinuesAfterTheirNumbers()
+    {
+        WriteOld(raw => raw.GetCollection("trials").InsertBulk(new[] { 0, 1, 7 }.Select(n => OldDocument(Trial($"t{n}", "e1", n), $"t{n}"))));
+        var store = Open();
+
+        Assert.Equal(8, await store.NextTrialNumberAsync("e1"));
+        Assert.Equal(0, await store.NextTrialNumberAsync("e2"));
+    }
+
+    [Fact]
+    public async Task AppendMetricsAsync_LongSeries_StoredInChunksNotDocumentsPerPoint()
+    {
+        var store = Open();
+        await store.AppendMetricsAsync(Enumerable.Range(1, 2500).Select(i => Point("t1", "loss", i, 1.0 / i)).ToList());
+        await store.AppendMetricsAsync([Point("t1", "loss", 2501, 0.5)]);
+        store.Dispose();
+        opened.Clear();
+
+        using var raw = new LiteDatabase(new ConnectionString { Filename = DatabasePath, Connection = ConnectionType.Direct });
+        var chunks = raw.GetCollection("seriesPoints").FindAll().ToList();
+        Assert.InRange(chunks.Count, 3, 4); // 2,500 points in chunks of at most 1,000, and the later single point
+        Assert.Equal(2501, chunks.Sum(c => c["steps"].AsArray.Count));
+        Assert.All(chunks, c => Assert.InRange(c["steps"].AsArray.Count, 1, LiteDbStore.MaxPointsPerChunk));
+        Assert.False(raw.CollectionExists("metrics"));
+    }
+}

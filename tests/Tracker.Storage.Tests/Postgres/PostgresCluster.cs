@@ -1,0 +1,218 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+[assembly: AssemblyFixture(typeof(Tracker.Storage.Tests.Postgres.PostgresCluster))]
+
+namespace Tracker.Storage.Tests.Postgres;
+
+/// <summary>
+/// A throwaway PostgreSQL cluster for the whole test run, started from the machine's PostgreSQL binaries (Debian's
+/// <c>postgresql</c> package: <c>/usr/lib/postgresql/&lt;version&gt;/bin</c>, else <c>PATH</c>) the first time a test asks
+/// for a database, in a temporary folder on a free loopback port, and removed at the end. Each test gets a database of
+/// its own, so tests run in parallel without seeing each other. Without binaries, or when the cluster does not start,
+/// every PostgreSQL test is skipped with the reason.
+/// </summary>
+public sealed class PostgresCluster : IAsyncDisposable
+{
+    private static readonly TimeSpan CommandTimeout = TimeSpan.FromSeconds(90);
+    private readonly SemaphoreSlim gate = new(1, 1);
+    private bool started;
+    private string? failure;
+    private string? binaries;
+    private string? folder;
+    private int port;
+
+    /// <summary>Whether the server processes run as the <c>postgres</c> user (PostgreSQL refuses to run as root).</summary>
+    private static bool AsRoot => Environment.UserName == "root";
+
+    private string DataFolder => Path.Combine(folder!, "data");
+
+    /// <summary>
+    /// A new, empty database on the cluster (starting it first if need be) as an Npgsql connection string; skips the
+    /// calling test when there is no cluster.
+    /// </summary>
+    public async Task<string> CreateDatabaseAsync()
+    {
+        await EnsureStartedAsync();
+        if (failure is not null) Assert.Skip($"PostgreSQL tests skipped: {failure}");
+        string name = "t_" + Guid.NewGuid().ToString("N");
+        var (exit, output) = await RunAsync(Tool("createdb"), ["-h", "127.0.0.1", "-p", Port, "-U", "postgres", name], asPostgres: false);
+        if (exit != 0) throw new InvalidOperationException($"createdb {name} failed ({exit}): {output}");
+        return ConnectionString(name);
+    }
+
+    /// <summary>Drops a database made by <see cref="CreateDatabaseAsync"/>, closing its connections; failures are ignored.</summary>
+    public async Task DropDatabaseAsync(string connectionString)
+    {
+        string? name = connectionString.Split(';').Select(p => p.Split('=', 2)).Where(p => p.Length == 2 && p[0] == "Database").Select(p => p[1]).FirstOrDefault();
+        if (name is null || folder is null) return;
+        await RunAsync(Tool("dropdb"), ["-h", "127.0.0.1", "-p", Port, "-U", "postgres", "--force", "--if-exists", name], asPostgres: false);
+    }
+
+    private string Port => port.ToString(CultureInfo.InvariantCulture);
+
+    private string ConnectionString(string database) =>
+        $"Host=127.0.0.1;Port={Port};Username=postgres;Database={database};Timeout=30;Command Timeout=60";
+
+    private async Task EnsureStartedAsync()
+    {
+        await gate.WaitAsync();
+        try
+        {
+            if (started) return;
+            started = true;
+            failure = await StartAsync();
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    /// <summary>Starts the cluster; returns why it could not, or <c>null</c>.</summary>
+    private async Task<string?> StartAsync()
+    {
+        binaries = FindBinaries();
+        if (binaries is null)
+            return "no PostgreSQL server binaries (initdb, pg_ctl) under /usr/lib/postgresql/*/bin or on PATH; install Debian's postgresql package.";
+        folder = Directory.CreateTempSubdirectory("tracker-pg-").FullName;
+        if (AsRoot)
+        {
+            var (chownExit, chownOutput) = await RunAsync("chown", ["-R", "postgres:postgres", folder], asPostgres: false);
+            if (chownExit != 0) return $"running as root, and the folder cannot be given to the postgres user: {chownOutput.Trim()}";
+        }
+        var (initExit, initOutput) = await RunAsync(Tool("initdb"), ["-D", DataFolder, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C", "--no-sync"], asPostgres: AsRoot);
+        if (initExit != 0) return $"initdb failed ({initExit}): {Last(initOutput)}";
+        string log = Path.Combine(folder, "log");
+        string lastError = "";
+        for (int attempt = 0; attempt < 3; attempt++)
+        {
+            port = FreePort();
+            string options = $"-p {Port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300";
+            var (exit, output) = await RunAsync(Tool("pg_ctl"), ["-D", DataFolder, "-o", options, "-w", "-t", "60", "-l", log, "start"], asPostgres: AsRoot);
+            if (exit == 0) return null;
+            lastError = $"pg_ctl start failed ({exit}): {Last(output)} {Last(File.Exists(log) ? await File.ReadAllTextAsync(log) : "")}";
+            await RunAsync(Tool("pg_ctl"), ["-D", DataFolder, "stop", "-m", "immediate", "-w"], asPostgres: AsRoot); // in case it half started
+        }
+        return lastError;
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        if (folder is null) return;
+        if (failure is null && binaries is not null)
+            await RunAsync(Tool("pg_ctl"), ["-D", DataFolder, "stop", "-m", "immediate", "-w", "-t", "30"], asPostgres: AsRoot);
+        try
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A server process still closing files; the system's temporary-file cleanup takes the rest.
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+        gate.Dispose();
+    }
+
+    /// <summary>The bin folder of the highest PostgreSQL version installed, or of <c>initdb</c> on PATH.</summary>
+    private static string? FindBinaries()
+    {
+        const string debian = "/usr/lib/postgresql";
+        if (Directory.Exists(debian))
+        {
+            var best = Directory.EnumerateDirectories(debian)
+                .Select(d => (Folder: Path.Combine(d, "bin"), Version: Version.TryParse(Path.GetFileName(d).Contains('.') ? Path.GetFileName(d) : Path.GetFileName(d) + ".0", out var v) ? v : null))
+                .Where(c => c.Version is not null && File.Exists(Path.Combine(c.Folder, "initdb")) && File.Exists(Path.Combine(c.Folder, "pg_ctl")))
+                .OrderByDescending(c => c.Version)
+                .FirstOrDefault();
+            if (best.Folder is not null) return best.Folder;
+        }
+        foreach (var dir in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (File.Exists(Path.Combine(dir, "initdb")) && File.Exists(Path.Combine(dir, "pg_ctl")))
+            {
+                // Debian links /usr/bin tools to a wrapper; the real binaries sit beside the resolved link.
+                var resolved = new FileInfo(Path.Combine(dir, "initdb")).ResolveLinkTarget(returnFinalTarget: true);
+                return resolved is null ? dir : Path.GetDirectoryName(resolved.FullName);
+            }
+        }
+        return null;
+    }
+
+    private string Tool(string name)
+    {
+        string path = Path.Combine(binaries!, name);
+        return File.Exists(path) ? path : name;
+    }
+
+    private static int FreePort()
+    {
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        try
+        {
+            return ((IPEndPoint)listener.LocalEndpoint).Port;
+        }
+        finally
+        {
+            listener.Stop();
+        }
+    }
+
+    private static string Last(string text) => text.Length <= 800 ? text.Trim() : "…" + text[^800..].Trim();
+
+    /// <summary>Runs a command (as the postgres user when <paramref name="asPostgres"/>) and returns its exit code and output.</summary>
+    private static async Task<(int ExitCode, string Output)> RunAsync(string file, IReadOnlyList<string> arguments, bool asPostgres)
+    {
+        var start = new ProcessStartInfo { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        string? runuser = new[] { "/usr/sbin/runuser", "/sbin/runuser", "/usr/bin/runuser" }.FirstOrDefault(File.Exists);
+        if (asPostgres && runuser is not null)
+        {
+            start.FileName = runuser;
+            foreach (var a in (string[])["-u", "postgres", "--", file]) start.ArgumentList.Add(a);
+            foreach (var a in arguments) start.ArgumentList.Add(a);
+        }
+        else if (asPostgres)
+        {
+            start.FileName = "su";
+            foreach (var a in (string[])["postgres", "-s", "/bin/sh", "-c", string.Join(' ', new[] { file }.Concat(arguments).Select(Quote))]) start.ArgumentList.Add(a);
+        }
+        else
+        {
+            start.FileName = file;
+            foreach (var a in arguments) start.ArgumentList.Add(a);
+        }
+        start.Environment["LC_ALL"] = "C";
+        try
+        {
+            using var process = Process.Start(start)!;
+            var output = new StringBuilder();
+            var stdout = process.StandardOutput.ReadToEndAsync();
+            var stderr = process.StandardError.ReadToEndAsync();
+            using var timeout = new CancellationTokenSource(CommandTimeout);
+            try
+            {
+                await process.WaitForExitAsync(timeout.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                process.Kill(entireProcessTree: true);
+                return (-1, $"{start.FileName} timed out after {CommandTimeout.TotalSeconds:0} s");
+            }
+            output.Append(await stdout).Append(await stderr);
+            return (process.ExitCode, output.ToString());
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            return (-1, $"{start.FileName}: {e.Message}");
+        }
+    }
+
+    private static string Quote(string s) => "'" + s.Replace("'", "'\\''") + "'";
+}
