@@ -10,13 +10,13 @@ public sealed partial class LiteDbStore
 {
     /// <inheritdoc />
     public Task<long> WriteArtifactAsync(string trialId, string path, Stream content, long maxBytes = long.MaxValue, CancellationToken cancellationToken = default) =>
-        files.WriteAsync(trialId, path, content, maxBytes, cancellationToken);
+        files.WriteAsync(trialId, Relative(path), content, maxBytes, cancellationToken);
 
     /// <inheritdoc />
     public Task<Stream?> OpenArtifactAsync(string trialId, string path, CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        return Task.FromResult(files.Open(trialId, path));
+        return Task.FromResult(files.Open(trialId, Relative(path)));
     }
 
     /// <inheritdoc />
@@ -51,4 +51,11 @@ public sealed partial class LiteDbStore
         return Task.FromResult<IReadOnlyList<ArtifactMetadata>>(
             artifacts.Find(Query.EQ("trialId", trialId)).Select(d => FromBson<ArtifactMetadata>(d)!).ToList());
     }
+
+    // ArtifactFiles trims leading slashes, which would turn an absolute path into one inside the trial; the contract
+    // refuses absolute paths.
+    private static string Relative(string path) =>
+        path is null || path.StartsWith('/') || Path.IsPathRooted(path)
+            ? throw new ArgumentException($"Invalid artifact path '{path}': it must be relative to the trial's files.", nameof(path))
+            : path;
 }

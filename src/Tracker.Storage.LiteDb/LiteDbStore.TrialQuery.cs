@@ -404,7 +404,8 @@ public sealed partial class LiteDbStore
             if (indexedExpressions.Contains(path)) return path;
             if (indexedExpressions.Count(e => e.StartsWith("$.finalMetrics", StringComparison.Ordinal) || e.StartsWith("$.parameters", StringComparison.Ordinal))
                 >= MaxDynamicIndexes + IndexedMetrics.Length) return path;
-            lock (gate) trials.EnsureIndex(IndexName(path), path);
+            // Not under the write lock: writers take indexGate while holding it (ForgetTrialCount); LiteDB serialises this itself.
+            trials.EnsureIndex(IndexName(path), path);
             indexedExpressions.Add(path);
             return path;
         }

@@ -8,11 +8,11 @@ public sealed partial class PostgresStore
 {
     /// <inheritdoc />
     public Task<long> WriteArtifactAsync(string trialId, string path, Stream content, long maxBytes = long.MaxValue, CancellationToken cancellationToken = default) =>
-        files.WriteAsync(trialId, path, content, maxBytes, cancellationToken);
+        files.WriteAsync(trialId, Relative(path), content, maxBytes, cancellationToken);
 
     /// <inheritdoc />
     public Task<Stream?> OpenArtifactAsync(string trialId, string path, CancellationToken cancellationToken = default) =>
-        Synchronously(() => files.Open(trialId, path));
+        Synchronously(() => files.Open(trialId, Relative(path)));
 
     /// <inheritdoc />
     public Task<IReadOnlyList<Core.Storage.ArtifactEntry>> ListArtifactsAsync(string trialId, string folder, CancellationToken cancellationToken = default) =>
@@ -37,6 +37,12 @@ public sealed partial class PostgresStore
     public async Task<IReadOnlyList<ArtifactMetadata>> GetArtifactMetadataAsync(string trialId, CancellationToken cancellationToken = default) =>
         await ReadDocsAsync<ArtifactMetadata>("SELECT doc::text FROM artifact_metadata WHERE trial_id = @trial", cancellationToken,
             new NpgsqlParameter("trial", trialId));
+
+    // ArtifactFiles trims leading slashes, which would make an absolute path one inside the trial; the contract refuses it.
+    private static string Relative(string path) =>
+        path is null || path.StartsWith('/') || Path.IsPathRooted(path)
+            ? throw new ArgumentException($"Invalid artifact path '{path}': it must be relative to the trial's files.", nameof(path))
+            : path;
 
     // File-system calls that have no async form; their exceptions (refused paths) belong in the task, as with async ones.
     private static Task<T> Synchronously<T>(Func<T> call)

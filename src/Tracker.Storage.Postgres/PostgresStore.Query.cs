@@ -216,7 +216,8 @@ public sealed partial class PostgresStore
             {
                 TrialAttribute.StartTime => Millis("coalesce(t.started_at, t.created_at)"),
                 TrialAttribute.EndTime => Millis("t.finished_at"),
-                TrialAttribute.RunName => $"(t.doc->'runTags'->>{Text(RunLog.RunNameTag)})",
+                // Every run has a name: "" without the tag, as MLflow's search has always read it.
+                TrialAttribute.RunName => $"coalesce(t.doc->'runTags'->>{Text(RunLog.RunNameTag)}, '')",
                 TrialAttribute.Id => "t.id",
                 TrialAttribute.UserId => "(t.doc->'logged'->>'userId')",
                 TrialAttribute.ArtifactUri => "(t.doc->'logged'->>'artifactUri')",
@@ -274,8 +275,9 @@ public sealed partial class PostgresStore
                 string direction = order.Ascending ? "ASC" : "DESC";
                 if (order.Field.IsNumeric)
                 {
+                    // NULL for NaN too, so that the trials without a value tie, whatever the direction puts NULL first.
                     keys.Add($"({value} IS NULL OR {value} = 'NaN'::float8)");
-                    keys.Add($"{value} {direction}");
+                    keys.Add($"(CASE WHEN {value} <> 'NaN'::float8 THEN {value} END) {direction}");
                 }
                 else
                 {

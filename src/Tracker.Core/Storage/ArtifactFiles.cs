@@ -135,7 +135,11 @@ public sealed class ArtifactFiles
     /// <summary>A relative artifact path with '/' and no empty, '.' or '..' parts; refused otherwise.</summary>
     public static string Normalise(string? path, bool allowEmpty)
     {
-        string trimmed = (path ?? "").Trim('/');
+        // A folder may be named with a trailing '/', but a leading one makes a path absolute: refused, never trimmed.
+        string trimmed = (path ?? "").TrimEnd('/');
+        if (allowEmpty && trimmed == "") return "";
+        if (trimmed.StartsWith('/'))
+            throw new ArgumentException($"Invalid artifact path '{path}': it must be relative to the trial's files.", nameof(path));
         if (trimmed.Length == 0)
             return allowEmpty ? "" : throw new ArgumentException("An artifact path must name a file.", nameof(path));
         if (trimmed.Contains('\\') || trimmed.Contains('\0') || Path.IsPathRooted(trimmed)

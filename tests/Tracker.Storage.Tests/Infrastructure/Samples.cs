@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Tracker.Core;
 using Tracker.Core.Metrics;
 
@@ -97,8 +98,19 @@ public static class Samples
     public static EvaluationReport Report(string trial, string split, int step, int[] truth, int[] predicted) =>
         new(trial, split, step, ["cat", "dog"], ClassificationMetrics.Compute(truth, predicted, 2));
 
-    /// <summary>Tracker's JSON of a record: a deep comparison of records that hold dictionaries and lists.</summary>
-    public static string Json<T>(T value) => JsonSerializer.Serialize(value, TrackerJson.Options);
+    /// <summary>
+    /// Tracker's JSON of a record, with every object's properties in ordinal order: a deep comparison of records that
+    /// hold dictionaries and lists, in which the order of a dictionary's keys does not count.
+    /// </summary>
+    public static string Json<T>(T value) => Canonical(JsonSerializer.SerializeToNode(value, TrackerJson.Options))?.ToJsonString() ?? "null";
+
+    private static JsonNode? Canonical(JsonNode? node) => node switch
+    {
+        JsonObject o => new JsonObject(o.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => KeyValuePair.Create(p.Key, Canonical(p.Value)))),
+        JsonArray a => new JsonArray(a.Select(Canonical).ToArray()),
+        null => null,
+        _ => node.DeepClone(),
+    };
 
     /// <summary>Asserts that two records have the same JSON.</summary>
     public static void AssertSameRecord<T>(T expected, T? actual) where T : class

@@ -17,6 +17,9 @@ namespace Tracker.Storage.Tests.Postgres;
 /// </summary>
 public sealed class PostgresCluster : IAsyncDisposable
 {
+    /// <summary>Names the folder of initdb and pg_ctl, instead of looking for them.</summary>
+    public const string BinariesVariable = "TRACKER_TEST_POSTGRES_BIN";
+
     private static readonly TimeSpan CommandTimeout = TimeSpan.FromSeconds(90);
     private readonly SemaphoreSlim gate = new(1, 1);
     private bool started;
@@ -77,7 +80,9 @@ public sealed class PostgresCluster : IAsyncDisposable
     {
         binaries = FindBinaries();
         if (binaries is null)
-            return "no PostgreSQL server binaries (initdb, pg_ctl) under /usr/lib/postgresql/*/bin or on PATH; install Debian's postgresql package.";
+            return Environment.GetEnvironmentVariable(BinariesVariable) is { } chosen
+                ? $"{BinariesVariable} is '{chosen}', which holds no initdb and pg_ctl."
+                : "no PostgreSQL server binaries (initdb, pg_ctl) under /usr/lib/postgresql/*/bin or on PATH; install Debian's postgresql package.";
         folder = Directory.CreateTempSubdirectory("tracker-pg-").FullName;
         if (AsRoot)
         {
@@ -123,6 +128,9 @@ public sealed class PostgresCluster : IAsyncDisposable
     /// <summary>The bin folder of the highest PostgreSQL version installed, or of <c>initdb</c> on PATH.</summary>
     private static string? FindBinaries()
     {
+        // An explicit folder wins (another layout, or an empty value to run without PostgreSQL).
+        if (Environment.GetEnvironmentVariable(BinariesVariable) is { } chosen)
+            return File.Exists(Path.Combine(chosen, "initdb")) && File.Exists(Path.Combine(chosen, "pg_ctl")) ? chosen : null;
         const string debian = "/usr/lib/postgresql";
         if (Directory.Exists(debian))
         {
