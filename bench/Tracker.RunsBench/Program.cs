@@ -2,13 +2,14 @@ using System.Diagnostics;
 using Tracker.Abstractions;
 using Tracker.Core.Experiments;
 using Tracker.Core.Storage;
+using Tracker.Storage.LiteDb;
 
 // Usage: dotnet run -c Release --project bench/Tracker.RunsBench -- [--trials 100000] [--experiments 20] [--repeat 5] [--points 100000]
 int total = Option("--trials", 100_000), experimentCount = Option("--experiments", 20), repeat = Option("--repeat", 5), pointCount = Option("--points", 100_000);
 var folder = Directory.CreateTempSubdirectory("tracker-runsbench-").FullName;
 try
 {
-    using var store = new LiteDbRunStore(Path.Combine(folder, "tracker.db"));
+    using var store = new LiteDbStore(Path.Combine(folder, "tracker.db"));
     var random = new Random(1);
     var t0 = new DateTimeOffset(2025, 1, 1, 0, 0, 0, TimeSpan.Zero);
     string[] models = ["small-cnn", "resnet18", "mobilenet-v2", "efficientnet-v2-b0"], strategies = ["random", "tpe", "hyperband"];
@@ -18,12 +19,12 @@ try
         CreatedAt = t0.AddHours(e),
         Spec = new ExperimentSpec { Name = $"sweep {e}", Model = models[e % models.Length], Strategy = strategies[e % strategies.Length] },
     }).ToList();
-    foreach (var e in experiments) store.SaveExperiment(e);
+    foreach (var e in experiments) await store.SaveExperimentAsync(e);
 
     var clock = Stopwatch.StartNew();
-    store.SaveTrials(Enumerable.Range(0, total).Select(i => Trial(i, random, experiments[i % experimentCount].Id, t0)));
+    await store.SaveTrialsAsync(Enumerable.Range(0, total).Select(i => Trial(i, random, experiments[i % experimentCount].Id, t0)));
     Console.WriteLine($"{Environment.ProcessorCount} cores; .NET {Environment.Version}; {total:N0} trials in {experimentCount} experiments");
-    Console.WriteLine($"insert (SaveTrials, batches of 1000): {clock.Elapsed.TotalSeconds:F1} s ({total / clock.Elapsed.TotalSeconds:N0} trials/s); file {new FileInfo(store.Path).Length / 1048576.0:F0} MiB");
+    Console.WriteLine($"insert (SaveTrials, batches of 1000): {clock.Elapsed.TotalSeconds:F1} s ({total / clock.Elapsed.TotalSeconds:N0} trials/s); file {new FileInfo(store.DatabasePath).Length / 1048576.0:F0} MiB");
 
     var cases = new (string Name, TrialQuery Query)[]
     {
@@ -52,13 +53,13 @@ try
     foreach (var (name, query) in cases)
     {
         clock.Restart();
-        var page = store.QueryTrials(query);
+        var page = await store.QueryTrialsAsync(query);
         double first = clock.Elapsed.TotalMilliseconds;
         var times = new List<double>();
         for (int r = 0; r < repeat; r++)
         {
             clock.Restart();
-            store.QueryTrials(query);
+            await store.QueryTrialsAsync(query);
             times.Add(clock.Elapsed.TotalMilliseconds);
         }
         times.Sort();
@@ -67,7 +68,7 @@ try
     }
 
     clock.Restart();
-    int exported = store.ExportTrials(new TrialQuery { States = [TrialState.Completed] }).Count();
+    int exported = await store.ExportTrialsAsync(new TrialQuery { States = [TrialState.Completed] }).CountAsync();
     Console.WriteLine($"\nexport of state=completed: {exported:N0} rows in {clock.Elapsed.TotalMilliseconds:F0} ms");
 
     BenchMetricIngestion(folder, pointCount, t0);
@@ -95,10 +96,10 @@ static void BenchMetricIngestion(string folder, int count, DateTimeOffset t0)
     {
         foreach (int batch in new[] { 10_000, 100 })
         {
-            using (var store = new LiteDbRunStore(NewFile()))
+            using (var store = new LiteDbStore(NewFile()))
             {
-                Time($"chunked series, batches of {batch:N0}", () => { foreach (var part in points.Chunk(batch)) store.AppendMetrics(part); });
-                Time("chunked series, read back", () => store.GetMetrics("t1", "loss"));
+                Time($"chunked series, batches of {batch:N0}", () => { foreach (var part in points.Chunk(batch)) store.AppendMetricsAsync(part).GetAwaiter().GetResult(); });
+                Time("chunked series, read back", () => store.ReadMetricsAsync("t1", "loss", MetricCursor.Start, count).GetAwaiter().GetResult());
             }
             using var db = new LiteDB.LiteDatabase(new LiteDB.ConnectionString { Filename = NewFile(), Connection = LiteDB.ConnectionType.Direct });
             var perPoint = db.GetCollection("metrics");

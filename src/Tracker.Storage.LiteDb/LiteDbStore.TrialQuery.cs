@@ -126,7 +126,7 @@ public sealed partial class LiteDbStore
     }
 
     /// <summary>The query plans LiteDB makes for a query's count and for its first page (for tests and diagnostics).</summary>
-    internal (BsonDocument Count, BsonDocument Page)? Explain(TrialQuery query)
+    public (BsonDocument Count, BsonDocument Page)? Explain(TrialQuery query)
     {
         var plan = Plan(query, ExperimentsById());
         if (plan is null) return null;
