@@ -29,6 +29,15 @@ public sealed partial class LiteDbStore
     }
 
     /// <inheritdoc />
+    public Task<IReadOnlyList<EvaluationReport>> ListReportsAsync(string trialId, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        IReadOnlyList<EvaluationReport> all = reports.Find(Query.EQ("trialId", trialId)).Select(FromBson<EvaluationReport>).OfType<EvaluationReport>()
+            .OrderBy(r => r.Split, StringComparer.Ordinal).ThenBy(r => r.Step).ToList();
+        return Task.FromResult(all);
+    }
+
+    /// <inheritdoc />
     public Task SavePredictionsAsync(PredictionSet predictions, IReadOnlyDictionary<int, byte[]> sampleImages, CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();

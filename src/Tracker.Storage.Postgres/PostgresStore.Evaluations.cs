@@ -23,6 +23,11 @@ public sealed partial class PostgresStore
             new NpgsqlParameter("trial", trialId), new NpgsqlParameter("split", NpgsqlDbType.Text) { Value = (object?)split ?? DBNull.Value });
 
     /// <inheritdoc />
+    public async Task<IReadOnlyList<EvaluationReport>> ListReportsAsync(string trialId, CancellationToken cancellationToken = default) =>
+        await ReadDocsAsync<EvaluationReport>("SELECT doc::text FROM reports WHERE trial_id = @trial ORDER BY split COLLATE \"C\", step",
+            cancellationToken, new NpgsqlParameter("trial", trialId));
+
+    /// <inheritdoc />
     public async Task SavePredictionsAsync(PredictionSet predictions, IReadOnlyDictionary<int, byte[]> sampleImages, CancellationToken cancellationToken = default)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);

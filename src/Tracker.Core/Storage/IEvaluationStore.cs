@@ -11,6 +11,9 @@ public interface IEvaluationStore
     /// <summary>The report of the latest step for <paramref name="split"/> (any split when null), or <c>null</c>.</summary>
     Task<EvaluationReport?> GetLatestReportAsync(string trialId, string? split = null, CancellationToken cancellationToken = default);
 
+    /// <summary>Every report of a trial, ordered by split (ordinal) and then step (for copying a store).</summary>
+    Task<IReadOnlyList<EvaluationReport>> ListReportsAsync(string trialId, CancellationToken cancellationToken = default);
+
     /// <summary>Stores a trial's predictions and the PNG thumbnails of its sample images, replacing earlier ones.</summary>
     Task SavePredictionsAsync(PredictionSet predictions, IReadOnlyDictionary<int, byte[]> sampleImages, CancellationToken cancellationToken = default);
 

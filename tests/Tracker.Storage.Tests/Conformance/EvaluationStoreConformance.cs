@@ -30,6 +30,22 @@ public abstract class EvaluationStoreConformance : StoreConformance
     }
 
     [Fact]
+    public async Task ListReportsAsync_SeveralSplitsAndSteps_AllOfTheTrialBySplitThenStep()
+    {
+        await Trials.SaveTrialsAsync([Trial("t1"), Trial("t2", number: 1)]);
+        await Evaluations.SaveReportAsync(Report("t1", "validation", 10, [0, 1], [0, 1]));
+        await Evaluations.SaveReportAsync(Report("t1", "validation", 2, [0, 0], [0, 1]));
+        await Evaluations.SaveReportAsync(Report("t1", "test", 3, [0, 0], [1, 1]));
+        await Evaluations.SaveReportAsync(Report("t2", "validation", 11, [0], [0]));
+
+        var all = await Evaluations.ListReportsAsync("t1");
+
+        Assert.Equal([("test", 3), ("validation", 2), ("validation", 10)], all.Select(r => (r.Split, r.Step)).ToList());
+        Assert.Equal([[1, 0], [1, 0]], all[1].Scores.Confusion);
+        Assert.Empty(await Evaluations.ListReportsAsync("none"));
+    }
+
+    [Fact]
     public async Task SaveReportAsync_SameTrialSplitAndStep_Replaces()
     {
         await Trials.SaveTrialAsync(Trial("t1"));
