@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using MudBlazor;
 using MudBlazor.Services;
 using Tracker.Core.Storage;
+using Tracker.Storage.LiteDb;
 using Tracker.Server.Components.Pages;
 using Tracker.Server.Security;
 
@@ -13,14 +14,20 @@ namespace Tracker.Dashboard.Tests;
 public sealed class ApiKeysPageTests : BunitContext
 {
     private readonly string folder = Directory.CreateTempSubdirectory("tracker-dashboard-").FullName;
-    private readonly LiteDbRunStore store;
+    private readonly LiteDbStore store;
 
     public ApiKeysPageTests()
     {
-        store = new LiteDbRunStore(Path.Combine(folder, "tracker.db"));
+        store = new LiteDbStore(Path.Combine(folder, "tracker.db"));
         JSInterop.Mode = JSRuntimeMode.Loose;
         Services.AddMudServices();
-        Services.AddSingleton<IRunStore>(store);
+        Services.AddSingleton<IExperimentStore>(store);
+        Services.AddSingleton<ITrialStore>(store);
+        Services.AddSingleton<IMetricStore>(store);
+        Services.AddSingleton<IEvaluationStore>(store);
+        Services.AddSingleton<IArtifactStore>(store);
+        Services.AddSingleton<IApiKeyStore>(store);
+        Services.AddSingleton(new TrackerStores(store, store, store, store, store, store));
         Services.AddSingleton(Options.Create(new SecurityOptions
         {
             ApiKeys = [new ConfiguredApiKey { Name = "ci", Sha256 = ApiKeyService.Hash("trk_configured") }],
@@ -60,7 +67,7 @@ public sealed class ApiKeysPageTests : BunitContext
     }
 
     [Fact]
-    public void Create_Named_ShowsTheKeyOnceAndStoresOnlyItsHash()
+    public async Task Create_Named_ShowsTheKeyOnceAndStoresOnlyItsHash()
     {
         var cut = RenderPage();
 
@@ -69,7 +76,7 @@ public sealed class ApiKeysPageTests : BunitContext
 
         string key = cut.WaitForElement("[data-testid=new-key]").TextContent.Trim();
         Assert.Matches("^trk_[A-Za-z0-9_-]{32}$", key);
-        var stored = Assert.Single(store.ListApiKeys());
+        var stored = Assert.Single(await store.ListApiKeysAsync());
         Assert.Equal(("laptop", ApiKeyService.Hash(key), key[..8]), (stored.Name, stored.Sha256, stored.Prefix));
         Assert.Equal(["ci", "laptop"], Column(cut, "key-row-name")); // configured keys first
         Assert.Contains($"{key[..8]}…", Column(cut, "key-prefix"));
@@ -85,7 +92,7 @@ public sealed class ApiKeysPageTests : BunitContext
     }
 
     [Fact]
-    public void Create_EmptyName_SaysWhatIsMissingAndStoresNothing()
+    public async Task Create_EmptyName_SaysWhatIsMissingAndStoresNothing()
     {
         var cut = RenderPage();
 
@@ -93,15 +100,15 @@ public sealed class ApiKeysPageTests : BunitContext
         cut.Find("[data-testid=create-key]").Click();
 
         cut.WaitForAssertion(() => Assert.Contains("A key needs a name", cut.Markup));
-        Assert.Empty(store.ListApiKeys());
+        Assert.Empty(await store.ListApiKeysAsync());
         Assert.Empty(cut.FindAll("[data-testid=new-key]"));
     }
 
     [Fact]
-    public void Revoke_Confirmed_KeyRefusedAndShownRevoked()
+    public async Task Revoke_Confirmed_KeyRefusedAndShownRevoked()
     {
         var keys = Services.GetRequiredService<ApiKeyService>();
-        var created = keys.Create("old box");
+        var created = await keys.CreateAsync("old box");
         var dialogs = Render<MudDialogProvider>();
         var cut = RenderPage();
 
@@ -110,8 +117,8 @@ public sealed class ApiKeysPageTests : BunitContext
         dialogs.FindAll("button").Single(b => b.TextContent.Trim() == "Revoke").Click();
 
         cut.WaitForAssertion(() => Assert.StartsWith("revoked", Column(cut, "key-status")[1]));
-        Assert.NotNull(store.ListApiKeys().Single().RevokedAt);
-        Assert.Null(keys.Authenticate(created.Key));
+        Assert.NotNull((await store.ListApiKeysAsync()).Single().RevokedAt);
+        Assert.Null(await keys.AuthenticateAsync(created.Key));
         Assert.Empty(cut.FindAll("[data-testid=revoke-key]"));
     }
 }

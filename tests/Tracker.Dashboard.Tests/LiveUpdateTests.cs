@@ -1,6 +1,4 @@
-using System.Reflection;
 using Bunit;
-using Microsoft.Extensions.DependencyInjection;
 using Tracker.Core.Experiments;
 using Tracker.Core.Live;
 using Tracker.Core.Storage;
@@ -12,78 +10,74 @@ namespace Tracker.Dashboard.Tests;
 /// Live pages over a real LiteDB store: what the engine writes while a page is loading must reach it, and so must
 /// what it writes afterwards.
 /// </summary>
-public sealed class LiveUpdateTests : StoreBackedTest
+public sealed class LiveUpdateTests : StoreBackedTest, IAsyncLifetime
 {
     // Each test registers the store itself: one through a wrapper that writes during the page's first read.
-    public LiveUpdateTests() : base(registerStore: false) =>
-        Store.SaveExperiment(new Experiment { Id = "e1", State = ExperimentState.Running, Spec = new ExperimentSpec { Name = "sweep", Model = "small-cnn", Strategy = "random" } });
-
-    private void EndExperiment()
+    public LiveUpdateTests() : base(registerStore: false)
     {
-        var ended = Store.GetExperiment("e1")! with { State = ExperimentState.Completed };
-        Store.SaveExperiment(ended);
+    }
+
+    public async ValueTask InitializeAsync() =>
+        await Store.SaveExperimentAsync(new Experiment { Id = "e1", State = ExperimentState.Running, Spec = new ExperimentSpec { Name = "sweep", Model = "small-cnn", Strategy = "random" } });
+
+    private async Task EndExperimentAsync()
+    {
+        var ended = (await Store.GetExperimentAsync("e1"))! with { State = ExperimentState.Completed };
+        await Store.SaveExperimentAsync(ended);
         Feed.Publish(new ExperimentChanged(ended));
     }
 
     private static string State(IRenderedComponent<Experiments> page) => page.Find("[data-testid=experiments] [data-testid=state]").TextContent.Trim();
 
     [Fact]
-    public void ExperimentsPage_ExperimentEndsWhileThePageLoads_ShowsTheEnd()
+    public async Task ExperimentsPage_ExperimentEndsWhileThePageLoads_ShowsTheEnd()
     {
         // The engine ends the experiment right after the page's first read, while the page renders, as a trainer on
         // the other core does. A page that subscribed only after its first render (seconds on a busy machine) never
         // heard of it.
-        Services.AddSingleton<IRunStore>(StoreThatWritesDuringFirstRead.Wrap(Store, nameof(IRunStore.ListExperiments), EndExperiment));
+        Register(Store, new StoreThatWritesDuringFirstRead(Store, EndExperimentAsync));
 
         var page = RenderAt<Experiments>("/");
 
         page.WaitForAssertion(() => Assert.Equal("Completed", State(page)));
-        Assert.Equal(ExperimentState.Completed, Store.GetExperiment("e1")!.State);
+        Assert.Equal(ExperimentState.Completed, (await Store.GetExperimentAsync("e1"))!.State);
     }
 
     [Fact]
-    public void ExperimentsPage_ExperimentEndsAfterTheFirstRender_ShowsTheEndWithoutReload()
+    public async Task ExperimentsPage_ExperimentEndsAfterTheFirstRender_ShowsTheEndWithoutReload()
     {
-        Services.AddSingleton<IRunStore>(Store);
+        Register(Store, Store);
         var page = RenderAt<Experiments>("/");
-        Assert.Equal("Running", State(page));
+        page.WaitForAssertion(() => Assert.Equal("Running", State(page)));
 
-        EndExperiment();
+        await EndExperimentAsync();
 
         page.WaitForAssertion(() => Assert.Equal("Completed", State(page)));
     }
 
     /// <summary>
-    /// The real store, with one write (<paramref name="afterFirstCall"/>) slipped in right after the first call of one
-    /// method has read its answer: the write a trainer makes on another core while the page renders.
+    /// The real experiment store, with one write (<paramref name="afterFirstList"/>) slipped in right after the first
+    /// <see cref="ListExperimentsAsync"/> has read its answer: the write a trainer makes on another core while the page
+    /// renders.
     /// </summary>
-    public class StoreThatWritesDuringFirstRead : DispatchProxy
+    public sealed class StoreThatWritesDuringFirstRead(IExperimentStore inner, Func<Task> afterFirstList) : IExperimentStore
     {
-        private IRunStore inner = default!;
-        private string method = "";
-        private Action? afterFirstCall;
+        private Func<Task>? write = afterFirstList;
 
-        public static IRunStore Wrap(IRunStore inner, string method, Action afterFirstCall)
+        public async Task<IReadOnlyList<Experiment>> ListExperimentsAsync(CancellationToken cancellationToken = default)
         {
-            var proxy = Create<IRunStore, StoreThatWritesDuringFirstRead>();
-            var self = (StoreThatWritesDuringFirstRead)(object)proxy;
-            (self.inner, self.method, self.afterFirstCall) = (inner, method, afterFirstCall);
-            return proxy;
-        }
-
-        protected override object? Invoke(MethodInfo? targetMethod, object?[]? args)
-        {
-            object? result;
-            try
-            {
-                result = targetMethod!.Invoke(inner, args);
-            }
-            catch (TargetInvocationException e) when (e.InnerException is not null)
-            {
-                throw e.InnerException;
-            }
-            if (targetMethod.Name == method && Interlocked.Exchange(ref afterFirstCall, null) is { } write) write();
+            var result = await inner.ListExperimentsAsync(cancellationToken);
+            if (Interlocked.Exchange(ref write, null) is { } once) await once();
             return result;
         }
+
+        public Task SaveExperimentAsync(Experiment experiment, CancellationToken cancellationToken = default) =>
+            inner.SaveExperimentAsync(experiment, cancellationToken);
+
+        public Task<Experiment?> UpdateExperimentAsync(string id, Func<Experiment, Experiment?> change, CancellationToken cancellationToken = default) =>
+            inner.UpdateExperimentAsync(id, change, cancellationToken);
+
+        public Task<Experiment?> GetExperimentAsync(string id, CancellationToken cancellationToken = default) =>
+            inner.GetExperimentAsync(id, cancellationToken);
     }
 }

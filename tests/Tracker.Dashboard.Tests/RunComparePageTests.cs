@@ -1,26 +1,28 @@
 using Bunit;
+using Microsoft.Extensions.DependencyInjection;
 using Tracker.Abstractions;
 using Tracker.Core.Experiments;
 using Tracker.Core.Live;
+using Tracker.Core.Storage;
 using Tracker.Server.Components.Pages;
 
 namespace Tracker.Dashboard.Tests;
 
 /// <summary>The run comparison page over a real LiteDB store: runs of two experiments side by side, curves overlaid, live.</summary>
-public sealed class RunComparePageTests : StoreBackedTest
+public sealed class RunComparePageTests : StoreBackedTest, IAsyncLifetime
 {
     private static readonly DateTimeOffset T0 = new(2025, 6, 1, 9, 0, 0, TimeSpan.Zero);
 
-    public RunComparePageTests()
+    public async ValueTask InitializeAsync()
     {
-        Store.SaveExperiment(new Experiment { Id = "e1", CreatedAt = T0, Spec = new ExperimentSpec { Name = "Shapes sweep", Model = "small-cnn", Strategy = "random" } });
-        Store.SaveExperiment(new Experiment { Id = "e2", CreatedAt = T0, Spec = new ExperimentSpec { Name = "Fashion", Model = "resnet18", Strategy = "tpe" } });
-        Store.SaveTrials(
+        await Store.SaveExperimentAsync(new Experiment { Id = "e1", CreatedAt = T0, Spec = new ExperimentSpec { Name = "Shapes sweep", Model = "small-cnn", Strategy = "random" } });
+        await Store.SaveExperimentAsync(new Experiment { Id = "e2", CreatedAt = T0, Spec = new ExperimentSpec { Name = "Fashion", Model = "resnet18", Strategy = "tpe" } });
+        await Store.SaveTrialsAsync(
         [
             Trial("a", "e1", 3, 0.01, 0.81),
             Trial("b", "e2", 0, 0.001, 0.74),
         ]);
-        Store.AppendMetrics([.. Curve("a", MetricNames.ValF1Macro, 0.5, 0.7, 0.81), .. Curve("a", MetricNames.ValLoss, 1.2, 0.9, 0.8), .. Curve("b", MetricNames.ValF1Macro, 0.6, 0.74)]);
+        await Store.AppendMetricsAsync([.. Curve("a", MetricNames.ValF1Macro, 0.5, 0.7, 0.81), .. Curve("a", MetricNames.ValLoss, 1.2, 0.9, 0.8), .. Curve("b", MetricNames.ValF1Macro, 0.6, 0.74)]);
     }
 
     private static Trial Trial(string id, string experimentId, int number, double lr, double f1) => new()
@@ -78,9 +80,9 @@ public sealed class RunComparePageTests : StoreBackedTest
     }
 
     [Fact]
-    public void Curves_AnotherMetric_OnlyTheRunsThatHaveIt()
+    public async Task Curves_AnotherMetric_OnlyTheRunsThatHaveIt()
     {
-        var comparison = RunComparison.Load(Store, ["a", "b"]);
+        var comparison = await RunComparison.LoadAsync(Services.GetRequiredService<TrackerStores>(), ["a", "b"]);
 
         Assert.Equal([MetricNames.ValF1Macro, MetricNames.ValLoss], comparison.MetricKeys);
         var curves = comparison.Curves(MetricNames.ValLoss);
@@ -89,12 +91,12 @@ public sealed class RunComparePageTests : StoreBackedTest
     }
 
     [Fact]
-    public void Live_ARunLogsAnotherEpoch_CurveGrowsWithoutReload()
+    public async Task Live_ARunLogsAnotherEpoch_CurveGrowsWithoutReload()
     {
         var page = RenderAt("/runs/compare?t=a&t=b");
-        Assert.Equal("5", page.Find("[data-testid=run-curves]").GetAttribute("data-points"));
+        page.WaitForAssertion(() => Assert.Equal("5", page.Find("[data-testid=run-curves]").GetAttribute("data-points")));
 
-        Store.AppendMetrics([new MetricPoint("b", MetricNames.ValF1Macro, 3, 0.78, T0)]);
+        await Store.AppendMetricsAsync([new MetricPoint("b", MetricNames.ValF1Macro, 3, 0.78, T0)]);
         Feed.Publish(new MetricsRecorded("e2", "b", 3, new Dictionary<string, double> { [MetricNames.ValF1Macro] = 0.78 }));
 
         page.WaitForAssertion(() => Assert.Equal("6", page.Find("[data-testid=run-curves]").GetAttribute("data-points")));

@@ -14,16 +14,16 @@ public sealed class RunsPageTests : StoreBackedTest
 {
     private static readonly DateTimeOffset T0 = new(2025, 6, 1, 9, 0, 0, TimeSpan.Zero);
 
-    private void Seed()
+    private async Task SeedAsync()
     {
-        Store.SaveExperiment(new Experiment { Id = "e1", CreatedAt = T0, State = ExperimentState.Completed, Spec = new ExperimentSpec { Name = "Shapes sweep", Model = "small-cnn", Strategy = "random" } });
-        Store.SaveTrials(
+        await Store.SaveExperimentAsync(new Experiment { Id = "e1", CreatedAt = T0, State = ExperimentState.Completed, Spec = new ExperimentSpec { Name = "Shapes sweep", Model = "small-cnn", Strategy = "random" } });
+        await Store.SaveTrialsAsync(
         [
             Trial("t0", 0, TrialState.Completed, 0.72, 0.001),
             Trial("t1", 1, TrialState.Completed, 0.91, 0.01),
             Trial("t2", 2, TrialState.Failed, null, 0.3),
         ]);
-        Store.UpdateTrialAnnotations("t1", ["best"], "keep this one");
+        await Store.UpdateTrialAnnotationsAsync("t1", ["best"], "keep this one");
     }
 
     private static Trial Trial(string id, int number, TrialState state, double? f1, double lr) => new()
@@ -45,9 +45,9 @@ public sealed class RunsPageTests : StoreBackedTest
         cut.FindAll("[data-testid=trial-link]").Select(a => a.GetAttribute("href")!).ToArray();
 
     [Fact]
-    public void Render_TrialsInStore_RowsNewestFirstLinkedToTheirPages()
+    public async Task Render_TrialsInStore_RowsNewestFirstLinkedToTheirPages()
     {
-        Seed();
+        await SeedAsync();
 
         var cut = RenderAt("/runs");
 
@@ -60,9 +60,9 @@ public sealed class RunsPageTests : StoreBackedTest
     }
 
     [Fact]
-    public void Render_FiltersAndSortInUrl_AppliedByTheStore()
+    public async Task Render_FiltersAndSortInUrl_AppliedByTheStore()
     {
-        Seed();
+        await SeedAsync();
 
         var cut = RenderAt("/runs?state=completed&sort=metric:val_f1_macro&desc=false&col=param:learning_rate");
 
@@ -75,9 +75,9 @@ public sealed class RunsPageTests : StoreBackedTest
     }
 
     [Fact]
-    public void ChooseRuns_TwoTicked_CompareLinksThemInTheOrderTicked()
+    public async Task ChooseRuns_TwoTicked_CompareLinksThemInTheOrderTicked()
     {
-        Seed();
+        await SeedAsync();
         var cut = RenderAt("/runs");
         cut.WaitForAssertion(() => Assert.Equal(["/trials/t2", "/trials/t1", "/trials/t0"], TrialLinks(cut)));
         Assert.Contains("Compare (0)", cut.Find("[data-testid=compare-runs]").TextContent);
@@ -93,10 +93,10 @@ public sealed class RunsPageTests : StoreBackedTest
     }
 
     [Fact]
-    public void Render_RunDeletedThroughMlflow_ListedAndMarkedDeleted()
+    public async Task Render_RunDeletedThroughMlflow_ListedAndMarkedDeleted()
     {
-        Seed();
-        Store.SaveTrial(Store.GetTrial("t0")! with { LifecycleStage = Tracker.Core.Tracking.LifecycleStage.Deleted });
+        await SeedAsync();
+        await Store.SaveTrialAsync((await Store.GetTrialAsync("t0"))! with { LifecycleStage = Tracker.Core.Tracking.LifecycleStage.Deleted });
 
         var cut = RenderAt("/runs");
 
@@ -128,9 +128,9 @@ public sealed class RunsPageTests : StoreBackedTest
     }
 
     [Fact]
-    public void Render_FilterMatchesNothing_SaysSo()
+    public async Task Render_FilterMatchesNothing_SaysSo()
     {
-        Seed();
+        await SeedAsync();
 
         var cut = RenderAt("/runs?tag=nothing-has-this");
 
@@ -139,9 +139,9 @@ public sealed class RunsPageTests : StoreBackedTest
     }
 
     [Fact]
-    public void Render_BadUrlParts_ShownAndIgnored()
+    public async Task Render_BadUrlParts_ShownAndIgnored()
     {
-        Seed();
+        await SeedAsync();
 
         var cut = RenderAt("/runs?state=done&param.learning_rate=1..x");
 
@@ -152,9 +152,9 @@ public sealed class RunsPageTests : StoreBackedTest
     }
 
     [Fact]
-    public void Load_StateChanges_WrittenBackToTheUrl()
+    public async Task Load_StateChanges_WrittenBackToTheUrl()
     {
-        Seed();
+        await SeedAsync();
         var navigation = Services.GetRequiredService<NavigationManager>();
 
         var cut = RenderAt("/runs?pageSize=25&desc=true");
@@ -165,22 +165,22 @@ public sealed class RunsPageTests : StoreBackedTest
     }
 
     [Fact]
-    public void LocationChanged_BackToAnotherView_ReloadsIt()
+    public async Task LocationChanged_BackToAnotherView_ReloadsIt()
     {
-        Seed();
+        await SeedAsync();
         var navigation = Services.GetRequiredService<NavigationManager>();
         var cut = RenderAt("/runs");
         cut.WaitForAssertion(() => Assert.Equal(3, TrialLinks(cut).Length));
 
-        cut.InvokeAsync(() => navigation.NavigateTo("/runs?state=failed"));
+        await cut.InvokeAsync(() => navigation.NavigateTo("/runs?state=failed"));
 
         cut.WaitForAssertion(() => Assert.Equal(["/trials/t2"], TrialLinks(cut)));
     }
 
     [Fact]
-    public void EditAnnotations_SaveInDialog_StoredAndShown()
+    public async Task EditAnnotations_SaveInDialog_StoredAndShown()
     {
-        Seed();
+        await SeedAsync();
         var dialogs = Render<MudDialogProvider>();
         var cut = RenderAt("/runs?state=failed");
         cut.WaitForAssertion(() => Assert.Equal(["/trials/t2"], TrialLinks(cut)));
@@ -191,8 +191,8 @@ public sealed class RunsPageTests : StoreBackedTest
         dialogs.Find("textarea[data-testid=annotation-notes], [data-testid=annotation-notes] textarea").Input("ran out of memory");
         dialogs.Find("[data-testid=annotation-save]").Click();
 
-        cut.WaitForAssertion(() => Assert.Equal(["oom", "retry"], Store.GetTrial("t2")!.Tags));
-        Assert.Equal("ran out of memory", Store.GetTrial("t2")!.Notes);
+        cut.WaitForAssertion(() => Assert.Equal(["oom", "retry"], Store.GetTrialAsync("t2").GetAwaiter().GetResult()!.Tags));
+        Assert.Equal("ran out of memory", (await Store.GetTrialAsync("t2"))!.Notes);
         cut.WaitForAssertion(() => Assert.Equal("oomretry", cut.Find("[data-testid=tags]").TextContent.Replace(" ", "").Trim()));
     }
 }

@@ -5,12 +5,13 @@ using MudBlazor;
 using MudBlazor.Services;
 using Tracker.Core.Live;
 using Tracker.Core.Storage;
+using Tracker.Storage.LiteDb;
 
 namespace Tracker.Dashboard.Tests;
 
 /// <summary>
 /// A page test over a real LiteDB store in a temporary folder, with MudBlazor's services and a live feed, as the
-/// server has them. The store is registered as <see cref="IRunStore"/> unless the test registers its own view of it.
+/// server has them. The store is registered as every store interface and <see cref="TrackerStores"/> unless the test registers its own view of it.
 /// </summary>
 public abstract class StoreBackedTest : BunitContext
 {
@@ -18,16 +19,31 @@ public abstract class StoreBackedTest : BunitContext
 
     protected StoreBackedTest(bool registerStore = true)
     {
-        Store = new LiteDbRunStore(Path.Combine(folder, "tracker.db"));
+        Store = new LiteDbStore(Path.Combine(folder, "tracker.db"));
         JSInterop.Mode = JSRuntimeMode.Loose;
         Services.AddMudServices();
         Services.AddSingleton(Feed);
-        if (registerStore) Services.AddSingleton<IRunStore>(Store);
+        if (registerStore) Register(Store, Store);
         DefaultWaitTimeout = TimeSpan.FromSeconds(10);
     }
 
     /// <summary>The store, in a file of its own.</summary>
-    protected LiteDbRunStore Store { get; }
+    protected LiteDbStore Store { get; }
+
+    /// <summary>
+    /// Registers <paramref name="store"/> under every store interface and as <see cref="TrackerStores"/>, with
+    /// <paramref name="experiments"/> (the store itself, or a view of it) as the experiment store.
+    /// </summary>
+    protected void Register(LiteDbStore store, IExperimentStore experiments)
+    {
+        Services.AddSingleton(experiments);
+        Services.AddSingleton<ITrialStore>(store);
+        Services.AddSingleton<IMetricStore>(store);
+        Services.AddSingleton<IEvaluationStore>(store);
+        Services.AddSingleton<IArtifactStore>(store);
+        Services.AddSingleton<IApiKeyStore>(store);
+        Services.AddSingleton(new TrackerStores(experiments, store, store, store, store, store));
+    }
 
     /// <summary>The feed the pages follow; publish on it as the engine would.</summary>
     protected MetricFeed Feed { get; } = new();

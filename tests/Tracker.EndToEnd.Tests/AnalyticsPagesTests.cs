@@ -16,7 +16,7 @@ public sealed class AnalyticsPagesTests(BrowserFixture fixture) : BrowserTest(fi
     public async Task ExperimentPage_FinishedRandomSearchOfTwoParameters_ParallelCoordinatesAndImportanceRender()
     {
         var experiments = Fixture.Server.Services.GetRequiredService<ExperimentService>();
-        var result = experiments.Create(new ExperimentSpec
+        var result = await experiments.CreateAsync(new ExperimentSpec
         {
             Name = "analytics fixture",
             Model = "small-cnn",
@@ -33,8 +33,8 @@ public sealed class AnalyticsPagesTests(BrowserFixture fixture) : BrowserTest(fi
         });
         Assert.True(result.Succeeded, string.Join("; ", result.Errors.SelectMany(e => e.Value)));
         string id = result.Experiment!.Id;
-        await WaitUntilAsync(() => Fixture.Store.GetExperiment(id)!.State == ExperimentState.Completed, TimeSpan.FromSeconds(120), "the search to complete");
-        int completed = Fixture.Store.ListTrials(id).Count(t => t.State == TrialState.Completed && t.Objective is not null);
+        await WaitUntilAsync(async () => (await Fixture.Stores.Experiments.GetExperimentAsync(id, Cancellation))!.State == ExperimentState.Completed, TimeSpan.FromSeconds(120), "the search to complete");
+        int completed = (await Fixture.Stores.Trials.ListTrialsAsync(id, Cancellation)).Count(t => t.State == TrialState.Completed && t.Objective is not null);
         Assert.Equal(6, completed);
 
         await OpenAsync($"/experiments/{id}");
@@ -57,7 +57,7 @@ public sealed class AnalyticsPagesTests(BrowserFixture fixture) : BrowserTest(fi
     public async Task ExperimentPage_RunningSearch_TimeLeftShownAndPauseResumeButtonsWork()
     {
         var experiments = Fixture.Server.Services.GetRequiredService<ExperimentService>();
-        var result = experiments.Create(new ExperimentSpec
+        var result = await experiments.CreateAsync(new ExperimentSpec
         {
             Name = "long search",
             Model = "small-cnn",
@@ -79,17 +79,17 @@ public sealed class AnalyticsPagesTests(BrowserFixture fixture) : BrowserTest(fi
 
             await Page.ClickAsync("[data-testid=pause-experiment]");
             await Assertions.Expect(Page.Locator("[data-testid=state]").First).ToHaveTextAsync("Paused");
-            Assert.Equal(ExperimentState.Paused, Fixture.Store.GetExperiment(id)!.State);
+            Assert.Equal(ExperimentState.Paused, (await Fixture.Stores.Experiments.GetExperimentAsync(id, Cancellation))!.State);
             await Page.ClickAsync("[data-testid=resume-experiment]");
             await Assertions.Expect(Page.Locator("[data-testid=state]").First).ToHaveTextAsync("Running");
-            Assert.Equal(ExperimentState.Running, Fixture.Store.GetExperiment(id)!.State);
+            Assert.Equal(ExperimentState.Running, (await Fixture.Stores.Experiments.GetExperimentAsync(id, Cancellation))!.State);
             Assert.Empty(PageErrors);
         }
         finally
         {
             // Leave the shared server idle: the next test's trials would otherwise queue behind this one's.
-            experiments.Cancel(id);
-            await WaitUntilAsync(() => Fixture.Store.ListTrials(id).All(t => t.IsFinished), TimeSpan.FromSeconds(30), "the cancelled trials to stop");
+            await experiments.CancelAsync(id);
+            await WaitUntilAsync(async () => (await Fixture.Stores.Trials.ListTrialsAsync(id)).All(t => t.IsFinished), TimeSpan.FromSeconds(30), "the cancelled trials to stop");
         }
     }
 
@@ -97,8 +97,8 @@ public sealed class AnalyticsPagesTests(BrowserFixture fixture) : BrowserTest(fi
     public async Task TrialPage_ClickGalleryImage_GradCamOverlayLoadsForTheChosenClass()
     {
         var experiment = await Fixture.GetCompletedExperimentAsync(Cancellation);
-        var trial = Fixture.Store.ListTrials(experiment.Id).First(t => t.State == TrialState.Completed);
-        var predictions = Fixture.Store.GetPredictions(trial.Id)!;
+        var trial = (await Fixture.Stores.Trials.ListTrialsAsync(experiment.Id, Cancellation)).First(t => t.State == TrialState.Completed);
+        var predictions = (await Fixture.Stores.Evaluations.GetPredictionsAsync(trial.Id, Cancellation))!;
         var first = predictions.Items[predictions.SampleIndices[0]];
 
         await OpenAsync($"/trials/{trial.Id}");

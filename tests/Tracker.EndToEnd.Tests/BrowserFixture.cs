@@ -27,8 +27,8 @@ public sealed class BrowserFixture : IAsyncLifetime
     /// <summary>The browser.</summary>
     public IBrowser Browser { get; private set; } = default!;
 
-    /// <summary>The server's store, to look up what the pages should show.</summary>
-    public IRunStore Store => Server.Services.GetRequiredService<IRunStore>();
+    /// <summary>The server's stores, to look up what the pages should show.</summary>
+    public TrackerStores Stores => Server.Services.GetRequiredService<TrackerStores>();
 
     /// <inheritdoc />
     public async ValueTask InitializeAsync()
@@ -80,7 +80,7 @@ public sealed class BrowserFixture : IAsyncLifetime
             if (completedExperimentId is null)
             {
                 var experiments = Server.Services.GetRequiredService<ExperimentService>();
-                var result = experiments.Create(new ExperimentSpec
+                var result = await experiments.CreateAsync(new ExperimentSpec
                 {
                     Name = "e2e fixture",
                     Model = "small-cnn",
@@ -89,12 +89,12 @@ public sealed class BrowserFixture : IAsyncLifetime
                     SearchSpace = new SearchSpace([new FloatParameter { Name = "learning_rate", Low = 1e-3, High = 1e-2, Log = true }]),
                     MaxTrials = 2,
                     Epochs = 2,
-                });
+                }, cancellationToken);
                 Assert.True(result.Succeeded, string.Join("; ", result.Errors.SelectMany(e => e.Value.Select(m => $"{e.Key}: {m}"))));
-                await WaitUntilAsync(() => Store.GetExperiment(result.Experiment!.Id)?.State is ExperimentState.Completed, TimeSpan.FromSeconds(90), cancellationToken);
+                await WaitUntilAsync(async () => (await Stores.Experiments.GetExperimentAsync(result.Experiment!.Id, cancellationToken))?.State is ExperimentState.Completed, TimeSpan.FromSeconds(90), cancellationToken);
                 completedExperimentId = result.Experiment!.Id;
             }
-            return Store.GetExperiment(completedExperimentId) ?? throw new InvalidOperationException("The completed experiment vanished.");
+            return await Stores.Experiments.GetExperimentAsync(completedExperimentId, cancellationToken) ?? throw new InvalidOperationException("The completed experiment vanished.");
         }
         finally
         {
@@ -102,10 +102,10 @@ public sealed class BrowserFixture : IAsyncLifetime
         }
     }
 
-    private static async Task WaitUntilAsync(Func<bool> condition, TimeSpan timeout, CancellationToken cancellationToken)
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var deadline = DateTime.UtcNow + timeout;
-        while (!condition())
+        while (!await condition())
         {
             if (DateTime.UtcNow > deadline) throw new TimeoutException($"Not done within {timeout}.");
             await Task.Delay(200, cancellationToken);
@@ -116,20 +116,34 @@ public sealed class BrowserFixture : IAsyncLifetime
     /// The experiments and trials the server holds, what its runner is training, and its recent warnings and errors:
     /// what a failing browser test prints to say why the page did not get where it should.
     /// </summary>
-    public string DescribeServer()
+    public async Task<string> DescribeServerAsync()
     {
         var text = new System.Text.StringBuilder();
         var runner = Server.Services.GetRequiredService<Tracker.Core.Running.TrialRunnerService>();
         text.AppendLine($"runner: slots [{string.Join(", ", runner.Slots)}], training [{string.Join(", ", runner.RunningTrialIds)}]");
-        foreach (var experiment in Store.ListExperiments())
+        foreach (var experiment in await Stores.Experiments.ListExperimentsAsync())
         {
             text.AppendLine($"experiment {experiment.Id} '{experiment.Spec.Name}': {experiment.State} {experiment.Message}");
-            foreach (var t in Store.ListTrials(experiment.Id))
+            foreach (var t in await Stores.Trials.ListTrialsAsync(experiment.Id))
                 text.AppendLine($"  trial #{t.Number} {t.Id}: {t.State}, epoch {t.EpochsDone}/{t.Epochs} {t.Error}");
         }
         text.AppendLine("server log (warnings and errors):");
         foreach (var line in Server.Log.TakeLast(40)) text.AppendLine("  " + line);
         return text.ToString();
+    }
+
+    /// <summary>How many points the series <paramref name="key"/> of a trial holds, read page by page.</summary>
+    public async Task<int> CountMetricPointsAsync(string trialId, string key, CancellationToken cancellationToken)
+    {
+        int count = 0;
+        MetricCursor? cursor = MetricCursor.Start;
+        while (cursor is { } from)
+        {
+            var page = await Stores.Metrics.ReadMetricsAsync(trialId, key, from, 1000, cancellationToken);
+            count += page.Points.Count;
+            cursor = page.Next;
+        }
+        return count;
     }
 
     /// <summary>

@@ -66,10 +66,10 @@ public abstract class BrowserTest(BrowserFixture fixture) : IAsyncLifetime
     }
 
     /// <summary>Waits for a server-side condition, failing like <see cref="WaitForPageAsync"/> on timeout.</summary>
-    protected async Task WaitUntilAsync(Func<bool> condition, TimeSpan timeout, string what)
+    protected async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan timeout, string what)
     {
         var deadline = DateTime.UtcNow + timeout;
-        while (!condition())
+        while (!await condition())
         {
             if (DateTime.UtcNow > deadline) Assert.Fail($"Timed out after {timeout.TotalSeconds:0} s waiting for {what}.\n{await DescribeAsync()}");
             await Task.Delay(200, Cancellation);
@@ -85,7 +85,7 @@ public abstract class BrowserTest(BrowserFixture fixture) : IAsyncLifetime
             "() => { const m = document.querySelector('#components-reconnect-modal'); return m ? (m.className || 'present') : 'none'; }");
         // What the page shows next to what the server has: a gap between the two is a page that stopped updating.
         string[] states = await Page.EvaluateAsync<string[]>("() => [...document.querySelectorAll('[data-testid=state]')].map(s => s.textContent.trim())");
-        return $"{Fixture.DescribeServer()}\npage {Page.Url}; states shown: [{string.Join(", ", states)}]; reconnect dialog: {reconnect}; "
+        return $"{await Fixture.DescribeServerAsync()}\npage {Page.Url}; states shown: [{string.Join(", ", states)}]; reconnect dialog: {reconnect}; "
             + $"page errors: [{string.Join(" | ", PageErrors)}]";
     }
 }

@@ -34,7 +34,7 @@ public sealed class DashboardTests(BrowserFixture fixture) : BrowserTest(fixture
         await Page.WaitForURLAsync(url => !url.EndsWith("/experiments/new", StringComparison.Ordinal), new() { WaitUntil = WaitUntilState.Commit });
         Assert.Matches("^/experiments/[0-9a-z]+$", new Uri(Page.Url).AbsolutePath);
         string id = new Uri(Page.Url).AbsolutePath["/experiments/".Length..];
-        var experiment = Fixture.Store.GetExperiment(id);
+        var experiment = await Fixture.Stores.Experiments.GetExperimentAsync(id, Cancellation);
         Assert.NotNull(experiment);
         Assert.Equal(("small-cnn", "random", 3, 2), (experiment.Spec.Model, experiment.Spec.Strategy, experiment.Spec.MaxTrials, experiment.Spec.Epochs));
         Assert.Equal(240, experiment.Spec.Dataset.Options["samples"].AsInt());
@@ -92,7 +92,7 @@ public sealed class DashboardTests(BrowserFixture fixture) : BrowserTest(fixture
     public async Task TrialPage_CompletedTrial_ShowsLossCurveAndConfusionMatrix()
     {
         var experiment = await Fixture.GetCompletedExperimentAsync(Cancellation);
-        var trial = Fixture.Store.ListTrials(experiment.Id).First(t => t.State == TrialState.Completed);
+        var trial = (await Fixture.Stores.Trials.ListTrialsAsync(experiment.Id, Cancellation)).First(t => t.State == TrialState.Completed);
 
         await OpenAsync($"/trials/{trial.Id}");
 

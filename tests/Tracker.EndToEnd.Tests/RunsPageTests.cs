@@ -12,9 +12,9 @@ public sealed class RunsPageTests(BrowserFixture fixture) : BrowserTest(fixture)
     public async Task RunsPage_FilteredByUrlAndTag_ShowsExactlyTheMatchingTrials()
     {
         var experiment = await Fixture.GetCompletedExperimentAsync(TestContext.Current.CancellationToken);
-        var trials = Fixture.Store.ListTrials(experiment.Id);
+        var trials = await Fixture.Stores.Trials.ListTrialsAsync(experiment.Id, Cancellation);
         var tagged = trials.First(t => t.State == TrialState.Completed);
-        Fixture.Store.UpdateTrialAnnotations(tagged.Id, ["e2e-baseline"], "picked by the browser test");
+        await Fixture.Stores.Trials.UpdateTrialAnnotationsAsync(tagged.Id, ["e2e-baseline"], "picked by the browser test", Cancellation);
 
         // A shared link: this experiment's trials, best objective first.
         await OpenAsync($"/runs?experiment={experiment.Id}&sort=objective&desc=true");
@@ -37,7 +37,7 @@ public sealed class RunsPageTests(BrowserFixture fixture) : BrowserTest(fixture)
     public async Task RunsPage_TwoRunsTicked_CompareShowsTheirCurvesAndParametersSideBySide()
     {
         var experiment = await Fixture.GetCompletedExperimentAsync(TestContext.Current.CancellationToken);
-        var trials = Fixture.Store.ListTrials(experiment.Id).Where(t => t.State == TrialState.Completed).Take(2).ToList();
+        var trials = (await Fixture.Stores.Trials.ListTrialsAsync(experiment.Id, Cancellation)).Where(t => t.State == TrialState.Completed).Take(2).ToList();
         Assert.Equal(2, trials.Count);
 
         await OpenAsync($"/runs?experiment={experiment.Id}&sort=number&desc=false");
@@ -52,7 +52,8 @@ public sealed class RunsPageTests(BrowserFixture fixture) : BrowserTest(fixture)
         Assert.Equal(trials.Select(t => t.Id), new Uri(Page.Url).Query.TrimStart('?').Split('&').Select(p => Uri.UnescapeDataString(p["t=".Length..])));
         await Assertions.Expect(Page.Locator("[data-testid=run-diff] thead a")).ToHaveTextAsync(trials.Select(t => $"{experiment.Spec.Name} #{t.Number}").ToArray());
         // Each run's validation macro-F1 at every epoch.
-        int points = trials.Sum(t => Fixture.Store.GetMetrics(t.Id, MetricNames.ValF1Macro).Count);
+        int points = 0;
+        foreach (var t in trials) points += await Fixture.CountMetricPointsAsync(t.Id, MetricNames.ValF1Macro, Cancellation);
         await Assertions.Expect(Page.Locator("[data-testid=run-curves]")).ToHaveAttributeAsync("data-points", points.ToString());
         await Assertions.Expect(Page.Locator("[data-testid=parameter-row][data-name=learning_rate]")).ToHaveClassAsync("differs");
         Assert.Empty(PageErrors);

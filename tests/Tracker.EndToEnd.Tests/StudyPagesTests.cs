@@ -15,8 +15,8 @@ public sealed class StudyPagesTests(BrowserFixture fixture) : BrowserTest(fixtur
     public async Task TrialPage_Gallery_FiltersByMistakesAndByConfusionCell()
     {
         var experiment = await Fixture.GetCompletedExperimentAsync(Cancellation);
-        var trial = Fixture.Store.ListTrials(experiment.Id).First(t => t.State == TrialState.Completed);
-        var predictions = Fixture.Store.GetPredictions(trial.Id)!;
+        var trial = (await Fixture.Stores.Trials.ListTrialsAsync(experiment.Id, Cancellation)).First(t => t.State == TrialState.Completed);
+        var predictions = (await Fixture.Stores.Evaluations.GetPredictionsAsync(trial.Id, Cancellation))!;
         int mistakes = predictions.SampleIndices.Count(i => predictions.Items[i].TrueLabel != predictions.Items[i].PredictedLabel);
 
         await OpenAsync($"/trials/{trial.Id}");
@@ -54,8 +54,8 @@ public sealed class StudyPagesTests(BrowserFixture fixture) : BrowserTest(fixtur
         // Three factors, each bar filled in live as its trainings finish (2 seeds × 3 factors × 2 epochs of a tiny CNN).
         var bars = Page.Locator("[data-testid=sensitivity] [data-testid=sensitivity-bars]");
         await Assertions.Expect(bars).ToHaveAttributeAsync("data-bars", "3", new() { Timeout = 120_000 });
-        var study = Fixture.Store.ListExperiments().Single(e => e.Spec.Sensitivity?.SourceExperimentId == experiment.Id);
-        await WaitUntilAsync(() => Fixture.Store.GetExperiment(study.Id)!.State == ExperimentState.Completed, TimeSpan.FromSeconds(120), "the sensitivity study to complete");
+        var study = (await Fixture.Stores.Experiments.ListExperimentsAsync(Cancellation)).Single(e => e.Spec.Sensitivity?.SourceExperimentId == experiment.Id);
+        await WaitUntilAsync(async () => (await Fixture.Stores.Experiments.GetExperimentAsync(study.Id, Cancellation))!.State == ExperimentState.Completed, TimeSpan.FromSeconds(120), "the sensitivity study to complete");
         await Assertions.Expect(bars.Locator("rect")).ToHaveCountAsync(3);
         await Assertions.Expect(Page.Locator("[data-testid=sensitivity]")).ToContainTextAsync(study.Spec.Name);
         await ScreenshotAsync("sensitivity");

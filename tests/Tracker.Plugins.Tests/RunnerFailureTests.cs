@@ -9,6 +9,7 @@ using Tracker.Core.Plugins;
 using Tracker.Core.Running;
 using Tracker.Core.Storage;
 using Tracker.Core.Training;
+using Tracker.Storage.LiteDb;
 using TorchSharp;
 
 namespace Tracker.Plugins.Tests;
@@ -77,16 +78,16 @@ public sealed class RunnerFailureTests : IDisposable
         PluginCompiler.CompilePlugin(dropIn, "Poison", PoisonSource, PluginCompiler.Sdk, MetadataReference.CreateFromFile(typeof(torch).Assembly.Location));
         var catalog = new PluginCatalog([Repo.BuiltInPlugins, dropIn], NullLogger.Instance);
         Assert.NotNull(catalog.FindModel("poison"));
-        using var store = new LiteDbRunStore(Path.Combine(folder, "tracker.db"));
+        using var store = new LiteDbStore(Path.Combine(folder, "tracker.db"));
         var datasets = new DatasetCatalog([new ShapesDataset()]);
         var feed = new MetricFeed();
         var weights = new WeightsLibrary(Options.Create(new ModelOptions { WeightsFolder = Path.Combine(folder, "weights") }));
-        var coordinator = new StudyCoordinator(store, catalog, feed, NullLogger<StudyCoordinator>.Instance);
-        var runner = new TrialRunnerService(store, catalog, datasets, feed, weights, coordinator,
+        var coordinator = new StudyCoordinator(store, store, catalog, feed, NullLogger<StudyCoordinator>.Instance);
+        var runner = new TrialRunnerService(store, store, store, store, catalog, datasets, feed, weights, coordinator,
             Options.Create(new RunnerOptions { Devices = ["cpu"], TorchThreads = 1, PollMilliseconds = 50 }), NullLogger<TrialRunnerService>.Instance);
-        var experiments = new ExperimentService(store, catalog, datasets, runner, coordinator, feed, weights);
+        var experiments = new ExperimentService(store, store, catalog, datasets, runner, coordinator, feed, weights);
 
-        var created = experiments.Create(new ExperimentSpec
+        var created = await experiments.CreateAsync(new ExperimentSpec
         {
             Name = "poison",
             Model = "poison",
@@ -96,7 +97,7 @@ public sealed class RunnerFailureTests : IDisposable
             MaxTrials = 9,
             Epochs = 1,
             Seed = 3, // draws none, throw, nan, none, throw, nan, none, none, none: failures between successes
-        });
+        }, TestContext.Current.CancellationToken);
         Assert.True(created.Succeeded, string.Join("; ", created.Errors.SelectMany(e => e.Value)));
         string id = created.Experiment!.Id;
 
@@ -104,7 +105,7 @@ public sealed class RunnerFailureTests : IDisposable
         try
         {
             var deadline = DateTime.UtcNow.AddSeconds(60);
-            while (store.GetExperiment(id)!.State == ExperimentState.Running && DateTime.UtcNow < deadline)
+            while ((await store.GetExperimentAsync(id))!.State == ExperimentState.Running && DateTime.UtcNow < deadline)
                 await Task.Delay(50);
         }
         finally
@@ -112,8 +113,8 @@ public sealed class RunnerFailureTests : IDisposable
             await runner.StopAsync(CancellationToken.None);
         }
 
-        Assert.Equal(ExperimentState.Completed, store.GetExperiment(id)!.State);
-        var trials = store.ListTrials(id);
+        Assert.Equal(ExperimentState.Completed, (await store.GetExperimentAsync(id))!.State);
+        var trials = await store.ListTrialsAsync(id);
         Assert.Equal(9, trials.Count);
         foreach (var trial in trials)
         {
