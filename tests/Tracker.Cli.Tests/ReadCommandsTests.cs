@@ -3,6 +3,7 @@ using Tracker.Abstractions;
 using Tracker.Core;
 using Tracker.Core.Experiments;
 using Tracker.Core.Storage;
+using Tracker.Storage.LiteDb;
 
 namespace Tracker.Cli.Tests;
 
@@ -10,18 +11,19 @@ namespace Tracker.Cli.Tests;
 [Collection(CliCollection.Name)]
 public sealed class ReadCommandsTests(RunDatabaseFixture run)
 {
-    private (Experiment Experiment, IReadOnlyList<Trial> Trials) Stored()
+    // Read and closed again before the command opens the file: the store holds it exclusively.
+    private async Task<(Experiment Experiment, IReadOnlyList<Trial> Trials)> StoredAsync()
     {
         Assert.True(run.ExitCode == 0, run.Output);
-        using var store = new LiteDbRunStore(run.DatabasePath);
-        var experiment = Assert.Single(store.ListExperiments());
-        return (experiment, store.ListTrials(experiment.Id));
+        using var store = new LiteDbStore(run.DatabasePath);
+        var experiment = Assert.Single(await store.ListExperimentsAsync(TestContext.Current.CancellationToken));
+        return (experiment, await store.ListTrialsAsync(experiment.Id, TestContext.Current.CancellationToken));
     }
 
     [Fact]
     public async Task Experiments_list_shows_each_experiment_with_its_counts_and_best_objective()
     {
-        var (experiment, trials) = Stored();
+        var (experiment, trials) = await StoredAsync();
 
         var (code, output) = await Cli.RunAsync("experiments", "list", "--db", run.DatabasePath);
 
@@ -34,7 +36,7 @@ public sealed class ReadCommandsTests(RunDatabaseFixture run)
     [Fact]
     public async Task Runs_list_shows_the_runs_of_an_experiment_filtered_by_state()
     {
-        var (experiment, trials) = Stored();
+        var (experiment, trials) = await StoredAsync();
 
         var (code, output) = await Cli.RunAsync("runs", "list", "--db", run.DatabasePath, "--experiment", experiment.Id, "--state", "completed");
         Assert.Equal(0, code);
@@ -55,7 +57,7 @@ public sealed class ReadCommandsTests(RunDatabaseFixture run)
         Assert.Equal(1, missingCode);
         Assert.Contains("There is no experiment 'nope'", missing);
 
-        var (experiment, _) = Stored();
+        var (experiment, _) = await StoredAsync();
         var (stateCode, state) = await Cli.RunAsync("runs", "list", "--db", run.DatabasePath, "--experiment", experiment.Id, "--state", "asleep");
         Assert.Equal(2, stateCode);
         Assert.Contains("'asleep' is not a trial state", state);
@@ -64,7 +66,7 @@ public sealed class ReadCommandsTests(RunDatabaseFixture run)
     [Fact]
     public async Task Export_json_writes_every_run_with_its_parameters_and_final_metrics()
     {
-        var (experiment, trials) = Stored();
+        var (experiment, trials) = await StoredAsync();
 
         var (code, output) = await Cli.RunAsync("export", "--db", run.DatabasePath, "--experiment", experiment.Id, "--format", "json");
 
@@ -85,7 +87,7 @@ public sealed class ReadCommandsTests(RunDatabaseFixture run)
     [Fact]
     public async Task Export_csv_to_a_file_writes_a_header_and_a_line_per_run()
     {
-        var (experiment, trials) = Stored();
+        var (experiment, trials) = await StoredAsync();
         var file = Path.Combine(Cli.NewFolder(), "runs.csv");
 
         var (code, _) = await Cli.RunAsync("export", "--db", run.DatabasePath, "--experiment", experiment.Id, "--format", "csv", "--out", file);
@@ -108,7 +110,7 @@ public sealed class ReadCommandsTests(RunDatabaseFixture run)
     [Fact]
     public async Task Compare_prints_the_figures_core_computes()
     {
-        var (experiment, trials) = Stored();
+        var (experiment, trials) = await StoredAsync();
         var expected = ExperimentComparison.From(experiment, trials);
         Assert.Equal(2, expected.Completed);
 
@@ -127,8 +129,8 @@ public sealed class ReadCommandsTests(RunDatabaseFixture run)
     [Fact]
     public async Task A_database_held_by_another_store_is_reported_in_use_with_a_hint_to_use_the_server()
     {
-        Stored();
-        using (new LiteDbRunStore(run.DatabasePath))
+        await StoredAsync();
+        using (new LiteDbStore(run.DatabasePath))
         {
             var (code, output) = await Cli.RunAsync("experiments", "list", "--db", run.DatabasePath);
 

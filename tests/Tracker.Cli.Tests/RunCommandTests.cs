@@ -1,6 +1,7 @@
 using Tracker.Abstractions;
 using Tracker.Core.Experiments;
 using Tracker.Core.Storage;
+using Tracker.Storage.LiteDb;
 
 namespace Tracker.Cli.Tests;
 
@@ -8,14 +9,19 @@ namespace Tracker.Cli.Tests;
 public sealed class RunCommandTests(RunDatabaseFixture run)
 {
     [Fact]
-    public void Run_completes_the_experiment_records_its_trials_and_prints_the_summary_table()
+    public async Task Run_completes_the_experiment_records_its_trials_and_prints_the_summary_table()
     {
         Assert.True(run.ExitCode == 0, run.Output);
-        using var store = new LiteDbRunStore(run.DatabasePath);
-        var experiment = Assert.Single(store.ListExperiments());
+        Experiment experiment;
+        IReadOnlyList<Trial> trials;
+        // Closed before the next test's command opens the file: the store holds it exclusively.
+        using (var store = new LiteDbStore(run.DatabasePath))
+        {
+            experiment = Assert.Single(await store.ListExperimentsAsync(TestContext.Current.CancellationToken));
+            trials = await store.ListTrialsAsync(experiment.Id, TestContext.Current.CancellationToken);
+        }
         Assert.Equal(ExperimentState.Completed, experiment.State);
         Assert.Equal("tiny cli", experiment.Spec.Name);
-        var trials = store.ListTrials(experiment.Id);
         Assert.Equal(2, trials.Count);
         Assert.All(trials, t =>
         {
@@ -48,8 +54,8 @@ public sealed class RunCommandTests(RunDatabaseFixture run)
         Assert.Contains("is invalid", output);
         Assert.Matches(@"│ model +│ no active model plugin named 'no-such-model'", output);
         Assert.Matches(@"│ epochs +│ must be between 1 and 10000 \(got 0\)", output);
-        using var store = new LiteDbRunStore(Path.Combine(folder, "tracker.db"));
-        Assert.Empty(store.ListExperiments());
+        using var store = new LiteDbStore(Path.Combine(folder, "tracker.db"));
+        Assert.Empty(await store.ListExperimentsAsync(TestContext.Current.CancellationToken));
     }
 
     [Fact]
@@ -88,10 +94,10 @@ public sealed class RunCommandTests(RunDatabaseFixture run)
 
         Assert.True(code == 130, output);
         Assert.Contains("Interrupted", output);
-        using var store = new LiteDbRunStore(db);
-        var experiment = Assert.Single(store.ListExperiments());
+        using var store = new LiteDbStore(db);
+        var experiment = Assert.Single(await store.ListExperimentsAsync(TestContext.Current.CancellationToken));
         Assert.Equal(ExperimentState.Cancelled, experiment.State);
-        var trial = Assert.Single(store.ListTrials(experiment.Id));
+        var trial = Assert.Single(await store.ListTrialsAsync(experiment.Id, TestContext.Current.CancellationToken));
         Assert.Equal(TrialState.Interrupted, trial.State);
         Assert.InRange(trial.EpochsDone, 1, 999);
         Assert.Contains("cancelled", trial.Error);

@@ -24,11 +24,7 @@ public sealed class ApiKeyTests(ApiKeyTests.Server server) : IClassFixture<ApiKe
     {
         public TrackerServerFactory Factory { get; } = new(TrackerServerFactory.NewDataFolder());
 
-        public ValueTask InitializeAsync()
-        {
-            SeedTrial(Factory);
-            return ValueTask.CompletedTask;
-        }
+        public async ValueTask InitializeAsync() => await SeedTrialAsync(Factory);
 
         public ValueTask DisposeAsync() => Factory.DisposeAsync();
     }
@@ -39,18 +35,19 @@ public sealed class ApiKeyTests(ApiKeyTests.Server server) : IClassFixture<ApiKe
     private readonly TrackerServerFactory factory = server.Factory;
 
     // Finished, so the runner leaves it be; its tags are what the writes below change.
-    private static void SeedTrial(TrackerServerFactory factory)
+    private static async Task SeedTrialAsync(TrackerServerFactory factory)
     {
-        var store = factory.Services.GetRequiredService<IRunStore>();
+        var store = factory.Services.GetRequiredService<TrackerStores>();
         var t0 = new DateTimeOffset(2025, 5, 1, 8, 0, 0, TimeSpan.Zero);
-        store.SaveExperiment(new Experiment { Id = "keyed", CreatedAt = t0, State = ExperimentState.Completed, Spec = new ExperimentSpec { Name = "keyed", Model = "small-cnn", Strategy = "random" } });
-        store.SaveTrial(new Trial { Id = TrialId, ExperimentId = "keyed", Number = 0, Parameters = [], State = TrialState.Completed, Epochs = 1, CreatedAt = t0 });
+        await store.Experiments.SaveExperimentAsync(new Experiment { Id = "keyed", CreatedAt = t0, State = ExperimentState.Completed, Spec = new ExperimentSpec { Name = "keyed", Model = "small-cnn", Strategy = "random" } });
+        await store.Trials.SaveTrialAsync(new Trial { Id = TrialId, ExperimentId = "keyed", Number = 0, Parameters = [], State = TrialState.Completed, Epochs = 1, CreatedAt = t0 });
     }
 
     private static Task<HttpResponseMessage> TagAsync(HttpClient client, params string[] tags) =>
         client.PatchAsJsonAsync($"/api/trials/{TrialId}", new { tags }, Api.Json);
 
-    private IReadOnlyList<string> StoredTags() => factory.Services.GetRequiredService<IRunStore>().GetTrial(TrialId)!.Tags;
+    private async Task<IReadOnlyList<string>> StoredTagsAsync() =>
+        (await factory.Services.GetRequiredService<ITrialStore>().GetTrialAsync(TrialId, TestContext.Current.CancellationToken))!.Tags;
 
     private static async Task<JsonElement> AssertUnauthorizedProblemAsync(HttpResponseMessage response, string title)
     {
@@ -80,7 +77,7 @@ public sealed class ApiKeyTests(ApiKeyTests.Server server) : IClassFixture<ApiKe
         Assert.Contains($"PATCH /api/trials/{TrialId}", detail);
         Assert.Contains("Authorization: Bearer <key>", detail);
         Assert.Contains("/settings/api-keys", detail);
-        Assert.DoesNotContain("anonymous", StoredTags());
+        Assert.DoesNotContain("anonymous", await StoredTagsAsync());
     }
 
     [Fact]
@@ -89,7 +86,7 @@ public sealed class ApiKeyTests(ApiKeyTests.Server server) : IClassFixture<ApiKe
         var response = await TagAsync(factory.CreateClient(), "bearer");
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Contains("bearer", StoredTags());
+        Assert.Contains("bearer", await StoredTagsAsync());
     }
 
     [Fact]
@@ -98,7 +95,7 @@ public sealed class ApiKeyTests(ApiKeyTests.Server server) : IClassFixture<ApiKe
         var response = await TagAsync(WithKeyHeader(factory.CreateAnonymousClient(), TrackerServerFactory.TestKey), "header");
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Contains("header", StoredTags());
+        Assert.Contains("header", await StoredTagsAsync());
     }
 
     [Fact]
@@ -107,7 +104,7 @@ public sealed class ApiKeyTests(ApiKeyTests.Server server) : IClassFixture<ApiKe
         var before = DateTimeOffset.UtcNow;
         Assert.Equal(HttpStatusCode.OK, (await TagAsync(factory.CreateClient(), "listed")).StatusCode);
 
-        var listed = factory.Services.GetRequiredService<ApiKeyService>().List().Single(k => k.Source == ApiKeySource.Config);
+        var listed = (await factory.Services.GetRequiredService<ApiKeyService>().ListAsync(TestContext.Current.CancellationToken)).Single(k => k.Source == ApiKeySource.Config);
         Assert.Equal(TrackerServerFactory.TestKeyName, listed.Name);
         Assert.Null(listed.Prefix);
         Assert.InRange(listed.LastUsedAt!.Value, before, DateTimeOffset.UtcNow);
@@ -120,32 +117,32 @@ public sealed class ApiKeyTests(ApiKeyTests.Server server) : IClassFixture<ApiKe
 
         await AssertUnauthorizedProblemAsync(await TagAsync(client, "unknown"), "The API key is not valid.");
         await AssertUnauthorizedProblemAsync(await client.GetAsync("/api/experiments"), "The API key is not valid.");
-        Assert.DoesNotContain("unknown", StoredTags());
+        Assert.DoesNotContain("unknown", await StoredTagsAsync());
     }
 
     [Fact]
     public async Task Write_DashboardKey_SucceedsAndRecordsItsUse_UntilRevoked()
     {
         var keys = factory.Services.GetRequiredService<ApiKeyService>();
-        var created = keys.Create("  ci runner ");
+        var created = await keys.CreateAsync("  ci runner ", TestContext.Current.CancellationToken);
         Assert.Equal("ci runner", created.Record.Name);
         Assert.Null(created.Record.LastUsedAt);
         var client = WithKeyHeader(factory.CreateAnonymousClient(), created.Key);
 
         Assert.Equal(HttpStatusCode.OK, (await TagAsync(client, "dashboard")).StatusCode);
-        Assert.Contains("dashboard", StoredTags());
-        var stored = factory.Services.GetRequiredService<IRunStore>().FindApiKeyByHash(created.Record.Sha256)!;
+        Assert.Contains("dashboard", await StoredTagsAsync());
+        var stored = (await factory.Services.GetRequiredService<IApiKeyStore>().FindApiKeyByHashAsync(created.Record.Sha256, TestContext.Current.CancellationToken))!;
         Assert.NotNull(stored.LastUsedAt);
 
-        Assert.True(keys.Revoke(created.Record.Id));
+        Assert.True(await keys.RevokeAsync(created.Record.Id, TestContext.Current.CancellationToken));
 
         await AssertUnauthorizedProblemAsync(await TagAsync(client, "after-revocation"), "The API key is not valid.");
-        Assert.DoesNotContain("after-revocation", StoredTags());
-        var listed = keys.List().Single(k => k.Id == created.Record.Id);
+        Assert.DoesNotContain("after-revocation", await StoredTagsAsync());
+        var listed = (await keys.ListAsync(TestContext.Current.CancellationToken)).Single(k => k.Id == created.Record.Id);
         Assert.Equal(ApiKeySource.Dashboard, listed.Source);
         Assert.Equal(created.Key[..8], listed.Prefix);
         Assert.NotNull(listed.RevokedAt);
-        Assert.False(keys.Revoke("no-such-key"));
+        Assert.False(await keys.RevokeAsync("no-such-key", TestContext.Current.CancellationToken));
     }
 
     [Fact]
@@ -231,7 +228,7 @@ public sealed class ApiKeyTests(ApiKeyTests.Server server) : IClassFixture<ApiKe
             RemoteAddress = OtherMachine,
             Settings = new Dictionary<string, string> { ["Security:Reads"] = "Open" },
         };
-        SeedTrial(remote);
+        await SeedTrialAsync(remote);
         var anonymous = remote.CreateAnonymousClient();
 
         Assert.Equal(HttpStatusCode.OK, (await anonymous.GetAsync("/api/experiments")).StatusCode);
@@ -302,8 +299,8 @@ public sealed class ApiKeyTests(ApiKeyTests.Server server) : IClassFixture<ApiKe
         CreatedApiKey created;
         await using (var owner = new TrackerServerFactory(folder))
         {
-            created = owner.Services.GetRequiredService<ApiKeyService>().Create("stored");
-            var stored = owner.Services.GetRequiredService<IRunStore>().FindApiKeyByHash(ApiKeyService.Hash(created.Key))!;
+            created = await owner.Services.GetRequiredService<ApiKeyService>().CreateAsync("stored", TestContext.Current.CancellationToken);
+            var stored = (await owner.Services.GetRequiredService<IApiKeyStore>().FindApiKeyByHashAsync(ApiKeyService.Hash(created.Key), TestContext.Current.CancellationToken))!;
             Assert.Equal(created.Record, stored);
             Assert.Equal(created.Key[..8], stored.Prefix);
             Assert.DoesNotContain(created.Key[8..], stored.ToString());

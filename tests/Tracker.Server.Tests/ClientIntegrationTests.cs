@@ -74,11 +74,14 @@ public sealed class ClientIntegrationTests
         Assert.Equal(Png, await tracker.DownloadArtifactAsync(run.Id, "samples/0.png"));
 
         // The server's own store: a completed logged trial with every point.
-        var store = factory.Services.GetRequiredService<IRunStore>();
-        var trial = store.GetTrial(run.Id)!;
+        var store = factory.Services.GetRequiredService<TrackerStores>();
+        var trial = (await store.Trials.GetTrialAsync(run.Id, TestContext.Current.CancellationToken))!;
         Assert.Equal(TrialState.Completed, trial.State);
         Assert.NotNull(trial.Logged);
-        Assert.Equal(3000, store.GetMetrics(run.Id).Count);
+        int stored = 0;
+        foreach (var series in await store.Metrics.LatestMetricsAsync(run.Id, TestContext.Current.CancellationToken))
+            stored += (await store.Metrics.ReadMetricsAsync(run.Id, series.Key, MetricCursor.Start, int.MaxValue, TestContext.Current.CancellationToken)).Points.Count;
+        Assert.Equal(3000, stored);
         Assert.Equal(0.999, trial.FinalMetrics[MetricNames.ValF1Macro]);
 
         // The live hub: metrics for the client's points, with the values it logged, up to the last step; and the image.

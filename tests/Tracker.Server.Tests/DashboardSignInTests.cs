@@ -130,12 +130,12 @@ public sealed class DashboardSignInTests(DashboardSignInTests.RemoteServer serve
     public async Task Session_KeyRevoked_NextPageAsksToSignInAgain()
     {
         var keys = factory.Services.GetRequiredService<ApiKeyService>();
-        var created = keys.Create("laptop");
+        var created = await keys.CreateAsync("laptop", TestContext.Current.CancellationToken);
         var browser = Browser(factory);
         await SignedInAsync(browser, created.Key);
         Assert.Equal(HttpStatusCode.OK, (await browser.GetAsync("/plugins")).StatusCode);
 
-        Assert.True(keys.Revoke(created.Record.Id));
+        Assert.True(await keys.RevokeAsync(created.Record.Id, TestContext.Current.CancellationToken));
 
         AssertSentToSignIn(await browser.GetAsync("/plugins"), "/plugins");
         Assert.Equal(HttpStatusCode.Unauthorized, (await browser.GetAsync("/api/experiments")).StatusCode);

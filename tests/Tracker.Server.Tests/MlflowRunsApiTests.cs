@@ -260,7 +260,10 @@ public sealed class MlflowRunsApiTests(MlflowServer server) : IClassFixture<Mlfl
         var metric = (await api.GetRunAsync(runId)).GetProperty("data").GetProperty("metrics")[0];
         Assert.Equal((0.7, 10L, T0 + 300), (metric.GetProperty("value").GetDouble(), metric.GetProperty("step").GetInt64(), metric.GetProperty("timestamp").GetInt64()));
         var history = (await api.GetAsync($"metrics/get-history?run_id={runId}&metric_key=acc")).GetProperty("metrics").EnumerateArray().ToList();
-        Assert.Equal([0.5, 0.9, 0.8, 0.7], history.Select(m => m.GetProperty("value").GetDouble())); // by step, then time
+        // Every value, by step; within a step in the order logged (the store's series order, which step-cursor page
+        // tokens rely on), not by time.
+        Assert.Equal([0.5, 0.9, 0.7, 0.8], history.Select(m => m.GetProperty("value").GetDouble()));
+        Assert.Equal([2L, 10L, 10L, 10L], history.Select(m => m.GetProperty("step").GetInt64()));
     }
 
     [Fact]
@@ -281,6 +284,23 @@ public sealed class MlflowRunsApiTests(MlflowServer server) : IClassFixture<Mlfl
         while (token is not null);
         Assert.Equal(3, pages);
         Assert.Equal(Enumerable.Range(1, 5).Select(i => 1.0 / i), values);
+
+        // Tokens are step cursors: a step with more values than a page goes on where the last page stopped within it.
+        await api.LogBatchAsync(runId, Enumerable.Range(1, 5).Select(i => Mlflow.Metric("same", i, T0 + 10 - i, 7)));
+        var same = new List<double>();
+        token = null;
+        pages = 0;
+        do
+        {
+            var page = await api.GetAsync($"metrics/get-history?run_id={runId}&metric_key=same&max_results=2" + (token is null ? "" : $"&page_token={Uri.EscapeDataString(token)}"));
+            same.AddRange(page.GetProperty("metrics").EnumerateArray().Select(m => m.GetProperty("value").GetDouble()));
+            token = page.TryGetProperty("next_page_token", out var next) ? next.GetString() : null;
+            if (token is not null) Assert.Matches(@"^7(:\d+)?$", token);
+            pages++;
+        }
+        while (token is not null);
+        Assert.Equal(3, pages);
+        Assert.Equal([1.0, 2, 3, 4, 5], same);
 
         Assert.Empty((await api.GetAsync($"metrics/get-history?run_id={runId}&metric_key=unknown")).GetProperty("metrics").EnumerateArray());
         Mlflow.AssertError(await api.GetAsync($"metrics/get-history?run_id={runId}&metric_key=loss&page_token=%25%25", HttpStatusCode.BadRequest), "INVALID_PARAMETER_VALUE");

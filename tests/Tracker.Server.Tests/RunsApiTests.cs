@@ -17,12 +17,12 @@ public sealed class RunsApiTests : IClassFixture<RunsApiTests.Server>
     {
         public TrackerServerFactory Factory { get; } = new(TrackerServerFactory.NewDataFolder());
 
-        public ValueTask InitializeAsync()
+        public async ValueTask InitializeAsync()
         {
-            var store = Factory.Services.GetRequiredService<IRunStore>();
+            var store = Factory.Services.GetRequiredService<TrackerStores>();
             var t0 = new DateTimeOffset(2025, 5, 1, 8, 0, 0, TimeSpan.Zero);
-            store.SaveExperiment(new Experiment { Id = "cnn", CreatedAt = t0, State = ExperimentState.Completed, Spec = new ExperimentSpec { Name = "CNN sweep", Model = "small-cnn", Strategy = "random" } });
-            store.SaveExperiment(new Experiment { Id = "res", CreatedAt = t0, State = ExperimentState.Completed, Spec = new ExperimentSpec { Name = "ResNet, \"tuned\"", Model = "resnet18", Strategy = "tpe" } });
+            await store.Experiments.SaveExperimentAsync(new Experiment { Id = "cnn", CreatedAt = t0, State = ExperimentState.Completed, Spec = new ExperimentSpec { Name = "CNN sweep", Model = "small-cnn", Strategy = "random" } });
+            await store.Experiments.SaveExperimentAsync(new Experiment { Id = "res", CreatedAt = t0, State = ExperimentState.Completed, Spec = new ExperimentSpec { Name = "ResNet, \"tuned\"", Model = "resnet18", Strategy = "tpe" } });
             Trial Trial(string id, string experiment, int number, TrialState state, double lr, string optimizer, double? f1) => new()
             {
                 Id = id,
@@ -36,7 +36,7 @@ public sealed class RunsApiTests : IClassFixture<RunsApiTests.Server>
                 CreatedAt = t0.AddMinutes(number + (experiment == "res" ? 10 : 0)),
                 FinishedAt = t0.AddMinutes(number + 30),
             };
-            store.SaveTrials(
+            await store.Trials.SaveTrialsAsync(
             [
                 Trial("cnn-0", "cnn", 0, TrialState.Completed, 0.001, "adam", 0.61),
                 Trial("cnn-1", "cnn", 1, TrialState.Completed, 0.01, "sgd", 0.82),
@@ -45,8 +45,7 @@ public sealed class RunsApiTests : IClassFixture<RunsApiTests.Server>
                 Trial("res-0", "res", 0, TrialState.Completed, 0.002, "adamw", 0.91),
                 Trial("res-1", "res", 1, TrialState.Completed, 0.02, "sgd", 0.77),
             ]);
-            store.UpdateTrialAnnotations("res-0", ["best", "baseline"], "Great run, \"really\"\nsecond line");
-            return ValueTask.CompletedTask;
+            await store.Trials.UpdateTrialAnnotationsAsync("res-0", ["best", "baseline"], "Great run, \"really\"\nsecond line");
         }
 
         public ValueTask DisposeAsync() => Factory.DisposeAsync();

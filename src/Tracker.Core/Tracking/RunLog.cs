@@ -254,6 +254,10 @@ public sealed partial class RunLog(IExperimentStore experiments, ITrialStore tri
         if (experimentIds.Count == 0 || RunSearchQuery.From(filter, parsedOrders.Value!, experimentIds, search.ViewType) is not { } query)
             return new Page<Trial>([], null);
 
+        var orders = parsedOrders.Value!;
+        if (orders.Any(o => o.Entity == SearchEntity.Attribute && o.Key == "status"))
+            return await SearchRunsByStatusAsync(query, orders, offset, search.MaxResults, cancellationToken);
+
         // The store pages by a fixed size; MLflow's offset and page size are laid over its pages.
         int size = TrialQuery.MaxPageSize, page = offset / size, skip = offset % size;
         var runs = new List<Trial>(Math.Min(search.MaxResults, 1000));
@@ -269,6 +273,34 @@ public sealed partial class RunLog(IExperimentStore experiments, ITrialStore tri
         }
         int next = offset + runs.Count;
         return new Page<Trial>(runs, next < total ? PageToken.Encode(next) : null);
+    }
+
+    // The store orders a trial's state by its name (completed, failed, ...), which does not sort as MLflow's statuses
+    // (FINISHED, FAILED, ...) do, and splits the states that share a status: an order by status is applied here, over
+    // every match, with the store's ties (start time newest first, then id).
+    private async Task<TrackingResult<Page<Trial>>> SearchRunsByStatusAsync(TrialQuery query, IReadOnlyList<SearchOrder> orders, int offset, int maxResults,
+        CancellationToken cancellationToken)
+    {
+        var all = new List<Trial>();
+        for (int page = 0; ; page++)
+        {
+            var result = await trials.QueryTrialsAsync(query with { OrderBy = [], Page = page, PageSize = TrialQuery.MaxPageSize }, cancellationToken);
+            all.AddRange(result.Items.Select(r => r.Trial));
+            if (result.Items.Count == 0 || (long)(page + 1) * TrialQuery.MaxPageSize >= result.Total) break;
+        }
+        all.Sort((a, b) =>
+        {
+            foreach (var order in orders)
+            {
+                int c = order.Compare(RunField(a, order.Entity, order.Key), RunField(b, order.Entity, order.Key));
+                if (c != 0) return c;
+            }
+            int byTime = StartTime(b).CompareTo(StartTime(a));
+            return byTime != 0 ? byTime : string.CompareOrdinal(a.Id, b.Id);
+        });
+        var runs = all.Skip(offset).Take(maxResults).ToList();
+        int next = offset + runs.Count;
+        return new Page<Trial>(runs, next < all.Count ? PageToken.Encode(next) : null);
     }
 
     /// <summary>Logs one metric value.</summary>
