@@ -71,6 +71,9 @@ public static class TrackerCli
             config.AddCommand<CompareCommand>("compare")
                 .WithDescription("Compare experiments: the best trial's F1, the median F1 and the completed trials of each.")
                 .WithExample("compare", "3f2a9c1b7d4e", "9e8d7c6b5a41");
+            config.AddCommand<MigrateCommand>("migrate")
+                .WithDescription("Copy everything a store holds into another, empty one: e.g. a LiteDB file into a PostgreSQL database.")
+                .WithExample("migrate", "--from", "data/tracker.db", "--to", "\"Host=db.example;Username=tracker;Database=tracker\"", "--to-artifacts", "/srv/tracker/artifacts");
             config.AddCommand<BenchCommand>("bench")
                 .WithDescription("Benchmark a strategy plugin on a test function (Branin, Hartmann-6).")
                 .WithExample("bench", "tpe", "--problem", "hartmann6", "--trials", "50", "--seeds", "5");
