@@ -71,7 +71,9 @@ public static class CoreServiceCollectionExtensions
         services.AddSingleton<TrialRunnerService>();
         services.AddHostedService(sp => sp.GetRequiredService<TrialRunnerService>());
         services.AddSingleton<ExperimentService>();
-        services.AddSingleton<RunLog>();
+        services.AddSingleton<RunRegistry>();
+        services.AddSingleton<RunIngest>();
+        services.AddSingleton<RunQueries>();
         services.AddOptions<TrackingOptions>().Bind(builder.Configuration.GetSection("Tracking"))
             .Validate(o => o.MaxMetricPointsPerRequest >= 1, "Tracking:MaxMetricPointsPerRequest must be at least 1.")
             .Validate(o => o.MaxArtifactBytes >= 1, "Tracking:MaxArtifactBytes must be at least 1.")

@@ -521,7 +521,7 @@ public sealed partial class LiteDbStore
         {
             TrialAttribute.StartTime => doc["_start"].IsNumber ? doc["_start"].AsDouble : null,
             TrialAttribute.EndTime => doc["_end"].IsNumber ? doc["_end"].AsDouble : null,
-            TrialAttribute.RunName => Text(Member(doc["runTags"], RunLog.RunNameTag)) ?? "",
+            TrialAttribute.RunName => Text(Member(doc["runTags"], RunRegistry.RunNameTag)) ?? "",
             TrialAttribute.Id => Text(doc["_id"]),
             TrialAttribute.UserId => Text(Member(doc["logged"], "userId")),
             TrialAttribute.ArtifactUri => Text(Member(doc["logged"], "artifactUri")),
@@ -537,8 +537,8 @@ public sealed partial class LiteDbStore
     private static string? Text(BsonValue value) => value.IsString ? value.AsString : null;
 
     /// <summary>
-    /// Whether <paramref name="actual"/> satisfies <paramref name="condition"/>, as <see cref="SearchClause.Matches"/>
-    /// decides it, but with a LIKE that runs in linear time: a missing field never matches, not even <c>!=</c>.
+    /// Whether <paramref name="actual"/> satisfies <paramref name="condition"/>, as <see cref="TrialQuery.Conditions"/> define it,
+    /// with a LIKE that runs in linear time: a missing field never matches, not even <c>!=</c>.
     /// </summary>
     private static bool Holds(TrialCondition condition, object? actual)
     {

@@ -6,9 +6,6 @@ namespace Tracker.Storage.Postgres;
 
 public sealed partial class PostgresStore
 {
-    // Enough for any plausible contention; beyond it something is writing in a loop, and failing loudly is better.
-    private const int MaxUpdateAttempts = 50;
-
     /// <inheritdoc />
     public Task SaveExperimentAsync(Experiment experiment, CancellationToken cancellationToken = default) =>
         ExecuteAsync("""
@@ -20,20 +17,27 @@ public sealed partial class PostgresStore
     /// <inheritdoc />
     public async Task<Experiment?> UpdateExperimentAsync(string id, Func<Experiment, Experiment?> change, CancellationToken cancellationToken = default)
     {
-        for (int attempt = 0; attempt < MaxUpdateAttempts; attempt++)
+        // The row stays locked from the read to the commit: concurrent writers (in any process) queue instead of
+        // retrying a compare-and-swap, which a busy machine can starve.
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        Experiment stored;
+        await using (var read = new NpgsqlCommand("SELECT doc::text FROM experiments WHERE id = @id FOR UPDATE", connection, transaction))
         {
-            var stored = (await ReadAsync("SELECT doc::text, version FROM experiments WHERE id = @id",
-                r => (Experiment: FromJson<Experiment>(r.GetString(0)), Version: r.GetInt64(1)), cancellationToken, new NpgsqlParameter("id", id))).FirstOrDefault();
-            if (stored.Experiment is null) return null;
-            if (change(stored.Experiment) is not { } changed) return stored.Experiment;
-            int written = await ExecuteAsync("""
-                UPDATE experiments SET created_at = @created, doc = @doc, version = version + 1
-                WHERE id = @id AND version = @version
-                """, cancellationToken,
-                new("id", id), new("version", stored.Version), new("created", Timestamp(changed.CreatedAt)), Jsonb("doc", ToJson(changed)));
-            if (written == 1) return changed;
+            read.Parameters.AddWithValue("id", id);
+            if (await read.ExecuteScalarAsync(cancellationToken) is not string json) return null;
+            stored = FromJson<Experiment>(json);
         }
-        throw new InvalidOperationException($"The experiment {id} kept changing while it was being updated ({MaxUpdateAttempts} attempts).");
+        if (change(stored) is not { } changed) return stored;
+        await using (var update = new NpgsqlCommand("""
+            UPDATE experiments SET created_at = @created, doc = @doc, version = version + 1 WHERE id = @id
+            """, connection, transaction))
+        {
+            update.Parameters.AddRange((NpgsqlParameter[])[new("id", id), new("created", Timestamp(changed.CreatedAt)), Jsonb("doc", ToJson(changed))]);
+            await update.ExecuteNonQueryAsync(cancellationToken);
+        }
+        await transaction.CommitAsync(cancellationToken);
+        return changed;
     }
 
     /// <inheritdoc />

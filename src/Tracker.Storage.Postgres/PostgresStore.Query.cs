@@ -217,7 +217,7 @@ public sealed partial class PostgresStore
                 TrialAttribute.StartTime => Millis("coalesce(t.started_at, t.created_at)"),
                 TrialAttribute.EndTime => Millis("t.finished_at"),
                 // Every run has a name: "" without the tag, as MLflow's search has always read it.
-                TrialAttribute.RunName => $"coalesce(t.doc->'runTags'->>{Text(RunLog.RunNameTag)}, '')",
+                TrialAttribute.RunName => $"coalesce(t.doc->'runTags'->>{Text(RunRegistry.RunNameTag)}, '')",
                 TrialAttribute.Id => "t.id",
                 TrialAttribute.UserId => "(t.doc->'logged'->>'userId')",
                 TrialAttribute.ArtifactUri => "(t.doc->'logged'->>'artifactUri')",
@@ -229,7 +229,7 @@ public sealed partial class PostgresStore
         };
 
         /// <summary>
-        /// A condition with <see cref="SearchClause.Matches"/>'s meaning: a missing field never matches; numbers compare
+        /// A condition with <see cref="TrialCondition"/>'s meaning: a missing field never matches; numbers compare
         /// as C# doubles (NaN equals nothing and differs from everything, where PostgreSQL orders it above all); LIKE
         /// patterns know only % and _.
         /// </summary>

@@ -81,45 +81,34 @@ public sealed partial class PostgresStore
     /// <inheritdoc />
     public async Task<Trial?> UpdateTrialAsync(string id, Func<Trial, TrialWrite?> change, CancellationToken cancellationToken = default)
     {
+        // The row stays locked from the read to the commit: concurrent writers (in any process) queue instead of
+        // retrying a compare-and-swap, which a busy machine can starve. The lock also keeps the tags and notes read
+        // here the stored ones.
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        for (int attempt = 0; attempt < MaxUpdateAttempts; attempt++)
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        Trial stored;
+        await using (var read = new NpgsqlCommand("SELECT doc::text FROM trials WHERE id = @id FOR UPDATE", connection, transaction))
         {
-            Trial stored;
-            long version;
-            await using (var read = new NpgsqlCommand("SELECT doc::text, version FROM trials WHERE id = @id", connection))
-            {
-                read.Parameters.AddWithValue("id", id);
-                await using var reader = await read.ExecuteReaderAsync(cancellationToken);
-                if (!await reader.ReadAsync(cancellationToken)) return null;
-                stored = FromJson<Trial>(reader.GetString(0));
-                version = reader.GetInt64(1);
-            }
-            if (change(stored) is not { } write) return stored;
-            if (!string.Equals(write.Trial.Id, id, StringComparison.Ordinal))
-                throw new InvalidOperationException($"An update of trial {id} returned trial {write.Trial.Id}.");
-            // The version check makes the tags and notes read above the stored ones.
-            var trial = write.Trial with { Tags = stored.Tags, Notes = stored.Notes };
-
-            await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-            await using (var update = new NpgsqlCommand($"""
-                UPDATE trials SET ({TrialColumns}, doc, version) =
-                    (@experiment, @number, @state, @lifecycle, @logged, @created, @started, @finished, @objective, @paramText, @doc, version + 1)
-                WHERE id = @id AND version = @version
-                """, connection, transaction))
-            {
-                update.Parameters.AddRange(RecordParameters(trial));
-                update.Parameters.AddWithValue("version", version);
-                if (await update.ExecuteNonQueryAsync(cancellationToken) == 0)
-                {
-                    await transaction.RollbackAsync(cancellationToken);
-                    continue;
-                }
-            }
-            if (write.Points is { Count: > 0 } points) await AppendAsync(connection, points, cancellationToken);
-            await transaction.CommitAsync(cancellationToken);
-            return trial;
+            read.Parameters.AddWithValue("id", id);
+            if (await read.ExecuteScalarAsync(cancellationToken) is not string json) return null;
+            stored = FromJson<Trial>(json);
         }
-        throw new InvalidOperationException($"The trial {id} kept changing while it was being updated ({MaxUpdateAttempts} attempts).");
+        if (change(stored) is not { } write) return stored;
+        if (!string.Equals(write.Trial.Id, id, StringComparison.Ordinal))
+            throw new InvalidOperationException($"An update of trial {id} returned trial {write.Trial.Id}.");
+        var trial = write.Trial with { Tags = stored.Tags, Notes = stored.Notes };
+        await using (var update = new NpgsqlCommand($"""
+            UPDATE trials SET ({TrialColumns}, doc, version) =
+                (@experiment, @number, @state, @lifecycle, @logged, @created, @started, @finished, @objective, @paramText, @doc, version + 1)
+            WHERE id = @id
+            """, connection, transaction))
+        {
+            update.Parameters.AddRange(RecordParameters(trial));
+            await update.ExecuteNonQueryAsync(cancellationToken);
+        }
+        if (write.Points is { Count: > 0 } points) await AppendAsync(connection, points, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return trial;
     }
 
     /// <inheritdoc />

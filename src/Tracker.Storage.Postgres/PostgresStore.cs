@@ -11,7 +11,7 @@ namespace Tracker.Storage.Postgres;
 /// <summary>
 /// Every store interface on one PostgreSQL database, for teams: several servers and workers may share it. Records are
 /// stored as jsonb in Tracker's JSON convention, beside columns for querying; concurrency comes from the database
-/// (atomic counters, compare-and-swap on a row version, conditional writes), never from a lock in this process.
+/// (atomic counters, row locks held from read to write, conditional writes), never from a lock in this process.
 /// Artifact bytes are files under the artifact root (shared by every process that shares the database).
 /// </summary>
 public sealed partial class PostgresStore : IExperimentStore, ITrialStore, IMetricStore, IEvaluationStore, IArtifactStore, IApiKeyStore,

@@ -26,5 +26,5 @@ public sealed record Prediction(int Index, int TrueLabel, int PredictedLabel, do
 /// <param name="Split">"test" or "validation".</param>
 /// <param name="ClassNames">Class names, index = label.</param>
 /// <param name="Items">Every prediction, in split order.</param>
-/// <param name="SampleIndices">The indices with a stored thumbnail (see <c>IRunStore.GetSampleImage</c>).</param>
+/// <param name="SampleIndices">The indices with a stored thumbnail (see <c>IEvaluationStore.GetSampleImageAsync</c>).</param>
 public sealed record PredictionSet(string TrialId, string Split, IReadOnlyList<string> ClassNames, IReadOnlyList<Prediction> Items, IReadOnlyList<int> SampleIndices);

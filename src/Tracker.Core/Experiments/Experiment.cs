@@ -113,7 +113,7 @@ public sealed record Trial
     /// <summary>When it ended.</summary>
     public DateTimeOffset? FinishedAt { get; init; }
 
-    /// <summary>Labels a user gave the trial (e.g. <c>baseline</c>); see <see cref="Storage.IRunStore.UpdateTrialAnnotations"/>.</summary>
+    /// <summary>Labels a user gave the trial (e.g. <c>baseline</c>); see <see cref="Storage.ITrialStore.UpdateTrialAnnotationsAsync"/>.</summary>
     public List<string> Tags { get; init; } = [];
 
     /// <summary>A user's notes on the trial, or <c>null</c>.</summary>

@@ -32,7 +32,7 @@ public enum TrialExecution
     External,
 
     /// <summary>
-    /// Clients log runs they ran themselves (the MLflow-compatible API, <c>Tracking.RunLog</c>): no strategy, search
+    /// Clients log runs they ran themselves (the MLflow-compatible API, <c>Tracking.RunRegistry</c>): no strategy, search
     /// space, model or data set; the server only records what it is sent.
     /// </summary>
     Logged,

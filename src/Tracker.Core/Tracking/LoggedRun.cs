@@ -10,25 +10,6 @@ public enum LifecycleStage
     Deleted,
 }
 
-/// <summary>The status of a logged run, as MLflow names it; each maps to one trial state (see <see cref="RunLog"/>).</summary>
-public enum RunStatus
-{
-    /// <summary>Started and logging (trial state Running).</summary>
-    Running,
-
-    /// <summary>Created, not started (trial state Queued).</summary>
-    Scheduled,
-
-    /// <summary>Ended normally (trial state Completed).</summary>
-    Finished,
-
-    /// <summary>Ended with an error (trial state Failed).</summary>
-    Failed,
-
-    /// <summary>Stopped by a user or a shutdown (trial state Interrupted).</summary>
-    Killed,
-}
-
 /// <summary>What a logging client recorded about a run that a trial's own fields do not hold.</summary>
 public sealed record LoggedRunInfo
 {

@@ -55,7 +55,7 @@ public sealed record ArtifactContent(ArtifactView View, Stream Content);
 /// whatever the client declared), content type, a path that stays inside the folder, and images must decode. A stored
 /// image is announced on the feed as <see cref="ImagesLogged"/>.
 /// </summary>
-public sealed class RunArtifacts(IArtifactStore artifacts, ITrialStore trials, RunLog log, MetricFeed feed, IOptions<TrackingOptions> options)
+public sealed class RunArtifacts(IArtifactStore artifacts, ITrialStore trials, RunRegistry registry, MetricFeed feed, IOptions<TrackingOptions> options)
 {
     /// <summary>The longest artifact path, in characters.</summary>
     public const int MaxPathLength = 255;
@@ -103,7 +103,7 @@ public sealed class RunArtifacts(IArtifactStore artifacts, ITrialStore trials, R
         if (!mediaType.Succeeded) return mediaType.Error!;
         if ((CheckLabel("caption", labels.Caption) ?? CheckLabel("trueLabel", labels.TrueLabel) ?? CheckLabel("predictedLabel", labels.PredictedLabel)) is { } badLabel)
             return badLabel;
-        var found = await log.GetRunAsync(runId, cancellationToken);
+        var found = await registry.GetRunAsync(runId, cancellationToken);
         if (!found.Succeeded) return found.Error!;
         var run = found.Value!;
         if (run.LifecycleStage != LifecycleStage.Active)

@@ -1,9 +1,10 @@
 using System.Text;
 using System.Text.Json;
+using Tracker.Abstractions;
 
 namespace Tracker.Core.Tracking;
 
-/// <summary>What kind of problem a <see cref="RunLog"/> call had; the MLflow API maps each to its error code.</summary>
+/// <summary>What kind of problem a tracking call (<see cref="RunRegistry"/>, <see cref="RunIngest"/>, <see cref="RunQueries"/>, <see cref="RunArtifacts"/>) had; the APIs map each to their error codes.</summary>
 public enum TrackingErrorKind
 {
     /// <summary>A value of the request is invalid, or the target is not active (MLflow's INVALID_PARAMETER_VALUE).</summary>
@@ -25,13 +26,23 @@ public enum TrackingErrorKind
     UnsupportedContentType,
 }
 
-/// <summary>Why a <see cref="RunLog"/> call did nothing.</summary>
+/// <summary>Why a tracking call did nothing.</summary>
 /// <param name="Kind">The kind of problem.</param>
 /// <param name="Message">A sentence for the client.</param>
 /// <param name="Field">The request field that was wrong (e.g. <c>points[3].value</c>), when one was; the native API names it.</param>
-public sealed record TrackingError(TrackingErrorKind Kind, string Message, string? Field = null);
+public sealed record TrackingError(TrackingErrorKind Kind, string Message, string? Field = null)
+{
+    /// <summary>An invalid value (or a target that is not active).</summary>
+    public static TrackingError Invalid(string message, string? field = null) => new(TrackingErrorKind.InvalidParameter, message, field);
 
-/// <summary>The outcome of a <see cref="RunLog"/> call: a value, or the problem (and then nothing was written).</summary>
+    /// <summary>No logged experiment has the id.</summary>
+    public static TrackingError NoExperiment(string experimentId) => new(TrackingErrorKind.NotFound, $"No Experiment with id={experimentId} exists");
+
+    /// <summary>No run has the id.</summary>
+    public static TrackingError NoRun(string runId) => new(TrackingErrorKind.NotFound, $"Run with id={runId} not found");
+}
+
+/// <summary>The outcome of a tracking call: a value, or the problem (and then nothing was written).</summary>
 /// <typeparam name="T">The value's type.</typeparam>
 public sealed record TrackingResult<T>
 {
@@ -66,71 +77,52 @@ public enum ViewType
     All,
 }
 
-/// <summary>One metric value as MLflow logs it.</summary>
+/// <summary>One metric value as a client logs it.</summary>
 /// <param name="Key">The metric's name.</param>
 /// <param name="Value">The value (NaN and infinities are allowed).</param>
 /// <param name="Timestamp">When it was measured, in milliseconds since the Unix epoch.</param>
-/// <param name="Step">The step; 32-bit here (MLflow allows 64).</param>
+/// <param name="Step">The step; 32-bit here (MLflow allows 64), which the APIs check.</param>
 public readonly record struct LoggedMetric(string Key, double Value, long Timestamp, long Step = 0);
 
-/// <summary>A new run.</summary>
+/// <summary>
+/// A new run, its fields already resolved by the API that starts it (MLflow's endpoints resolve MLflow's run name
+/// and user tags into them).
+/// </summary>
 public sealed record RunCreate
 {
     /// <summary>The experiment; the default experiment ("0") when <c>null</c> or empty. Defaults to <c>null</c>.</summary>
     public string? ExperimentId { get; init; }
 
-    /// <summary>Who runs it, or <c>null</c> for the <c>mlflow.user</c> tag's value (else ""). Defaults to <c>null</c>.</summary>
-    public string? UserId { get; init; }
+    /// <summary>Who runs it. Defaults to "".</summary>
+    public string UserId { get; init; } = "";
 
-    /// <summary>The name, or <c>null</c> for the <c>mlflow.runName</c> tag's value (else a generated name). Defaults to <c>null</c>.</summary>
-    public string? RunName { get; init; }
+    /// <summary>The name, or <c>null</c> for a generated one. Defaults to <c>null</c>.</summary>
+    public string? Name { get; init; }
 
-    /// <summary>When it started, in ms since the Unix epoch, or <c>null</c> for now. Defaults to <c>null</c>.</summary>
-    public long? StartTime { get; init; }
+    /// <summary>When it started, or <c>null</c> for now. Defaults to <c>null</c>.</summary>
+    public DateTimeOffset? StartedAt { get; init; }
 
-    /// <summary>Its first tags (a later duplicate key wins). Defaults to none.</summary>
-    public IReadOnlyList<KeyValuePair<string, string>> Tags { get; init; } = [];
+    /// <summary>Its first tags (the name is set apart, in <see cref="Name"/>). Defaults to none.</summary>
+    public IReadOnlyDictionary<string, string> Tags { get; init; } = new Dictionary<string, string>();
 }
 
-/// <summary>A search of runs (MLflow's runs/search).</summary>
-public sealed record RunSearch
+/// <summary>A run to start through the native API (<c>POST /api/runs</c>).</summary>
+public sealed record NativeRunCreate
 {
-    /// <summary>The experiments to search; none gives no runs. Defaults to none.</summary>
-    public IReadOnlyList<string> ExperimentIds { get; init; } = [];
+    /// <summary>The name of the experiment; a logged experiment of that name is made when there is none. Defaults to <c>null</c>.</summary>
+    public string? Experiment { get; init; }
 
-    /// <summary>A filter in MLflow's syntax (see <see cref="SearchFilter"/>), or <c>null</c>. Defaults to <c>null</c>.</summary>
-    public string? Filter { get; init; }
+    /// <summary>The id of an existing logged experiment, instead of <see cref="Experiment"/>. Defaults to <c>null</c>.</summary>
+    public string? ExperimentId { get; init; }
 
-    /// <summary>Which lifecycle stages. Defaults to <see cref="ViewType.ActiveOnly"/>.</summary>
-    public ViewType ViewType { get; init; } = ViewType.ActiveOnly;
+    /// <summary>The run's name, or <c>null</c> for a generated one. Defaults to <c>null</c>.</summary>
+    public string? Name { get; init; }
 
-    /// <summary>Runs per page, 1 to <see cref="RunLog.MaxSearchResults"/>. Defaults to <see cref="RunLog.DefaultSearchResults"/>.</summary>
-    public int MaxResults { get; init; } = RunLog.DefaultSearchResults;
+    /// <summary>Its first parameters. Defaults to none.</summary>
+    public IReadOnlyDictionary<string, ParameterValue> Parameters { get; init; } = new Dictionary<string, ParameterValue>();
 
-    /// <summary>Sort keys, e.g. <c>metrics.f1 DESC</c>; ties and the rest by start time (newest first), then id. Defaults to none.</summary>
-    public IReadOnlyList<string> OrderBy { get; init; } = [];
-
-    /// <summary>The token of the page to read (from the previous page), or <c>null</c> for the first. Defaults to <c>null</c>.</summary>
-    public string? PageToken { get; init; }
-}
-
-/// <summary>A search of experiments (MLflow's experiments/search and experiments/list).</summary>
-public sealed record ExperimentSearch
-{
-    /// <summary>A filter on <c>name</c>, <c>creation_time</c>, <c>last_update_time</c> and <c>tags.*</c>, or <c>null</c>. Defaults to <c>null</c>.</summary>
-    public string? Filter { get; init; }
-
-    /// <summary>Which lifecycle stages. Defaults to <see cref="ViewType.ActiveOnly"/>.</summary>
-    public ViewType ViewType { get; init; } = ViewType.ActiveOnly;
-
-    /// <summary>Experiments per page, 1 to <see cref="RunLog.MaxSearchResults"/>. Defaults to <see cref="RunLog.DefaultSearchResults"/>.</summary>
-    public int MaxResults { get; init; } = RunLog.DefaultSearchResults;
-
-    /// <summary>Sort keys; ties and the rest by creation time (newest first), then id. Defaults to none.</summary>
-    public IReadOnlyList<string> OrderBy { get; init; } = [];
-
-    /// <summary>The token of the page to read, or <c>null</c> for the first. Defaults to <c>null</c>.</summary>
-    public string? PageToken { get; init; }
+    /// <summary>Its first tags. Defaults to none.</summary>
+    public IReadOnlyDictionary<string, string> Tags { get; init; } = new Dictionary<string, string>();
 }
 
 /// <summary>One page of a search or history.</summary>

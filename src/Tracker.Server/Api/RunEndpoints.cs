@@ -11,8 +11,8 @@ namespace Tracker.Server.Api;
 
 /// <summary>
 /// Tracker's own run-logging API under <c>/api/runs</c>: any script or program starts a run, logs parameters, tags,
-/// metric batches and artifacts, and ends it, in plain JSON. The work is <see cref="RunLog"/>'s and
-/// <see cref="RunArtifacts"/>'s; this maps HTTP onto them and their problems onto problem details.
+/// metric batches and artifacts, and ends it, in plain JSON. The work is <see cref="RunRegistry"/>'s,
+/// <see cref="RunIngest"/>'s, <see cref="RunQueries"/>' and <see cref="RunArtifacts"/>'s; this maps HTTP onto them and their problems onto problem details.
 /// </summary>
 public static class RunEndpoints
 {
@@ -66,13 +66,13 @@ public static class RunEndpoints
     {
         var runs = api.MapGroup("/runs").WithTags(Tag);
 
-        runs.MapPost("", async (HttpRequest request, RunLog log) =>
+        runs.MapPost("", async (HttpRequest request, RunRegistry registry, RunQueries queries) =>
         {
             var body = await ReadAsync<CreateRunRequest>(request);
             if (body.Problem is not null) return body.Problem;
             var parameters = Scalars(body.Value!.Parameters);
             if (!parameters.Succeeded) return Problem(parameters.Error!);
-            var started = await log.StartRunAsync(new NativeRunCreate
+            var started = await registry.StartRunAsync(new NativeRunCreate
             {
                 Experiment = body.Value.Experiment,
                 ExperimentId = body.Value.ExperimentId,
@@ -80,7 +80,7 @@ public static class RunEndpoints
                 Parameters = parameters.Value!,
                 Tags = body.Value.Tags ?? [],
             });
-            return started.Succeeded ? Results.Created($"/api/runs/{started.Value!.Id}", await log.ViewAsync(started.Value)) : Problem(started.Error!);
+            return started.Succeeded ? Results.Created($"/api/runs/{started.Value!.Id}", await queries.ViewAsync(started.Value)) : Problem(started.Error!);
         })
         .WithName("CreateRun").WithSummary("Start a run")
         .WithDescription("Starts a run (state running) in the experiment named by `experiment` (created as a logged experiment when absent) or `experimentId`, with optional name, parameters and tags.")
@@ -92,12 +92,12 @@ public static class RunEndpoints
         .WithDescription("The runs (trials) of every experiment, filtered, sorted and paged exactly as `GET /api/trials`: `experiment`, `state`, `tag`, `q`, `param.<name>=low..high`, `metric.<key>=low..high`, `sort`, `desc`, `page`, `pageSize`.")
         .Produces<TrialQueryResult>().ProducesValidationProblem();
 
-        runs.MapGet("/{id}", async (string id, RunLog log) => Result(await log.ViewRunAsync(id)))
+        runs.MapGet("/{id}", async (string id, RunQueries queries) => Result(await queries.ViewRunAsync(id)))
         .WithName("GetRun").WithSummary("Get a run")
         .WithDescription("A run (any trial, logged or trained by the server) with its parameters, tags and latest metrics.")
         .Produces<RunView>().ProducesProblem(StatusCodes.Status404NotFound);
 
-        runs.MapPatch("/{id}", async (string id, HttpRequest request, RunLog log) =>
+        runs.MapPatch("/{id}", async (string id, HttpRequest request, RunRegistry registry, RunQueries queries) =>
         {
             var body = await ReadAsync<UpdateRunRequest>(request);
             if (body.Problem is not null) return body.Problem;
@@ -108,47 +108,47 @@ public static class RunEndpoints
                     return Validation("state", $"'{text}' is not a run state; use running, completed, failed or interrupted.");
                 state = parsed;
             }
-            var updated = await log.SetRunStateAsync(id, state, body.Value.Name, body.Value.Error);
-            return updated.Succeeded ? Results.Ok(await log.ViewAsync(updated.Value!)) : Problem(updated.Error!);
+            var updated = await registry.SetRunStateAsync(id, state, body.Value.Name, body.Value.Error);
+            return updated.Succeeded ? Results.Ok(await queries.ViewAsync(updated.Value!)) : Problem(updated.Error!);
         })
         .WithName("UpdateRun").WithSummary("End, rename or fail a run")
         .WithDescription("Sets the run's state (running, completed, failed or interrupted; ending it stamps its end time), name and/or error.")
         .DocumentsBody<UpdateRunRequest>("application/json")
         .Produces<RunView>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound);
 
-        runs.MapPost("/{id}/parameters", async (string id, HttpRequest request, RunLog log) =>
+        runs.MapPost("/{id}/parameters", async (string id, HttpRequest request, RunIngest ingest, RunQueries queries) =>
         {
             var body = await ReadAsync<Dictionary<string, JsonElement>>(request);
             if (body.Problem is not null) return body.Problem;
             var parameters = Scalars(body.Value);
             if (!parameters.Succeeded) return Problem(parameters.Error!);
-            return await ResultAsync(await log.LogParametersAsync(id, parameters.Value!), log);
+            return await ResultAsync(await ingest.LogParametersAsync(id, parameters.Value!), queries);
         })
         .WithName("LogRunParameters").WithSummary("Log parameters")
         .WithDescription("Logs parameters (`{ \"name\": number|string|boolean }`). Logging a parameter again with the same value is fine; another value, or any parameter of a finished run, is a conflict (409).")
         .DocumentsBody<Dictionary<string, JsonElement>>("application/json")
         .Produces<RunView>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
 
-        runs.MapPost("/{id}/tags", async (string id, HttpRequest request, RunLog log) =>
+        runs.MapPost("/{id}/tags", async (string id, HttpRequest request, RunIngest ingest, RunQueries queries) =>
         {
             var body = await ReadAsync<Dictionary<string, string>>(request);
             if (body.Problem is not null) return body.Problem;
-            return await ResultAsync(await log.SetTagsAsync(id, body.Value!), log);
+            return await ResultAsync(await ingest.SetTagsAsync(id, body.Value!), queries);
         })
         .WithName("SetRunTags").WithSummary("Set tags")
         .WithDescription("Sets tags (`{ \"key\": \"value\" }`); a later value replaces an earlier one.")
         .DocumentsBody<Dictionary<string, string>>("application/json")
         .Produces<RunView>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound);
 
-        runs.MapPost("/{id}/metrics", async (string id, HttpRequest request, RunLog log, IOptions<TrackingOptions> options, IdempotentRequests once) =>
+        runs.MapPost("/{id}/metrics", async (string id, HttpRequest request, RunIngest ingest, IOptions<TrackingOptions> options, IdempotentRequests once) =>
         {
             string key = request.Headers[IdempotentRequests.Header].ToString().Trim();
             if (key.Length > IdempotentRequests.MaxKeyLength)
                 return Validation(IdempotentRequests.Header, $"An idempotency key may have at most {IdempotentRequests.MaxKeyLength} characters.");
             return key.Length == 0
-                ? await LogMetricsAsync(id, request, log, options.Value)
+                ? await LogMetricsAsync(id, request, ingest, options.Value)
                 : await once.RunOnceAsync($"metrics/{id}", key, request.HttpContext.Response,
-                    () => LogMetricsAsync(id, request, log, options.Value), result => result is Ok<LogMetricsResponse>);
+                    () => LogMetricsAsync(id, request, ingest, options.Value), result => result is Ok<LogMetricsResponse>);
         })
         .WithName("LogRunMetrics").WithSummary("Log metric points")
         .WithDescription("Logs a batch of metric points (`key`, finite `value`, `step`, optional `timestamp` in ms since the Unix epoch) in one transaction, and streams them live to `/hubs/metrics`. "
@@ -157,16 +157,16 @@ public static class RunEndpoints
         .Produces<LogMetricsResponse>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound);
 
 
-        runs.MapGet("/{id}/metrics/{key}", async (string id, string key, int? maxResults, string? pageToken, RunLog log) =>
+        runs.MapGet("/{id}/metrics/{key}", async (string id, string key, int? maxResults, string? pageToken, RunQueries queries) =>
         {
-            var page = await log.GetHistoryAsync(id, key, maxResults, pageToken);
+            var page = await queries.GetHistoryAsync(id, key, maxResults, pageToken);
             return page.Succeeded
-                ? Results.Ok(new MetricHistoryResponse(page.Value!.Items.Select(p => new MetricPointResponse(p.Key, p.Value, p.Step, RunLog.Millis(p.Timestamp))).ToList(),
+                ? Results.Ok(new MetricHistoryResponse(page.Value!.Items.Select(p => new MetricPointResponse(p.Key, p.Value, p.Step, p.Timestamp.ToUnixTimeMilliseconds())).ToList(),
                     page.Value.NextPageToken))
                 : Problem(page.Error!);
         })
         .WithName("GetRunMetricHistory").WithSummary("A metric's history")
-        .WithDescription($"Every value of one metric of a run, by step, in pages of `maxResults` (at most {RunLog.MaxHistoryResults}, the default); pass `nextPageToken` back as `pageToken` for the next page.")
+        .WithDescription($"Every value of one metric of a run, by step, in pages of `maxResults` (at most {LoggingRules.MaxHistoryResults}, the default); pass `nextPageToken` back as `pageToken` for the next page.")
         .Produces<MetricHistoryResponse>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound);
 
         runs.MapPut("/{id}/artifacts/{**path}", async (string id, string path, string? caption, string? trueLabel, string? predictedLabel,
@@ -204,7 +204,7 @@ public static class RunEndpoints
     }
 
     /// <summary>Logs the points of a metrics request; its answer.</summary>
-    private static async Task<IResult> LogMetricsAsync(string id, HttpRequest request, RunLog log, TrackingOptions options)
+    private static async Task<IResult> LogMetricsAsync(string id, HttpRequest request, RunIngest ingest, TrackingOptions options)
     {
         var body = await ReadAsync<LogMetricsRequest>(request);
         if (body.Problem is not null) return body.Problem;
@@ -221,11 +221,11 @@ public static class RunEndpoints
             if (point.Value is not { } value) return Validation($"points[{i}].value", "A point needs a value.");
             metrics.Add(new LoggedMetric(point.Key ?? "", value, point.Timestamp ?? now, point.Step ?? 0));
         }
-        var logged = await log.LogMetricsAsync(id, metrics);
+        var logged = await ingest.LogMetricsAsync(id, metrics);
         return logged.Succeeded ? TypedResults.Ok(new LogMetricsResponse(metrics.Count)) : Problem(logged.Error!);
     }
 
-    /// <summary>The problem details of a <see cref="RunLog"/> or <see cref="RunArtifacts"/> problem, naming the field when there is one.</summary>
+    /// <summary>The problem details of a tracking problem, naming the field when there is one.</summary>
     internal static IResult Problem(TrackingError error)
     {
         int status = error.Kind switch
@@ -251,8 +251,8 @@ public static class RunEndpoints
 
     private static IResult Result<T>(TrackingResult<T> result) => result.Succeeded ? Results.Ok(result.Value) : Problem(result.Error!);
 
-    private static async Task<IResult> ResultAsync(TrackingResult<Core.Experiments.Trial> result, RunLog log) =>
-        result.Succeeded ? Results.Ok(await log.ViewAsync(result.Value!)) : Problem(result.Error!);
+    private static async Task<IResult> ResultAsync(TrackingResult<Core.Experiments.Trial> result, RunQueries queries) =>
+        result.Succeeded ? Results.Ok(await queries.ViewAsync(result.Value!)) : Problem(result.Error!);
 
     private static IResult Validation(string field, string message) =>
         Results.ValidationProblem(new Dictionary<string, string[]> { [field] = [message] }, detail: message, title: "The request is invalid.");

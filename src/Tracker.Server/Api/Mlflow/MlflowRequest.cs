@@ -34,7 +34,7 @@ public static class MlflowErrorCodes
         _ => 400,
     };
 
-    /// <summary>The code of a <see cref="RunLog"/> problem.</summary>
+    /// <summary>The code of a tracking problem.</summary>
     public static string CodeOf(TrackingErrorKind kind) => kind switch
     {
         TrackingErrorKind.NotFound => ResourceDoesNotExist,
@@ -45,7 +45,7 @@ public static class MlflowErrorCodes
 
 /// <summary>
 /// An MLflow error on its way to the response. The adapter throws it from request parsing and from unwrapping
-/// <see cref="RunLog"/>'s results, so each endpoint reads as one straight line; the endpoint wrapper turns it into
+/// the tracking services' results, so each endpoint reads as one straight line; the endpoint wrapper turns it into
 /// <c>{"error_code", "message"}</c>.
 /// </summary>
 internal sealed class MlflowException(string code, string message) : Exception(message)

@@ -1,19 +1,94 @@
 using System.Text.Json;
 using Tracker.Abstractions;
+using Tracker.Core.Experiments;
 using Tracker.Core.Storage;
+using Tracker.Core.Tracking;
+using static Tracker.Core.Tracking.TrackingError;
 
-namespace Tracker.Core.Tracking;
+namespace Tracker.Server.Api.Mlflow;
+
+/// <summary>A search of runs (MLflow's runs/search).</summary>
+public sealed record RunSearch
+{
+    /// <summary>The experiments to search; none gives no runs. Defaults to none.</summary>
+    public IReadOnlyList<string> ExperimentIds { get; init; } = [];
+
+    /// <summary>A filter in MLflow's syntax (see <see cref="SearchFilter"/>), or <c>null</c>. Defaults to <c>null</c>.</summary>
+    public string? Filter { get; init; }
+
+    /// <summary>Which lifecycle stages. Defaults to <see cref="ViewType.ActiveOnly"/>.</summary>
+    public ViewType ViewType { get; init; } = ViewType.ActiveOnly;
+
+    /// <summary>Runs per page, 1 to <see cref="MlflowRules.MaxSearchResults"/>. Defaults to <see cref="MlflowRules.DefaultSearchResults"/>.</summary>
+    public int MaxResults { get; init; } = MlflowRules.DefaultSearchResults;
+
+    /// <summary>Sort keys, e.g. <c>metrics.f1 DESC</c>; ties and the rest by start time (newest first), then id. Defaults to none.</summary>
+    public IReadOnlyList<string> OrderBy { get; init; } = [];
+
+    /// <summary>The token of the page to read (from the previous page), or <c>null</c> for the first. Defaults to <c>null</c>.</summary>
+    public string? PageToken { get; init; }
+}
+
+/// <summary>A search of experiments (MLflow's experiments/search and experiments/list).</summary>
+public sealed record ExperimentSearch
+{
+    /// <summary>A filter on <c>name</c>, <c>creation_time</c>, <c>last_update_time</c> and <c>tags.*</c>, or <c>null</c>. Defaults to <c>null</c>.</summary>
+    public string? Filter { get; init; }
+
+    /// <summary>Which lifecycle stages. Defaults to <see cref="ViewType.ActiveOnly"/>.</summary>
+    public ViewType ViewType { get; init; } = ViewType.ActiveOnly;
+
+    /// <summary>Experiments per page, 1 to <see cref="MlflowRules.MaxSearchResults"/>. Defaults to <see cref="MlflowRules.DefaultSearchResults"/>.</summary>
+    public int MaxResults { get; init; } = MlflowRules.DefaultSearchResults;
+
+    /// <summary>Sort keys; ties and the rest by creation time (newest first), then id. Defaults to none.</summary>
+    public IReadOnlyList<string> OrderBy { get; init; } = [];
+
+    /// <summary>The token of the page to read, or <c>null</c> for the first. Defaults to <c>null</c>.</summary>
+    public string? PageToken { get; init; }
+}
 
 /// <summary>
-/// Translates a parsed MLflow run search (filter, order, experiments, view) into the store's <see cref="TrialQuery"/>,
-/// so that one query engine, the store's, answers both the runs browser and <c>runs/search</c>.
+/// MLflow's searches over Core's <see cref="RunQueries"/>: parses the filter and order (MLflow's syntax and messages)
+/// and translates a run search into the store's <see cref="TrialQuery"/>, so that one query engine, the store's,
+/// answers both the runs browser and <c>runs/search</c>.
 /// </summary>
-public static class RunSearchQuery
+public static class MlflowSearch
 {
     private static readonly TrialState[] States = Enum.GetValues<TrialState>();
 
-    /// <summary>The query, or <c>null</c> when the filter can match no run (a status no state has).</summary>
-    public static TrialQuery? From(SearchFilter filter, IReadOnlyList<SearchOrder> orders, IReadOnlyList<string> experimentIds, ViewType view)
+    /// <summary>Runs of logged experiments that match a search, one page.</summary>
+    public static async Task<TrackingResult<Page<Trial>>> RunsAsync(RunQueries queries, RunSearch search, CancellationToken cancellationToken = default)
+    {
+        if (LoggingRules.CheckMaxResults(search.MaxResults, MlflowRules.MaxSearchResults) is { } badSize) return badSize;
+        if (!SearchFilter.TryParse(search.Filter, SearchFields.Runs, out var filter, out var why)) return Invalid(why!);
+        var orders = ParseOrder(search.OrderBy, SearchFields.Runs);
+        if (!orders.Succeeded) return orders.Error!;
+        if (!PageToken.TryDecode(search.PageToken, out int offset, out var badToken)) return Invalid(badToken!);
+        if (QueryOf(filter, orders.Value!, search.ExperimentIds, search.ViewType) is not { } query) return new Page<Trial>([], null);
+        // The store orders a trial's state by its name (completed, failed, ...), which does not sort as MLflow's statuses
+        // (FINISHED, FAILED, ...) do, and splits the states that share a status: an order by status is applied in memory.
+        Comparison<Trial>? byStatus = orders.Value!.Any(o => o.Entity == SearchEntity.Attribute && o.Key == "status")
+            ? (a, b) => Compare(orders.Value!, RunField, a, b)
+            : null;
+        return await queries.SearchRunsAsync(query, offset, search.MaxResults, byStatus, cancellationToken);
+    }
+
+    /// <summary>Logged experiments that match a search, one page.</summary>
+    public static async Task<TrackingResult<Page<Experiment>>> ExperimentsAsync(RunQueries queries, ExperimentSearch search,
+        CancellationToken cancellationToken = default)
+    {
+        if (LoggingRules.CheckMaxResults(search.MaxResults, MlflowRules.MaxSearchResults) is { } badSize) return badSize;
+        if (!SearchFilter.TryParse(search.Filter, SearchFields.Experiments, out var filter, out var why)) return Invalid(why!);
+        var orders = ParseOrder(search.OrderBy, SearchFields.Experiments);
+        if (!orders.Succeeded) return orders.Error!;
+        if (!PageToken.TryDecode(search.PageToken, out int offset, out var badToken)) return Invalid(badToken!);
+        return await queries.SearchExperimentsAsync(search.ViewType, e => filter.Matches((entity, key) => ExperimentField(e, entity, key)),
+            (a, b) => Compare(orders.Value!, ExperimentField, a, b), offset, search.MaxResults, cancellationToken);
+    }
+
+    /// <summary>The store's query of a parsed run search, or <c>null</c> when the filter can match no run (a status no state has).</summary>
+    public static TrialQuery? QueryOf(SearchFilter filter, IReadOnlyList<SearchOrder> orders, IReadOnlyList<string> experimentIds, ViewType view)
     {
         var conditions = new List<TrialCondition>();
         foreach (var clause in filter.Clauses)
@@ -21,7 +96,7 @@ public static class RunSearchQuery
             if (clause.Entity == SearchEntity.Attribute && clause.Key == "status")
             {
                 // A status is a set of states: the clause keeps the states whose status it matches.
-                var states = States.Where(s => clause.Matches(RunLog.StatusOf(s).ToString().ToUpperInvariant())).ToList();
+                var states = States.Where(s => clause.Matches(MlflowRules.StatusText(s))).ToList();
                 if (states.Count == 0) return null;
                 conditions.Add(new TrialCondition(TrialField.Of(TrialAttribute.State), SearchOperator.In,
                     SearchValue.Of(states.Select(StateName).ToList())));
@@ -44,6 +119,62 @@ public static class RunSearchQuery
             OrderBy = [.. orders.Select(o => FieldOf(o.Entity, o.Key) is { } field ? new TrialOrder(field, o.Ascending) : null).OfType<TrialOrder>()],
         };
     }
+
+    private static TrackingResult<List<SearchOrder>> ParseOrder(IReadOnlyList<string> clauses, SearchFields fields)
+    {
+        var orders = new List<SearchOrder>();
+        foreach (var clause in clauses)
+        {
+            if (!SearchOrder.TryParse(clause, fields, out var order, out var why)) return Invalid(why!);
+            orders.Add(order);
+        }
+        return orders;
+    }
+
+    // The first of the orders that tells a from b apart.
+    private static int Compare<T>(IReadOnlyList<SearchOrder> orders, Func<T, SearchEntity, string, object?> field, T a, T b)
+    {
+        foreach (var order in orders)
+        {
+            int c = order.Compare(field(a, order.Entity, order.Key), field(b, order.Entity, order.Key));
+            if (c != 0) return c;
+        }
+        return 0;
+    }
+
+    private static object? ExperimentField(Experiment e, SearchEntity entity, string key) => entity switch
+    {
+        SearchEntity.Tag => e.ExperimentTags.TryGetValue(key, out var tag) ? tag : null,
+        SearchEntity.Attribute => key switch
+        {
+            "name" => e.Spec.Name,
+            "experiment_id" => e.Id,
+            "creation_time" => e.CreatedAt.ToUnixTimeMilliseconds(),
+            "last_update_time" => (e.UpdatedAt ?? e.CreatedAt).ToUnixTimeMilliseconds(),
+            _ => null,
+        },
+        _ => null,
+    };
+
+    private static object? RunField(Trial t, SearchEntity entity, string key) => entity switch
+    {
+        SearchEntity.Metric => t.FinalMetrics.TryGetValue(key, out var value) ? value : null,
+        SearchEntity.Param => t.Logged!.Params.TryGetValue(key, out var param) ? param : null,
+        SearchEntity.Tag => t.RunTags.TryGetValue(key, out var tag) ? tag : null,
+        _ => key switch
+        {
+            "status" => MlflowRules.StatusText(t.State),
+            "run_name" => RunRegistry.RunNameOf(t),
+            "run_id" => t.Id,
+            "user_id" => t.Logged!.UserId,
+            "artifact_uri" => t.Logged!.ArtifactUri,
+            "experiment_id" => t.ExperimentId,
+            "lifecycle_stage" => t.LifecycleStage.ToString().ToLowerInvariant(),
+            "start_time" => (t.StartedAt ?? t.CreatedAt).ToUnixTimeMilliseconds(),
+            "end_time" => t.FinishedAt?.ToUnixTimeMilliseconds(),
+            _ => null,
+        },
+    };
 
     private static TrialField? FieldOf(SearchEntity entity, string key) => entity switch
     {

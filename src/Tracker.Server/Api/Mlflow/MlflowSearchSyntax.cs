@@ -2,8 +2,9 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
+using Tracker.Core.Storage;
 
-namespace Tracker.Core.Tracking;
+namespace Tracker.Server.Api.Mlflow;
 
 /// <summary>What a search clause or sort key looks at.</summary>
 public enum SearchEntity
@@ -19,40 +20,6 @@ public enum SearchEntity
 
     /// <summary>A field of the run or experiment itself (<c>attributes.&lt;key&gt;</c>, or a bare key).</summary>
     Attribute,
-}
-
-/// <summary>A comparison of a search clause.</summary>
-public enum SearchOperator
-{
-    /// <summary><c>=</c></summary>
-    Equal,
-
-    /// <summary><c>!=</c></summary>
-    NotEqual,
-
-    /// <summary><c>&gt;</c></summary>
-    Greater,
-
-    /// <summary><c>&gt;=</c></summary>
-    GreaterOrEqual,
-
-    /// <summary><c>&lt;</c></summary>
-    Less,
-
-    /// <summary><c>&lt;=</c></summary>
-    LessOrEqual,
-
-    /// <summary><c>LIKE</c>: <c>%</c> matches any text, <c>_</c> one character; case-sensitive.</summary>
-    Like,
-
-    /// <summary><c>ILIKE</c>: as <see cref="Like"/>, ignoring case.</summary>
-    ILike,
-
-    /// <summary><c>IN ('a', 'b')</c></summary>
-    In,
-
-    /// <summary><c>NOT IN ('a', 'b')</c></summary>
-    NotIn,
 }
 
 /// <summary>
@@ -104,36 +71,6 @@ public sealed class SearchFields
         FilterEntities = new HashSet<SearchEntity> { SearchEntity.Attribute, SearchEntity.Tag },
         OrderEntities = new HashSet<SearchEntity> { SearchEntity.Attribute },
     };
-}
-
-/// <summary>The right-hand side of a clause: a number, a string, or a list of strings (for <c>IN</c>).</summary>
-public sealed record SearchValue
-{
-    /// <summary>The number, or <c>null</c>.</summary>
-    public double? Number { get; init; }
-
-    /// <summary>The string, or <c>null</c>.</summary>
-    public string? Text { get; init; }
-
-    /// <summary>The strings of an <c>IN</c> list, or <c>null</c>.</summary>
-    public IReadOnlyList<string>? Items { get; init; }
-
-    /// <summary>A number.</summary>
-    public static SearchValue Of(double number) => new() { Number = number };
-
-    /// <summary>A string.</summary>
-    public static SearchValue Of(string text) => new() { Text = text };
-
-    /// <summary>A list of strings.</summary>
-    public static SearchValue Of(IReadOnlyList<string> items) => new() { Items = items };
-
-    /// <summary>Equal when the same kind holds the same value (lists item by item).</summary>
-    public bool Equals(SearchValue? other) =>
-        other is not null && Number.Equals(other.Number) && Text == other.Text
-        && (Items is null ? other.Items is null : other.Items is not null && Items.SequenceEqual(other.Items));
-
-    /// <inheritdoc />
-    public override int GetHashCode() => HashCode.Combine(Number, Text, Items?.Count);
 }
 
 /// <summary>One comparison: <c>metrics.f1 &gt; 0.8</c>.</summary>

@@ -81,15 +81,15 @@ public static class MlflowResponses
 public static class MlflowViews
 {
     /// <summary>An experiment.</summary>
-    public static MlflowExperiment Experiment(Experiment experiment, RunLog log) => new(
-        experiment.Id, experiment.Spec.Name, log.ArtifactLocationOf(experiment), Stage(experiment.LifecycleStage),
-        RunLog.Millis(experiment.UpdatedAt ?? experiment.CreatedAt), RunLog.Millis(experiment.CreatedAt),
+    public static MlflowExperiment Experiment(Experiment experiment, RunRegistry registry) => new(
+        experiment.Id, experiment.Spec.Name, registry.ArtifactLocationOf(experiment), Stage(experiment.LifecycleStage),
+        (experiment.UpdatedAt ?? experiment.CreatedAt).ToUnixTimeMilliseconds(), experiment.CreatedAt.ToUnixTimeMilliseconds(),
         Pairs(experiment.ExperimentTags));
 
     /// <summary>A run's info.</summary>
     public static MlflowRunInfo Info(Trial run) => new(
-        run.Id, run.Id, RunLog.RunNameOf(run), run.ExperimentId, run.Logged?.UserId ?? "", Status(run),
-        RunLog.Millis(run.StartedAt ?? run.CreatedAt), run.FinishedAt is { } end ? RunLog.Millis(end) : null,
+        run.Id, run.Id, RunRegistry.RunNameOf(run), run.ExperimentId, run.Logged?.UserId ?? "", MlflowRules.StatusText(run.State),
+        (run.StartedAt ?? run.CreatedAt).ToUnixTimeMilliseconds(), run.FinishedAt?.ToUnixTimeMilliseconds(),
         run.Logged?.ArtifactUri ?? "", Stage(run.LifecycleStage));
 
     /// <summary>A run: info, latest metrics, params and tags.</summary>
@@ -97,18 +97,16 @@ public static class MlflowViews
     {
         var latest = run.Logged?.Latest ?? [];
         var metrics = run.FinalMetrics.OrderBy(m => m.Key, StringComparer.Ordinal).Select(m => latest.TryGetValue(m.Key, out var stamp)
-            ? new MlflowMetric(m.Key, m.Value, RunLog.Millis(stamp.Timestamp), stamp.Step)
-            : new MlflowMetric(m.Key, m.Value, RunLog.Millis(run.FinishedAt ?? run.CreatedAt), run.EpochsDone)).ToList();
+            ? new MlflowMetric(m.Key, m.Value, stamp.Timestamp.ToUnixTimeMilliseconds(), stamp.Step)
+            : new MlflowMetric(m.Key, m.Value, (run.FinishedAt ?? run.CreatedAt).ToUnixTimeMilliseconds(), run.EpochsDone)).ToList();
         return new MlflowRun(Info(run), new MlflowRunData(metrics, Pairs(run.Logged?.Params ?? []), Pairs(run.RunTags)), new MlflowRunInputs());
     }
 
     /// <summary>A metric point.</summary>
-    public static MlflowMetric Metric(Tracker.Core.Experiments.MetricPoint point) => new(point.Key, point.Value, RunLog.Millis(point.Timestamp), point.Step);
+    public static MlflowMetric Metric(Tracker.Core.Experiments.MetricPoint point) => new(point.Key, point.Value, point.Timestamp.ToUnixTimeMilliseconds(), point.Step);
 
     /// <summary>An artifact.</summary>
     public static MlflowFileInfo File(ArtifactFile file) => new(file.Path, file.IsDirectory, file.Size);
-
-    private static string Status(Trial run) => RunLog.StatusOf(run.State).ToString().ToUpperInvariant();
 
     private static string Stage(LifecycleStage stage) => stage == LifecycleStage.Deleted ? "deleted" : "active";
 

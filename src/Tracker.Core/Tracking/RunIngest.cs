@@ -1,0 +1,171 @@
+using System.Globalization;
+using Tracker.Abstractions;
+using Tracker.Core.Experiments;
+using Tracker.Core.Live;
+using Tracker.Core.Storage;
+using static Tracker.Core.Tracking.TrackingError;
+
+namespace Tracker.Core.Tracking;
+
+/// <summary>
+/// The write path of logged runs: metrics, parameters and tags, from the native API and (after MLflow's own checks)
+/// from MLflow's. Params are kept verbatim in <see cref="LoggedRunInfo.Params"/> and copied into
+/// <see cref="Trial.Parameters"/>; every metric value is a metric point, the latest value per key (greatest step, then
+/// time, then value) is in <see cref="Trial.FinalMetrics"/>, and the experiment's objective metric gives the trial's
+/// objective and its per-step curve. Every write publishes on <see cref="MetricFeed"/>.
+/// </summary>
+/// <remarks>
+/// Concurrency: a write is one compare-and-swap update of the run in the store, with its points in the same
+/// transaction, so several server processes on one database neither lose updates nor half-write a batch.
+/// </remarks>
+public sealed class RunIngest(RunRegistry registry, IExperimentStore experiments, ITrialStore trials, MetricFeed feed)
+{
+    /// <summary>The most steps of a trial's objective curve (<see cref="Trial.Intermediate"/>) kept; every point stays in the metric store.</summary>
+    public const int MaxIntermediateSteps = 10_000;
+
+    /// <summary>
+    /// Logs parameters of an active, unfinished run; logging a parameter again with the same value is fine, with
+    /// another value it is a conflict (parameters never change).
+    /// </summary>
+    public async Task<TrackingResult<Trial>> LogParametersAsync(string runId, IReadOnlyDictionary<string, ParameterValue> parameters,
+        CancellationToken cancellationToken = default)
+    {
+        var checkedParameters = LoggingRules.CheckParameters(parameters);
+        if (!checkedParameters.Succeeded) return checkedParameters.Error!;
+        return await WriteAsync(runId, [], checkedParameters.Value!, [], refuseFinished: true, cancellationToken);
+    }
+
+    /// <summary>Sets tags of an active run (a later value replaces an earlier one).</summary>
+    public async Task<TrackingResult<Trial>> SetTagsAsync(string runId, IReadOnlyDictionary<string, string> tags, CancellationToken cancellationToken = default) =>
+        LoggingRules.CheckTags(tags) ?? await WriteAsync(runId, [], [], [.. tags], refuseFinished: false, cancellationToken);
+
+    /// <summary>
+    /// Logs metric points of an active run, any number at once, in one transaction: keys of 1 to
+    /// <see cref="LoggingRules.MaxKeyLength"/> characters, finite values, 32-bit steps, times in ms since the Unix epoch.
+    /// </summary>
+    public async Task<TrackingResult<Trial>> LogMetricsAsync(string runId, IReadOnlyList<LoggedMetric> points, CancellationToken cancellationToken = default) =>
+        LoggingRules.CheckPoints(points) ?? await WriteAsync(runId, points, [], [], refuseFinished: false, cancellationToken);
+
+    /// <summary>
+    /// Logs metrics, params and tags that the caller has checked by its own API's rules (MLflow's endpoints do), all or
+    /// nothing, in one store transaction; a param whose logged value differs is refused.
+    /// </summary>
+    public Task<TrackingResult<Trial>> LogCheckedAsync(string runId, IReadOnlyList<LoggedMetric> metrics, IReadOnlyList<ParamWrite> parameters,
+        IReadOnlyList<KeyValuePair<string, string>> tags, CancellationToken cancellationToken = default) =>
+        WriteAsync(runId, metrics, parameters, tags, refuseFinished: false, cancellationToken);
+
+    /// <summary>
+    /// The write of every logging call, after its checks: refuses a run that is not active (or, when
+    /// <paramref name="refuseFinished"/> and there are parameters, one that has finished) and params whose value
+    /// changes, then saves the run and its points in one store transaction, as a compare-and-swap on the run, and
+    /// publishes them.
+    /// </summary>
+    private async Task<TrackingResult<Trial>> WriteAsync(string runId, IReadOnlyList<LoggedMetric> metrics, IReadOnlyList<ParamWrite> parameters,
+        IReadOnlyList<KeyValuePair<string, string>> tags, bool refuseFinished, CancellationToken cancellationToken)
+    {
+        var found = await registry.GetRunAsync(runId, cancellationToken);
+        if (!found.Succeeded) return found;
+        var experiment = await experiments.GetExperimentAsync(found.Value!.ExperimentId, cancellationToken);
+        string objectiveMetric = experiment?.Spec.Objective.Metric ?? new ObjectiveSpec().Metric;
+        TrackingError? refused = null;
+        List<MetricPoint> points = [];
+        var updated = await trials.UpdateTrialAsync(runId, run =>
+        {
+            refused = Refusal(run, runId, parameters, refuseFinished);
+            if (refused is not null) return null;
+            points = new List<MetricPoint>(metrics.Count);
+            var next = Apply(run, objectiveMetric, metrics, parameters, tags, points);
+            return new TrialWrite(next, points);
+        }, cancellationToken);
+        if (refused is not null) return refused;
+        if (updated is null) return NoRun(runId);
+        foreach (var step in points.GroupBy(p => p.Step))
+            feed.Publish(new MetricsRecorded(updated.ExperimentId, updated.Id, step.Key,
+                step.GroupBy(p => p.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Last().Value, StringComparer.Ordinal)));
+        feed.Publish(new TrialChanged(updated));
+        return updated;
+    }
+
+    private static TrackingError? Refusal(Trial run, string runId, IReadOnlyList<ParamWrite> parameters, bool refuseFinished)
+    {
+        if (run.Logged is null) return NoRun(runId);
+        if (run.LifecycleStage != LifecycleStage.Active) return RunRegistry.NotActive(runId);
+        if (refuseFinished && parameters.Count > 0 && run.IsFinished)
+            return new TrackingError(TrackingErrorKind.Conflict,
+                $"Run '{runId}' is {run.State.ToString().ToLowerInvariant()}; the parameters of a finished run cannot change.", "parameters");
+        var changed = parameters.Where(p => run.Logged.Params.TryGetValue(p.Key, out var old) && old != p.Text).ToList();
+        if (changed.Count > 0)
+            return new TrackingError(TrackingErrorKind.Conflict, "Changing param values is not allowed. Params were already logged='["
+                + string.Join(", ", changed.Select(p => $"{{'key': '{p.Key}', 'old_value': '{run.Logged.Params[p.Key]}', 'new_value': '{p.Text}'}}"))
+                + $"]' for run ID='{runId}'.", $"parameters.{changed[0].Key}");
+        return null;
+    }
+
+    /// <summary>
+    /// <paramref name="run"/> with the writes applied (for a new run too, which <see cref="RunRegistry"/> starts with its
+    /// first parameters and tags); the metrics' points are added to <paramref name="points"/>.
+    /// </summary>
+    internal static Trial Apply(Trial run, string objectiveMetric, IReadOnlyList<LoggedMetric> metrics,
+        IReadOnlyList<ParamWrite> parameters, IReadOnlyList<KeyValuePair<string, string>> tags, List<MetricPoint> points)
+    {
+        var logged = run.Logged!;
+        var texts = new Dictionary<string, string>(logged.Params, StringComparer.Ordinal);
+        var values = new Dictionary<string, ParameterValue>(run.Parameters, StringComparer.Ordinal);
+        foreach (var (key, text, value) in parameters)
+        {
+            texts[key] = text;
+            values[key] = value;
+        }
+        var runTags = new Dictionary<string, string>(run.RunTags, StringComparer.Ordinal);
+        foreach (var (key, value) in tags) runTags[key] = value;
+
+        var final = new Dictionary<string, double>(run.FinalMetrics, StringComparer.Ordinal);
+        var latest = new Dictionary<string, MetricStamp>(logged.Latest, StringComparer.Ordinal);
+        var curve = run.Intermediate.ToDictionary(v => v.Step, v => v.Value);
+        int steps = run.EpochsDone;
+        foreach (var metric in metrics)
+        {
+            int step = (int)metric.Step;
+            var stamp = new MetricStamp(step, DateTimeOffset.FromUnixTimeMilliseconds(metric.Timestamp));
+            points.Add(new MetricPoint(run.Id, metric.Key, step, metric.Value, stamp.Timestamp));
+            if (!latest.TryGetValue(metric.Key, out var held) || IsNewer(stamp, metric.Value, held, final.GetValueOrDefault(metric.Key, double.NaN)))
+            {
+                latest[metric.Key] = stamp;
+                final[metric.Key] = metric.Value;
+            }
+            steps = Math.Max(steps, step);
+            if (metric.Key == objectiveMetric && (curve.Count < MaxIntermediateSteps || curve.ContainsKey(step))) curve[step] = metric.Value;
+        }
+        return run with
+        {
+            Parameters = values,
+            ResolvedParameters = new Dictionary<string, ParameterValue>(values, StringComparer.Ordinal),
+            RunTags = runTags,
+            FinalMetrics = final,
+            Objective = final.TryGetValue(objectiveMetric, out var objective) ? objective : null,
+            Intermediate = curve.OrderBy(c => c.Key).Select(c => new IntermediateValue(c.Key, c.Value)).ToList(),
+            EpochsDone = steps,
+            Epochs = steps,
+            Logged = logged with { Params = texts, Latest = latest },
+        };
+    }
+
+    // MLflow's rule for the latest value of a metric, which both APIs keep: the greatest step, then the latest time,
+    // then the greatest value.
+    private static bool IsNewer(MetricStamp stamp, double value, MetricStamp held, double heldValue) =>
+        stamp.Step != held.Step ? stamp.Step > held.Step
+        : stamp.Timestamp != held.Timestamp ? stamp.Timestamp > held.Timestamp
+        : value > heldValue;
+}
+
+/// <summary>A param to write: its text as logged (kept verbatim; compared when it is logged again) and its typed value.</summary>
+/// <param name="Key">The param's name.</param>
+/// <param name="Text">Its text.</param>
+/// <param name="Value">Its value for <see cref="Trial.Parameters"/>.</param>
+public readonly record struct ParamWrite(string Key, string Text, ParameterValue Value)
+{
+    /// <summary>A param logged as text: a number when the text is a plain finite number (so range filters work), else the text.</summary>
+    public static ParamWrite OfText(string key, string text) =>
+        new(key, text, double.TryParse(text, NumberStyles.AllowLeadingSign | NumberStyles.AllowDecimalPoint | NumberStyles.AllowExponent,
+            CultureInfo.InvariantCulture, out var number) && double.IsFinite(number) ? number : text);
+}
