@@ -10,7 +10,8 @@ using Tracker.Server;
 namespace Tracker.EndToEnd.Tests;
 
 /// <summary>
-/// The real server on a loopback Kestrel port, with its own database and drop-in plugin folder in a temp folder.
+/// The real server on a loopback Kestrel port, with its own database and drop-in plugin folder in a temp folder (or,
+/// with <see cref="PostgresConnectionString"/>, on a PostgreSQL database with its artifacts in that folder).
 /// The built-in plugins still come from artifacts/plugins, which building the server fills.
 /// </summary>
 public sealed class TrackerServerFactory : WebApplicationFactory<Program>
@@ -27,6 +28,12 @@ public sealed class TrackerServerFactory : WebApplicationFactory<Program>
 
     /// <summary>More configuration settings (e.g. <c>Security:Dashboard</c>), applied after the factory's own.</summary>
     public IReadOnlyDictionary<string, string> Settings { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>
+    /// A PostgreSQL database (an Npgsql connection string) to run on instead of a LiteDB file: <c>Store:Provider</c>
+    /// postgres, with the artifact root in the server's temp folder.
+    /// </summary>
+    public string? PostgresConnectionString { get; init; }
 
     /// <summary>The server's base address, e.g. <c>http://127.0.0.1:41234</c>; set by <see cref="Start"/>.</summary>
     public Uri BaseAddress { get; private set; } = default!;
@@ -46,7 +53,17 @@ public sealed class TrackerServerFactory : WebApplicationFactory<Program>
         // Program.cs fixes the content root at the repository root; the factory's default (the project folder) would
         // make WebApplicationBuilder fail with "the content root changed".
         builder.UseContentRoot(TrackerPaths.ContentRoot());
-        builder.UseSetting("Store:ConnectionString", Path.Combine(dataFolder.FullName, "tracker.db"));
+        if (PostgresConnectionString is { } connectionString)
+        {
+            builder.UseSetting("Store:Provider", "postgres");
+            builder.UseSetting("Store:ConnectionString", connectionString);
+            builder.UseSetting("Store:ArtifactRoot", Path.Combine(dataFolder.FullName, "artifacts"));
+        }
+        else
+        {
+            builder.UseSetting("Store:Provider", "litedb");
+            builder.UseSetting("Store:ConnectionString", Path.Combine(dataFolder.FullName, "tracker.db"));
+        }
         builder.UseSetting("Plugins:DropInFolder", Path.Combine(dataFolder.FullName, "plugins"));
         builder.UseSetting("Runner:PollMilliseconds", "200");
         builder.UseSetting("Urls", "http://127.0.0.1:0");

@@ -6,10 +6,12 @@ using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.SignalR.Client;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using Npgsql;
 using Tracker.Abstractions;
 using Tracker.Core.Experiments;
 using Tracker.Core.Storage;
 using Tracker.Server.Security;
+using Tracker.Storage.Tests.Postgres;
 
 namespace Tracker.Server.Tests;
 
@@ -17,25 +19,37 @@ namespace Tracker.Server.Tests;
 /// The API key rule on the real server: writes need a configured or dashboard key, reads are open from this machine
 /// only (by default), MLflow's routes answer in MLflow's shape, and the database keeps hashes, not keys.
 /// </summary>
-public sealed class ApiKeyTests(ApiKeyTests.Server server) : IClassFixture<ApiKeyTests.Server>
+public abstract class ApiKeyTests(ApiKeyTests.Server server)
 {
-    /// <summary>A loopback server with one finished experiment and trial in its store, for writes that cost nothing.</summary>
-    public sealed class Server : IAsyncLifetime
+    /// <summary>A loopback server with one finished experiment and trial in its store, for writes that cost nothing; on LiteDB.</summary>
+    public class Server : ServerFixture
     {
-        public TrackerServerFactory Factory { get; } = new(TrackerServerFactory.NewDataFolder());
+        public Server()
+            : this(ServerBackend.LiteDb)
+        {
+        }
 
-        public async ValueTask InitializeAsync() => await SeedTrialAsync(Factory);
+        protected Server(ServerBackend backend)
+            : base(backend)
+        {
+        }
 
-        public ValueTask DisposeAsync() => Factory.DisposeAsync();
+        protected override Task StartedAsync(TrackerServerFactory factory) => SeedTrialAsync(factory);
     }
 
-    private const string TrialId = "keyed-0";
-    private static readonly IPAddress OtherMachine = IPAddress.Parse("203.0.113.7");
+    /// <summary>The same server on PostgreSQL.</summary>
+    public sealed class PostgresServer(PostgresCluster cluster) : Server(ServerBackend.Postgres(cluster));
+
+    protected const string TrialId = "keyed-0";
+    protected static readonly IPAddress OtherMachine = IPAddress.Parse("203.0.113.7");
 
     private readonly TrackerServerFactory factory = server.Factory;
 
+    /// <summary>The class's server.</summary>
+    protected TrackerServerFactory Factory => factory;
+
     // Finished, so the runner leaves it be; its tags are what the writes below change.
-    private static async Task SeedTrialAsync(TrackerServerFactory factory)
+    protected static async Task SeedTrialAsync(TrackerServerFactory factory)
     {
         var store = factory.Services.GetRequiredService<TrackerStores>();
         var t0 = new DateTimeOffset(2025, 5, 1, 8, 0, 0, TimeSpan.Zero);
@@ -43,13 +57,13 @@ public sealed class ApiKeyTests(ApiKeyTests.Server server) : IClassFixture<ApiKe
         await store.Trials.SaveTrialAsync(new Trial { Id = TrialId, ExperimentId = "keyed", Number = 0, Parameters = [], State = TrialState.Completed, Epochs = 1, CreatedAt = t0 });
     }
 
-    private static Task<HttpResponseMessage> TagAsync(HttpClient client, params string[] tags) =>
+    protected static Task<HttpResponseMessage> TagAsync(HttpClient client, params string[] tags) =>
         client.PatchAsJsonAsync($"/api/trials/{TrialId}", new { tags }, Api.Json);
 
     private async Task<IReadOnlyList<string>> StoredTagsAsync() =>
         (await factory.Services.GetRequiredService<ITrialStore>().GetTrialAsync(TrialId, TestContext.Current.CancellationToken))!.Tags;
 
-    private static async Task<JsonElement> AssertUnauthorizedProblemAsync(HttpResponseMessage response, string title)
+    protected static async Task<JsonElement> AssertUnauthorizedProblemAsync(HttpResponseMessage response, string title)
     {
         string text = await response.Content.ReadAsStringAsync();
         Assert.True(response.StatusCode == HttpStatusCode.Unauthorized, $"expected 401, got {(int)response.StatusCode}: {text}");
@@ -183,7 +197,14 @@ public sealed class ApiKeyTests(ApiKeyTests.Server server) : IClassFixture<ApiKe
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
     }
+}
 
+/// <summary>
+/// The API key rule on LiteDB, and what does not depend on the store: servers of their own with other security
+/// settings (started once here, not per backend), the key file bytes, and the hashing.
+/// </summary>
+public sealed class LiteDbApiKeyTests(ApiKeyTests.Server server) : ApiKeyTests(server), IClassFixture<ApiKeyTests.Server>
+{
     [Fact]
     public async Task Read_FromAnotherMachine_NeedsKeyUnderOpenOnLoopback()
     {
@@ -326,5 +347,35 @@ public sealed class ApiKeyTests(ApiKeyTests.Server server) : IClassFixture<ApiKe
 
         Assert.All(generated, k => Assert.Matches(new Regex("^trk_[A-Za-z0-9_-]{32}$"), k));
         Assert.Equal(generated.Count, generated.Distinct().Count());
+    }
+}
+
+/// <summary>The API key rule on PostgreSQL: keys and their uses stored in the database.</summary>
+public sealed class PostgresApiKeyTests(ApiKeyTests.PostgresServer server) : ApiKeyTests(server), IClassFixture<ApiKeyTests.PostgresServer>
+{
+    [Fact]
+    public async Task DashboardKey_DatabaseHoldsItsHashAndPrefixOnly()
+    {
+        var factory = Factory;
+        var created = await factory.Services.GetRequiredService<ApiKeyService>().CreateAsync("stored", TestContext.Current.CancellationToken);
+
+        // Every row of every table, as text: the hash is there (so this is the right database), the key is not.
+        await using var database = NpgsqlDataSource.Create(factory.Store.PostgresConnectionString!);
+        var rows = new List<string>();
+        await using (var tables = database.CreateCommand("SELECT quote_ident(table_name) FROM information_schema.tables WHERE table_schema = 'public'"))
+        await using (var reader = await tables.ExecuteReaderAsync(TestContext.Current.CancellationToken))
+        {
+            var names = new List<string>();
+            while (await reader.ReadAsync(TestContext.Current.CancellationToken)) names.Add(reader.GetString(0));
+            foreach (var name in names)
+            {
+                await using var select = database.CreateCommand($"SELECT t::text FROM {name} t");
+                await using var all = await select.ExecuteReaderAsync(TestContext.Current.CancellationToken);
+                while (await all.ReadAsync(TestContext.Current.CancellationToken)) rows.Add(all.GetString(0));
+            }
+        }
+        Assert.Contains(rows, r => r.Contains(created.Record.Sha256, StringComparison.Ordinal));
+        Assert.Contains(rows, r => r.Contains(created.Key[..8], StringComparison.Ordinal));
+        Assert.All(rows, r => Assert.DoesNotContain(created.Key[8..], r));
     }
 }

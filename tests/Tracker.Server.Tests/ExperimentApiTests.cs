@@ -4,20 +4,21 @@ using System.Text.Json;
 using Microsoft.AspNetCore.SignalR.Client;
 using Tracker.Abstractions;
 using Tracker.Core.Experiments;
+using Tracker.Storage.Tests.Postgres;
 
 namespace Tracker.Server.Tests;
 
-/// <summary>The whole trial path through the real server: REST → coordinator → TorchSharp → LiteDB → REST and SignalR.</summary>
-public sealed class ExperimentApiTests
+/// <summary>The whole trial path through the real server: REST → coordinator → TorchSharp → store → REST and SignalR.</summary>
+public abstract class ExperimentApiTests(ServerBackend backend)
 {
     [Fact]
     public async Task PostExperiment_TinyRandomSearch_CompletesWithMetricsAndSurvivesRestart()
     {
-        var folder = TrackerServerFactory.NewDataFolder();
+        var store = await backend.NewStoreAsync();
         string experimentId;
         List<Trial> trials;
         Dictionary<string, JsonElement> metricsBefore;
-        await using (var factory = new TrackerServerFactory(folder))
+        await using (var factory = new TrackerServerFactory(store))
         {
             var client = factory.CreateClient();
             experimentId = (await Api.CreateAsync(client, Api.TinySpec(trials: 3, epochs: 2))).Id;
@@ -67,8 +68,8 @@ public sealed class ExperimentApiTests
             Assert.Equal(trials[0].FinalMetrics["test_f1_macro"], report.Scores.MacroF1); // final evaluation of the last weights
         }
 
-        // A new host on the same database file finds everything again.
-        await using (var factory = new TrackerServerFactory(folder))
+        // A new host on the same store finds everything again.
+        await using (var factory = new TrackerServerFactory(store))
         {
             var client = factory.CreateClient();
             var summary = (await client.GetFromJsonAsync<ExperimentSummary>($"/api/experiments/{experimentId}", Api.Json))!;
@@ -81,7 +82,14 @@ public sealed class ExperimentApiTests
             Assert.Equal(metricsBefore.ToDictionary(p => p.Key, p => p.Value.GetRawText()), metricsAfter);
         }
     }
+}
 
+/// <summary>
+/// The trial path on LiteDB, and the runner's cancellation and live metrics, which do not depend on the store (run
+/// once, here).
+/// </summary>
+public sealed class LiteDbExperimentApiTests() : ExperimentApiTests(ServerBackend.LiteDb)
+{
     [Fact]
     public async Task CancelExperiment_WhileTrialRuns_EndsCancelledWithInterruptedTrial()
     {
@@ -160,3 +168,6 @@ public sealed class ExperimentApiTests
         }
     }
 }
+
+/// <summary>The trial path on PostgreSQL: trials, metrics, reports, predictions and images in the database, checkpoints in the artifact root.</summary>
+public sealed class PostgresExperimentApiTests(PostgresCluster cluster) : ExperimentApiTests(ServerBackend.Postgres(cluster));

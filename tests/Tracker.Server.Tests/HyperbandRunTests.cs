@@ -1,15 +1,22 @@
 using Tracker.Abstractions;
 using Tracker.Core.Experiments;
+using Tracker.Storage.Tests.Postgres;
 
 namespace Tracker.Server.Tests;
 
+/// <summary>Hyperband on LiteDB.</summary>
+public sealed class LiteDbHyperbandRunTests() : HyperbandRunTests(ServerBackend.LiteDb);
+
+/// <summary>Hyperband on PostgreSQL: the checkpoints a promotion continues live in the configured artifact root.</summary>
+public sealed class PostgresHyperbandRunTests(PostgresCluster cluster) : HyperbandRunTests(ServerBackend.Postgres(cluster));
+
 /// <summary>Hyperband through the real runner: promoted configurations continue their checkpoints.</summary>
-public sealed class HyperbandRunTests
+public abstract class HyperbandRunTests(ServerBackend backend)
 {
     [Fact]
     public async Task Hyperband_TinySearch_PromotionsContinueFromTheirSourceCheckpoints()
     {
-        await using var factory = new TrackerServerFactory(TrackerServerFactory.NewDataFolder());
+        await using var factory = new TrackerServerFactory(await backend.NewStoreAsync());
         var client = factory.CreateClient();
         var spec = new
         {

@@ -3,30 +3,52 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using Tracker.Core.Experiments;
+using Tracker.Storage.Tests.Postgres;
 
 namespace Tracker.Server.Tests;
 
-/// <summary>One server per test class for the MLflow tests: they only log, so they can share it.</summary>
-public sealed class MlflowServer : IAsyncLifetime
+/// <summary>One server per test class for the MLflow tests: they only log, so they can share it. On LiteDB.</summary>
+public class MlflowServer : ServerFixture
 {
-    public TrackerServerFactory Factory { get; } = new(TrackerServerFactory.NewDataFolder());
+    private HttpClient? client;
 
-    public HttpClient Client { get; private set; } = null!;
+    public MlflowServer()
+        : this(ServerBackend.LiteDb)
+    {
+    }
+
+    protected MlflowServer(ServerBackend backend)
+        : base(backend)
+    {
+    }
+
+    /// <summary>A client of the server (reading it skips the test where the backend cannot run).</summary>
+    public HttpClient Client
+    {
+        get
+        {
+            _ = Factory;
+            return client!;
+        }
+    }
 
     public Mlflow Api => new(Client);
 
-    public ValueTask InitializeAsync()
+    protected override Task StartedAsync(TrackerServerFactory server)
     {
-        Client = Factory.CreateClient();
-        return ValueTask.CompletedTask;
+        client = server.CreateClient();
+        return Task.CompletedTask;
     }
 
-    public async ValueTask DisposeAsync()
+    public override async ValueTask DisposeAsync()
     {
-        Client.Dispose();
-        await Factory.DisposeAsync();
+        client?.Dispose();
+        await base.DisposeAsync();
     }
 }
+
+/// <summary>The MLflow tests' server on PostgreSQL.</summary>
+public sealed class PostgresMlflowServer(PostgresCluster cluster) : MlflowServer(ServerBackend.Postgres(cluster));
 
 /// <summary>A small MLflow REST client for the tests: bodies as MLflow's clients send them, answers as JSON.</summary>
 public sealed class Mlflow(HttpClient client)

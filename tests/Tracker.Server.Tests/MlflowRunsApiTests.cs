@@ -5,11 +5,18 @@ using Microsoft.Extensions.DependencyInjection;
 using Tracker.Abstractions;
 using Tracker.Core.Experiments;
 using Tracker.Core.Live;
+using Tracker.Storage.Tests.Postgres;
 
 namespace Tracker.Server.Tests;
 
+/// <summary>The MLflow runs, metrics and artifacts endpoints on LiteDB.</summary>
+public sealed class LiteDbMlflowRunsApiTests(MlflowServer server) : MlflowRunsApiTests(server), IClassFixture<MlflowServer>;
+
+/// <summary>The MLflow runs, metrics and artifacts endpoints on PostgreSQL.</summary>
+public sealed class PostgresMlflowRunsApiTests(PostgresMlflowServer server) : MlflowRunsApiTests(server), IClassFixture<PostgresMlflowServer>;
+
 /// <summary>The MLflow runs, metrics and artifacts endpoints: shapes, limits, MLflow's rules, and the dashboard's view of logged runs.</summary>
-public sealed class MlflowRunsApiTests(MlflowServer server) : IClassFixture<MlflowServer>
+public abstract class MlflowRunsApiTests(MlflowServer server)
 {
     private const long T0 = 1_700_000_000_000;
     private readonly Mlflow api = server.Api;

@@ -1,10 +1,17 @@
 using System.Net;
 using System.Text.Json;
+using Tracker.Storage.Tests.Postgres;
 
 namespace Tracker.Server.Tests;
 
+/// <summary>runs/search on LiteDB.</summary>
+public sealed class LiteDbMlflowSearchApiTests(MlflowServer server) : MlflowSearchApiTests(server), IClassFixture<MlflowServer>;
+
+/// <summary>runs/search on PostgreSQL.</summary>
+public sealed class PostgresMlflowSearchApiTests(PostgresMlflowServer server) : MlflowSearchApiTests(server), IClassFixture<PostgresMlflowServer>;
+
 /// <summary>runs/search: MLflow's filter syntax, order_by and page tokens over five logged runs.</summary>
-public sealed class MlflowSearchApiTests(MlflowServer server) : IClassFixture<MlflowServer>, IAsyncLifetime
+public abstract class MlflowSearchApiTests(MlflowServer server) : IAsyncLifetime
 {
     private const long T0 = 1_700_000_000_000;
     private readonly Mlflow api = server.Api;

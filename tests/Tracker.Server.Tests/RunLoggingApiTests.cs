@@ -10,43 +10,70 @@ using Microsoft.AspNetCore.Http.Connections;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.SignalR.Client;
 using Tracker.Core.Data;
+using Tracker.Storage.Tests.Postgres;
 
 namespace Tracker.Server.Tests;
 
-/// <summary>The real server with a small artifact limit, so that the 413 case needs no large upload.</summary>
-public sealed class RunLoggingServer : IAsyncLifetime
+/// <summary>The real server with a small artifact limit, so that the 413 case needs no large upload. On LiteDB.</summary>
+public class RunLoggingServer : ServerFixture
 {
     /// <summary>The artifact limit of this server, in bytes.</summary>
     public const int MaxArtifactBytes = 64 * 1024;
 
-    private readonly TrackerServerFactory root = new(TrackerServerFactory.NewDataFolder());
+    private HttpClient? client;
 
-    public WebApplicationFactory<Program> Factory { get; private set; } = null!;
-
-    public string DataFolder => root.DataFolder;
-
-    public HttpClient Client { get; private set; } = null!;
-
-    public ValueTask InitializeAsync()
+    public RunLoggingServer()
+        : this(ServerBackend.LiteDb)
     {
-        Factory = root.WithWebHostBuilder(b => b.UseSetting("Tracking:MaxArtifactBytes", MaxArtifactBytes.ToString()));
-        Client = Factory.CreateClient();
-        return ValueTask.CompletedTask;
     }
 
-    public async ValueTask DisposeAsync()
+    protected RunLoggingServer(ServerBackend backend)
+        : base(backend)
     {
-        Client.Dispose();
-        await Factory.DisposeAsync();
-        await root.DisposeAsync();
+    }
+
+    public string DataFolder => Factory.DataFolder;
+
+    /// <summary>A client of the server (reading it skips the test where the backend cannot run).</summary>
+    public HttpClient Client
+    {
+        get
+        {
+            _ = Factory;
+            return client!;
+        }
+    }
+
+    protected override TrackerServerFactory CreateFactory(ServerStore store) =>
+        new(store) { Settings = new Dictionary<string, string> { ["Tracking:MaxArtifactBytes"] = MaxArtifactBytes.ToString() } };
+
+    protected override Task StartedAsync(TrackerServerFactory server)
+    {
+        client = server.CreateClient();
+        return Task.CompletedTask;
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        client?.Dispose();
+        await base.DisposeAsync();
     }
 }
+
+/// <summary>The run-logging tests' server on PostgreSQL.</summary>
+public sealed class PostgresRunLoggingServer(PostgresCluster cluster) : RunLoggingServer(ServerBackend.Postgres(cluster));
+
+/// <summary>The native run-logging API on LiteDB.</summary>
+public sealed class LiteDbRunLoggingApiTests(RunLoggingServer server) : RunLoggingApiTests(server), IClassFixture<RunLoggingServer>;
+
+/// <summary>The native run-logging API on PostgreSQL.</summary>
+public sealed class PostgresRunLoggingApiTests(PostgresRunLoggingServer server) : RunLoggingApiTests(server), IClassFixture<PostgresRunLoggingServer>;
 
 /// <summary>
 /// The native run-logging API (<c>/api/runs</c>) through the real server: a run's whole life, the limits and the
 /// problems each wrong request gets, artifacts, and the live hub messages that logging over REST causes.
 /// </summary>
-public sealed class RunLoggingApiTests(RunLoggingServer server) : IClassFixture<RunLoggingServer>
+public abstract class RunLoggingApiTests(RunLoggingServer server)
 {
     private readonly HttpClient client = server.Client;
 

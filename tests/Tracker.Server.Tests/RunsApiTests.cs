@@ -6,20 +6,35 @@ using Microsoft.Extensions.DependencyInjection;
 using Tracker.Abstractions;
 using Tracker.Core.Experiments;
 using Tracker.Core.Storage;
+using Tracker.Storage.Tests.Postgres;
 
 namespace Tracker.Server.Tests;
 
-/// <summary>The runs browser's API: query, export and annotations over trials the test writes into the real store.</summary>
-public sealed class RunsApiTests : IClassFixture<RunsApiTests.Server>
-{
-    /// <summary>The real server with two finished experiments written straight into its store (finished, so the runner leaves them be).</summary>
-    public sealed class Server : IAsyncLifetime
-    {
-        public TrackerServerFactory Factory { get; } = new(TrackerServerFactory.NewDataFolder());
+/// <summary>The runs browser's API on LiteDB.</summary>
+public sealed class LiteDbRunsApiTests(RunsApiTests.Server server) : RunsApiTests(server), IClassFixture<RunsApiTests.Server>;
 
-        public async ValueTask InitializeAsync()
+/// <summary>The runs browser's API on PostgreSQL.</summary>
+public sealed class PostgresRunsApiTests(RunsApiTests.PostgresServer server) : RunsApiTests(server), IClassFixture<RunsApiTests.PostgresServer>;
+
+/// <summary>The runs browser's API: query, export and annotations over trials the test writes into the real store.</summary>
+public abstract class RunsApiTests
+{
+    /// <summary>The real server with two finished experiments written straight into its store (finished, so the runner leaves them be); on LiteDB.</summary>
+    public class Server : ServerFixture
+    {
+        public Server()
+            : this(ServerBackend.LiteDb)
         {
-            var store = Factory.Services.GetRequiredService<TrackerStores>();
+        }
+
+        protected Server(ServerBackend backend)
+            : base(backend)
+        {
+        }
+
+        protected override async Task StartedAsync(TrackerServerFactory factory)
+        {
+            var store = factory.Services.GetRequiredService<TrackerStores>();
             var t0 = new DateTimeOffset(2025, 5, 1, 8, 0, 0, TimeSpan.Zero);
             await store.Experiments.SaveExperimentAsync(new Experiment { Id = "cnn", CreatedAt = t0, State = ExperimentState.Completed, Spec = new ExperimentSpec { Name = "CNN sweep", Model = "small-cnn", Strategy = "random" } });
             await store.Experiments.SaveExperimentAsync(new Experiment { Id = "res", CreatedAt = t0, State = ExperimentState.Completed, Spec = new ExperimentSpec { Name = "ResNet, \"tuned\"", Model = "resnet18", Strategy = "tpe" } });
@@ -47,13 +62,14 @@ public sealed class RunsApiTests : IClassFixture<RunsApiTests.Server>
             ]);
             await store.Trials.UpdateTrialAnnotationsAsync("res-0", ["best", "baseline"], "Great run, \"really\"\nsecond line");
         }
-
-        public ValueTask DisposeAsync() => Factory.DisposeAsync();
     }
+
+    /// <summary>The same server on PostgreSQL.</summary>
+    public sealed class PostgresServer(PostgresCluster cluster) : Server(ServerBackend.Postgres(cluster));
 
     private readonly HttpClient client;
 
-    public RunsApiTests(Server server) => client = server.Factory.CreateClient();
+    protected RunsApiTests(Server server) => client = server.Factory.CreateClient();
 
     private async Task<JsonElement> GetAsync(string url)
     {

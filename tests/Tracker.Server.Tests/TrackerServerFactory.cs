@@ -9,13 +9,20 @@ using Tracker.Core;
 namespace Tracker.Server.Tests;
 
 /// <summary>
-/// The real server (real LiteDB file, real plugins from artifacts/plugins, real TorchSharp trials) on an in-memory
-/// transport, with its database in a folder the test owns so that a second factory can reopen it. Its configuration
-/// holds the hash of <see cref="TestKey"/>, and every client it creates sends that key; <see cref="CreateAnonymousClient"/>
-/// makes one that sends none.
+/// The real server (real store, real plugins from artifacts/plugins, real TorchSharp trials) on an in-memory
+/// transport, with its data in a <see cref="ServerStore"/> the test owns so that a second factory can reopen it: a LiteDB
+/// file in the data folder, or (see <see cref="ServerBackend"/>) a PostgreSQL database of its own with the artifacts in
+/// the data folder. Its configuration holds the hash of <see cref="TestKey"/>, and every client it creates sends that key;
+/// <see cref="CreateAnonymousClient"/> makes one that sends none.
 /// </summary>
-public sealed class TrackerServerFactory(string dataFolder) : WebApplicationFactory<Program>
+public sealed class TrackerServerFactory(ServerStore store) : WebApplicationFactory<Program>
 {
+    /// <summary>A server on a LiteDB file in <paramref name="dataFolder"/>.</summary>
+    public TrackerServerFactory(string dataFolder)
+        : this(new ServerStore(dataFolder))
+    {
+    }
+
     /// <summary>The API key every client of the factory sends (as <c>Authorization: Bearer</c>).</summary>
     public const string TestKey = "trk_TestKeyForTrackerServerTests0001";
 
@@ -25,9 +32,16 @@ public sealed class TrackerServerFactory(string dataFolder) : WebApplicationFact
     // printf %s "trk_TestKeyForTrackerServerTests0001" | sha256sum
     private const string TestKeySha256 = "94faa339a0ec7e39d77f58ab1a99b3e6660a597d736b550d8c41d8e6f7eba2e5";
 
-    public string DataFolder { get; } = dataFolder;
+    /// <summary>Where the server keeps its data.</summary>
+    public ServerStore Store { get; } = store;
 
+    public string DataFolder => Store.DataFolder;
+
+    /// <summary>The LiteDB file (unused on PostgreSQL).</summary>
     public string DatabasePath => Path.Combine(DataFolder, "tracker.db");
+
+    /// <summary>Trials' files: beside the LiteDB file (the backend's default), or the same folder set for PostgreSQL.</summary>
+    public string ArtifactRoot => Path.Combine(DataFolder, "artifacts");
 
     /// <summary>
     /// The remote address every request appears to come from; <c>null</c> (the default) leaves it unset, as the
@@ -56,7 +70,17 @@ public sealed class TrackerServerFactory(string dataFolder) : WebApplicationFact
     {
         // The server reads the top-level appsettings.json; the factory must agree on where that is.
         builder.UseContentRoot(TrackerPaths.ContentRoot());
-        builder.UseSetting("Store:ConnectionString", DatabasePath);
+        if (Store.PostgresConnectionString is { } connectionString)
+        {
+            builder.UseSetting("Store:Provider", "postgres");
+            builder.UseSetting("Store:ConnectionString", connectionString);
+            builder.UseSetting("Store:ArtifactRoot", ArtifactRoot);
+        }
+        else
+        {
+            builder.UseSetting("Store:Provider", "litedb");
+            builder.UseSetting("Store:ConnectionString", DatabasePath);
+        }
         builder.UseSetting("Plugins:DropInFolder", Path.Combine(DataFolder, "plugins"));
         builder.UseSetting("Runner:PollMilliseconds", "100");
         builder.UseSetting("Security:ApiKeys:0:Name", TestKeyName);

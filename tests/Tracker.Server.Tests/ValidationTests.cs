@@ -3,24 +3,39 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Tracker.Storage.Tests.Postgres;
 
 namespace Tracker.Server.Tests;
 
+/// <summary>Validation on LiteDB.</summary>
+public sealed class LiteDbValidationTests(ValidationTests.Server server) : ValidationTests(server), IClassFixture<ValidationTests.Server>;
+
+/// <summary>Validation on PostgreSQL.</summary>
+public sealed class PostgresValidationTests(ValidationTests.PostgresServer server) : ValidationTests(server), IClassFixture<ValidationTests.PostgresServer>;
+
 /// <summary>Bad input gets a 400 problem that names the field; nothing is stored.</summary>
-public sealed class ValidationTests : IClassFixture<ValidationTests.Server>
+public abstract class ValidationTests
 {
-    public sealed class Server : IAsyncLifetime
+    /// <summary>A server on LiteDB.</summary>
+    public class Server : ServerFixture
     {
-        public TrackerServerFactory Factory { get; } = new(TrackerServerFactory.NewDataFolder());
+        public Server()
+            : this(ServerBackend.LiteDb)
+        {
+        }
 
-        public ValueTask InitializeAsync() => ValueTask.CompletedTask;
-
-        public ValueTask DisposeAsync() => Factory.DisposeAsync();
+        protected Server(ServerBackend backend)
+            : base(backend)
+        {
+        }
     }
+
+    /// <summary>A server on PostgreSQL.</summary>
+    public sealed class PostgresServer(PostgresCluster cluster) : Server(ServerBackend.Postgres(cluster));
 
     private readonly HttpClient client;
 
-    public ValidationTests(Server server) => client = server.Factory.CreateClient();
+    protected ValidationTests(Server server) => client = server.Factory.CreateClient();
 
     private static JsonObject Spec() => JsonSerializer.SerializeToNode(Api.TinySpec(), Api.Json)!.AsObject();
 
@@ -46,7 +61,7 @@ public sealed class ValidationTests : IClassFixture<ValidationTests.Server>
     };
 
     [Theory]
-    [MemberData(nameof(InvalidSpecs))]
+    [MemberData(nameof(InvalidSpecs), MemberType = typeof(ValidationTests))]
     public async Task PostExperiment_InvalidField_Returns400NamingTheField(string field, string json, string expectedKey)
     {
         var spec = Spec();

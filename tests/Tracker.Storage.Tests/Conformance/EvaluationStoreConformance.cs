@@ -41,7 +41,7 @@ public abstract class EvaluationStoreConformance : StoreConformance
         var all = await Evaluations.ListReportsAsync("t1");
 
         Assert.Equal([("test", 3), ("validation", 2), ("validation", 10)], all.Select(r => (r.Split, r.Step)).ToList());
-        Assert.Equal([[1, 0], [1, 0]], all[1].Scores.Confusion);
+        Assert.Equal([[1, 1], [0, 0]], all[1].Scores.Confusion); // truth [0, 0], predicted [0, 1]: rows are the true class
         Assert.Empty(await Evaluations.ListReportsAsync("none"));
     }
 

@@ -142,7 +142,7 @@ public abstract class TrialConditionConformance : StoreConformance
 
         Assert.Equal(["r3"], await Where(Attribute(TrialAttribute.RunName, SearchOperator.Equal, "gamma")));
         Assert.Equal(["r1", "r2"], await Where(Attribute(TrialAttribute.RunName, SearchOperator.Like, "%-run")));
-        // Every run has a name: without the mlflow.runName tag it is "" (as MLflow's search in RunLog has always read it), not absent.
+        // Every run has a name: without the mlflow.runName tag it is "" (as MLflow's search has always read it), not absent.
         Assert.Equal(["n1", "r1", "r2", "r4", "r5"], await Where(Attribute(TrialAttribute.RunName, SearchOperator.NotEqual, "gamma")));
         Assert.Equal(["n1", "r4"], await Where(Attribute(TrialAttribute.RunName, SearchOperator.Equal, "")));
         Assert.Equal(["r1", "r3"], await Where(Attribute(TrialAttribute.UserId, SearchOperator.Equal, "ann")));

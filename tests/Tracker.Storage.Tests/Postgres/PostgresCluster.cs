@@ -3,6 +3,8 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using Npgsql;
+using Tracker.Storage.Postgres;
 
 [assembly: AssemblyFixture(typeof(Tracker.Storage.Tests.Postgres.PostgresCluster))]
 
@@ -20,13 +22,19 @@ public sealed class PostgresCluster : IAsyncDisposable
     /// <summary>Names the folder of initdb and pg_ctl, instead of looking for them.</summary>
     public const string BinariesVariable = "TRACKER_TEST_POSTGRES_BIN";
 
+    /// <summary>The migrated database every <see cref="CreateDatabaseAsync"/> copies.</summary>
+    public const string TemplateName = "tracker_template";
+
     private static readonly TimeSpan CommandTimeout = TimeSpan.FromSeconds(90);
     private readonly SemaphoreSlim gate = new(1, 1);
     private bool started;
     private string? failure;
+    private string? templateFailure;
     private string? binaries;
     private string? folder;
     private int port;
+    private int serverMajor;
+    private NpgsqlDataSource? admin;
 
     /// <summary>Whether the server processes run as the <c>postgres</c> user (PostgreSQL refuses to run as root).</summary>
     private static bool AsRoot => Environment.UserName == "root";
@@ -34,26 +42,71 @@ public sealed class PostgresCluster : IAsyncDisposable
     private string DataFolder => Path.Combine(folder!, "data");
 
     /// <summary>
-    /// A new, empty database on the cluster (starting it first if need be) as an Npgsql connection string; skips the
-    /// calling test when there is no cluster.
+    /// A new database holding the current schema (a copy of the migrated template) on the cluster, starting it first if
+    /// need be, as an Npgsql connection string; skips the calling test when there is no cluster.
     /// </summary>
     public async Task<string> CreateDatabaseAsync()
     {
         await EnsureStartedAsync();
-        if (failure is not null) Assert.Skip($"PostgreSQL tests skipped: {failure}");
-        string name = "t_" + Guid.NewGuid().ToString("N");
-        var (exit, output) = await RunAsync(Tool("createdb"), ["-h", "127.0.0.1", "-p", Port, "-U", "postgres", name], asPostgres: false);
-        if (exit != 0) throw new InvalidOperationException($"createdb {name} failed ({exit}): {output}");
-        return ConnectionString(name);
+        if (templateFailure is not null) throw new InvalidOperationException($"The template database could not be migrated: {templateFailure}");
+        // FILE_COPY (PostgreSQL 15+, whose default WAL-logs every page of the copy) copies the template's files as they are.
+        return await CreateAsync($"TEMPLATE {TemplateName}{(serverMajor >= 15 ? " STRATEGY FILE_COPY" : "")}");
+    }
+
+    /// <summary>
+    /// A new database without any table (as <c>createdb</c> makes one), for tests of the migrations themselves; skips
+    /// the calling test when there is no cluster.
+    /// </summary>
+    public async Task<string> CreateEmptyDatabaseAsync()
+    {
+        await EnsureStartedAsync();
+        return await CreateAsync("");
+    }
+
+    /// <summary>Why there is no cluster (no binaries, or it did not start), or <c>null</c> when there is one; starts it if need be.</summary>
+    public async Task<string?> UnavailableAsync()
+    {
+        await EnsureStartedAsync();
+        return failure is null ? null : $"PostgreSQL tests skipped: {failure}";
     }
 
     /// <summary>Drops a database made by <see cref="CreateDatabaseAsync"/>, closing its connections; failures are ignored.</summary>
     public async Task DropDatabaseAsync(string connectionString)
     {
-        string? name = connectionString.Split(';').Select(p => p.Split('=', 2)).Where(p => p.Length == 2 && p[0] == "Database").Select(p => p[1]).FirstOrDefault();
-        if (name is null || folder is null) return;
-        await RunAsync(Tool("dropdb"), ["-h", "127.0.0.1", "-p", Port, "-U", "postgres", "--force", "--if-exists", name], asPostgres: false);
+        string? name = new NpgsqlConnectionStringBuilder(connectionString).Database;
+        if (name is null || admin is null) return;
+        try
+        {
+            // WITH (FORCE) (PostgreSQL 13+) ends the sessions still open on it, e.g. a pool not yet disposed.
+            await ExecuteAsync($"DROP DATABASE IF EXISTS {Quoted(name)}{(serverMajor >= 13 ? " WITH (FORCE)" : "")}");
+        }
+        catch (NpgsqlException)
+        {
+        }
     }
+
+    private async Task<string> CreateAsync(string options)
+    {
+        if (failure is not null) Assert.Skip($"PostgreSQL tests skipped: {failure}");
+        string name = "t_" + Guid.NewGuid().ToString("N");
+        try
+        {
+            await ExecuteAsync($"CREATE DATABASE {name} {options}");
+        }
+        catch (NpgsqlException e)
+        {
+            throw new InvalidOperationException($"CREATE DATABASE {name} {options} failed: {e.Message}", e);
+        }
+        return ConnectionString(name);
+    }
+
+    private async Task ExecuteAsync(string sql)
+    {
+        await using var command = admin!.CreateCommand(sql);
+        await command.ExecuteNonQueryAsync();
+    }
+
+    private static string Quoted(string identifier) => "\"" + identifier.Replace("\"", "\"\"") + "\"";
 
     private string Port => port.ToString(CultureInfo.InvariantCulture);
 
@@ -68,6 +121,7 @@ public sealed class PostgresCluster : IAsyncDisposable
             if (started) return;
             started = true;
             failure = await StartAsync();
+            if (failure is null) templateFailure = await CreateTemplateAsync();
         }
         finally
         {
@@ -105,9 +159,34 @@ public sealed class PostgresCluster : IAsyncDisposable
         return lastError;
     }
 
+    /// <summary>
+    /// Connects, reads the server's version, and creates and migrates <see cref="TemplateName"/>; returns why that
+    /// failed, or <c>null</c>. The template then refuses connections, since a database with sessions cannot be copied.
+    /// </summary>
+    private async Task<string?> CreateTemplateAsync()
+    {
+        try
+        {
+            admin = NpgsqlDataSource.Create(ConnectionString("postgres"));
+            await using (var connection = await admin.OpenConnectionAsync()) serverMajor = connection.PostgreSqlVersion.Major;
+            await ExecuteAsync($"CREATE DATABASE {TemplateName}");
+            string templateConnection = ConnectionString(TemplateName) + ";Pooling=false";
+            await using (await PostgresStore.OpenAsync(templateConnection, Path.Combine(folder!, "template-artifacts")))
+            {
+            }
+            await ExecuteAsync($"ALTER DATABASE {TemplateName} WITH IS_TEMPLATE true ALLOW_CONNECTIONS false");
+            return null;
+        }
+        catch (Exception e) when (e is NpgsqlException or InvalidOperationException or IOException)
+        {
+            return $"{e.GetType().Name}: {e.Message}";
+        }
+    }
+
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
+        if (admin is not null) await admin.DisposeAsync();
         if (folder is null) return;
         if (failure is null && binaries is not null)
             await RunAsync(Tool("pg_ctl"), ["-D", DataFolder, "stop", "-m", "immediate", "-w", "-t", "30"], asPostgres: AsRoot);

@@ -90,7 +90,7 @@ public sealed class PostgresStoreTests(PostgresCluster cluster) : IAsyncLifetime
     [Fact]
     public async Task OpenAsync_ConcurrentFirstOpens_MigrateOnce()
     {
-        string database = await cluster.CreateDatabaseAsync();
+        string database = await cluster.CreateEmptyDatabaseAsync();
         try
         {
             var stores = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => Task.Run(() => PostgresStore.OpenAsync(database, harness.ArtifactRoot, CancellationToken.None))));
