@@ -13,9 +13,9 @@ public interface IExperimentStore
     Task SaveExperimentAsync(Experiment experiment, CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// Reads an experiment, applies <paramref name="change"/> and writes the result, unless another writer changed the
-    /// experiment in between: then it reads again and retries, so <paramref name="change"/> may run more than once and
-    /// must have no side effects. A <c>null</c> from <paramref name="change"/> writes nothing. Returns what was
+    /// Reads an experiment, applies <paramref name="change"/> and writes the result as one atomic step: no other writer,
+    /// in this process or another, changes the experiment in between. A backend may hold the record or read again and
+    /// retry on a conflict, so <paramref name="change"/> may run more than once and must have no side effects. A <c>null</c> from <paramref name="change"/> writes nothing. Returns what was
     /// written (or the unchanged experiment when nothing was), or <c>null</c> when there is no such experiment.
     /// </summary>
     Task<Experiment?> UpdateExperimentAsync(string id, Func<Experiment, Experiment?> change, CancellationToken cancellationToken = default);

@@ -5,8 +5,8 @@ namespace Tracker.Core.Storage;
 
 /// <summary>
 /// Where trials live, and the runs browser's queries over them (filtered, sorted and paged in the store).
-/// Concurrency: trial numbers come from an atomic counter in the store; <see cref="UpdateTrialAsync"/> is a
-/// compare-and-swap on the stored record, so concurrent writers, in one process or several, never lose an update.
+/// Concurrency: trial numbers come from an atomic counter in the store; <see cref="UpdateTrialAsync"/> is an
+/// atomic read-change-write of the stored record, so concurrent writers, in one process or several, never lose an update.
 /// </summary>
 public interface ITrialStore
 {
@@ -27,10 +27,10 @@ public interface ITrialStore
     Task SaveTrialsAsync(IEnumerable<Trial> trials, CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// Reads a trial, applies <paramref name="change"/> and writes the trial it returns together with its points, unless
-    /// another writer changed the trial in between: then it reads again and retries, so <paramref name="change"/> may
-    /// run more than once and must have no side effects beyond its own result. A <c>null</c> from
-    /// <paramref name="change"/> writes nothing. Stored tags and notes are kept, as by <see cref="SaveTrialAsync"/>.
+    /// Reads a trial, applies <paramref name="change"/> and writes the trial it returns together with its points, as one
+    /// atomic step: no other writer, in this process or another, changes the trial in between. A backend may hold the
+    /// record or read again and retry on a conflict, so <paramref name="change"/> may run more than once and must have no
+    /// side effects beyond its own result. A <c>null</c> from <paramref name="change"/> writes nothing. Stored tags and notes are kept, as by <see cref="SaveTrialAsync"/>.
     /// Returns the trial as written (or as read, when nothing was written), or <c>null</c> when there is no such trial.
     /// </summary>
     Task<Trial?> UpdateTrialAsync(string id, Func<Trial, TrialWrite?> change, CancellationToken cancellationToken = default);

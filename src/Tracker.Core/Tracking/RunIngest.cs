@@ -15,7 +15,7 @@ namespace Tracker.Core.Tracking;
 /// objective and its per-step curve. Every write publishes on <see cref="MetricFeed"/>.
 /// </summary>
 /// <remarks>
-/// Concurrency: a write is one compare-and-swap update of the run in the store, with its points in the same
+/// Concurrency: a write is one atomic update of the run in the store, with its points in the same
 /// transaction, so several server processes on one database neither lose updates nor half-write a batch.
 /// </remarks>
 public sealed class RunIngest(RunRegistry registry, IExperimentStore experiments, ITrialStore trials, MetricFeed feed)
@@ -57,7 +57,7 @@ public sealed class RunIngest(RunRegistry registry, IExperimentStore experiments
     /// <summary>
     /// The write of every logging call, after its checks: refuses a run that is not active (or, when
     /// <paramref name="refuseFinished"/> and there are parameters, one that has finished) and params whose value
-    /// changes, then saves the run and its points in one store transaction, as a compare-and-swap on the run, and
+    /// changes, then saves the run and its points in one store transaction, as one atomic update of the run, and
     /// publishes them.
     /// </summary>
     private async Task<TrackingResult<Trial>> WriteAsync(string runId, IReadOnlyList<LoggedMetric> metrics, IReadOnlyList<ParamWrite> parameters,

@@ -16,7 +16,7 @@ namespace Tracker.Core.Tracking;
 /// </summary>
 /// <remarks>
 /// The experiment's objective metric is <c>val_f1_macro</c> unless the tag <c>tracker.objective</c> names another;
-/// <c>tracker.direction</c> = maximize|minimize. Concurrency: a run's changes are compare-and-swap updates in the
+/// <c>tracker.direction</c> = maximize|minimize. Concurrency: a run's changes are atomic read-change-write updates in the
 /// store and its number comes from the store's counter, so several server processes on one database neither lose
 /// updates nor share numbers.
 /// </remarks>
@@ -349,7 +349,7 @@ public sealed class RunRegistry(IExperimentStore experiments, ITrialStore trials
         return experiment;
     }
 
-    // Changes an active logged run as a compare-and-swap in the store; the change returns null to write nothing.
+    // Changes an active logged run as one atomic update in the store; the change returns null to write nothing.
     private async Task<TrackingResult<Trial>> ChangeActiveRunAsync(string runId, Func<Trial, Trial?> change, CancellationToken cancellationToken)
     {
         TrackingError? refused = null;
