@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Text;
 using LiteDB;
 using Tracker.Core.Experiments;
@@ -13,8 +14,11 @@ namespace Tracker.Storage.LiteDb;
 //                 the chunk's lowest and highest point (lo, hi). Indexed by pos = n·2³² + (firstStep + 2³¹), a number,
 //                 so one index walks a series in first-step order (LiteDB has no compound index, and its string
 //                 indexes compare by culture and ignore case, which would merge keys such as "Loss" and "loss").
-//   seriesPoints  the chunk's points under the same _id: parallel arrays steps, values, times (Unix ms), sorted by step,
-//                 stably, so points of one step keep their logging order.
+//   seriesPoints  the chunk's points under the same _id: steps, values and times (Unix ms) as three binary values of
+//                 packed little-endian int32, double and int64 (4, 8 and 8 bytes a point), sorted by step, stably, so
+//                 points of one step keep their logging order. Binary, not arrays of BsonValues: LiteDB decodes a
+//                 binary value as one byte[], where an array costs an object per element (about 1.3 µs and 450 bytes
+//                 a point to read).
 //
 // A chunk's _id grows with every insert, so (step, chunk id, index in chunk) is the order points were logged in within a
 // step, also when a client logs steps out of order and chunks overlap.
@@ -22,7 +26,7 @@ public sealed partial class LiteDbStore
 {
     private const string SeriesCollection = "series";
 
-    /// <summary>The most points one chunk holds (about 25 KB).</summary>
+    /// <summary>The most points one chunk holds (20 KB of points).</summary>
     internal const int MaxPointsPerChunk = 1000;
 
     private const long StepOffset = 1L << 31;
@@ -139,12 +143,19 @@ public sealed partial class LiteDbStore
             ["lo"] = lo < 0 ? BsonValue.Null : Extreme(chunk[lo], lo),
             ["hi"] = hi < 0 ? BsonValue.Null : Extreme(chunk[hi], hi),
         });
+        byte[] steps = new byte[chunk.Length * sizeof(int)], values = new byte[chunk.Length * sizeof(double)], times = new byte[chunk.Length * sizeof(long)];
+        for (int i = 0; i < chunk.Length; i++)
+        {
+            BinaryPrimitives.WriteInt32LittleEndian(steps.AsSpan(i * sizeof(int)), chunk[i].Step);
+            BinaryPrimitives.WriteDoubleLittleEndian(values.AsSpan(i * sizeof(double)), chunk[i].Value);
+            BinaryPrimitives.WriteInt64LittleEndian(times.AsSpan(i * sizeof(long)), chunk[i].Timestamp.ToUnixTimeMilliseconds());
+        }
         seriesPoints.Insert(new BsonDocument
         {
             ["_id"] = id,
-            ["steps"] = new BsonArray(chunk.Select(p => new BsonValue(p.Step))),
-            ["values"] = new BsonArray(chunk.Select(p => new BsonValue(p.Value))),
-            ["times"] = new BsonArray(chunk.Select(p => new BsonValue(p.Timestamp.ToUnixTimeMilliseconds()))),
+            ["steps"] = steps,
+            ["values"] = values,
+            ["times"] = times,
         });
     }
 
@@ -235,8 +246,29 @@ public sealed partial class LiteDbStore
                 continue;
             }
             var reader = new ChunkReader(id, seriesPoints.FindById(id), int.MinValue);
-            for (; reader.HasPoint; reader.Advance())
-                Consider(reader.Candidate);
+            // Points are in step order, so each bucket is one run of them: only its lowest and highest (the first of
+            // equal values) and the chunk's first and last points (for the series' ends) can be kept.
+            int count = reader.Count;
+            for (int start = 0; start < count;)
+            {
+                int bucket = Bucket(reader.StepAt(start)), end = start, lo = -1, hi = -1;
+                double loValue = 0, hiValue = 0;
+                for (; end < count && (end == start || Bucket(reader.StepAt(end)) == bucket); end++)
+                {
+                    double value = reader.ValueAt(end);
+                    if (double.IsNaN(value)) continue;
+                    if (lo < 0 || value < loValue) (lo, loValue) = (end, value);
+                    if (hi < 0 || value > hiValue) (hi, hiValue) = (end, value);
+                }
+                if (lo >= 0) Consider(reader.CandidateAt(lo));
+                if (hi >= 0) Consider(reader.CandidateAt(hi));
+                start = end;
+            }
+            if (count > 0)
+            {
+                Consider(reader.CandidateAt(0));
+                Consider(reader.CandidateAt(count - 1));
+            }
         }
         return new[] { head, tail }.Concat(lows).Concat(highs).OfType<Candidate>()
             .Distinct()
@@ -256,32 +288,42 @@ public sealed partial class LiteDbStore
     private sealed class ChunkReader
     {
         private readonly long id;
-        private readonly BsonArray steps, values, times;
+        private readonly byte[] steps, values, times;
+        private readonly int count;
         private int index;
 
         public ChunkReader(long id, BsonDocument points, int fromStep)
         {
             this.id = id;
-            (steps, values, times) = (points["steps"].AsArray, points["values"].AsArray, points["times"].AsArray);
-            int lo = 0, hi = steps.Count;
+            (steps, values, times) = (points["steps"].AsBinary, points["values"].AsBinary, points["times"].AsBinary);
+            count = steps.Length / sizeof(int);
+            int lo = 0, hi = count;
             while (lo < hi)
             {
                 int mid = (lo + hi) >>> 1;
-                if (steps[mid].AsInt32 < fromStep) lo = mid + 1; else hi = mid;
+                if (StepAt(mid) < fromStep) lo = mid + 1; else hi = mid;
             }
             index = lo;
         }
 
-        public bool HasPoint => index < steps.Count;
+        public bool HasPoint => index < count;
 
-        public int Step => steps[index].AsInt32;
+        public int Step => StepAt(index);
 
         public (int Step, long Chunk, int Index) Order => (Step, id, index);
 
-        public Candidate Candidate => new(Step, id, index, values[index].AsDouble, times[index].AsInt64);
+        public int Count => count;
+
+        public Candidate CandidateAt(int i) => new(StepAt(i), id, i, ValueAt(i), TimeAt(i));
+
+        public double ValueAt(int i) => BinaryPrimitives.ReadDoubleLittleEndian(values.AsSpan(i * sizeof(double)));
+
+        public int StepAt(int i) => BinaryPrimitives.ReadInt32LittleEndian(steps.AsSpan(i * sizeof(int)));
 
         public MetricPoint Point(string trialId, string key) =>
-            new(trialId, key, Step, values[index].AsDouble, DateTimeOffset.FromUnixTimeMilliseconds(times[index].AsInt64));
+            new(trialId, key, Step, ValueAt(index), DateTimeOffset.FromUnixTimeMilliseconds(TimeAt(index)));
+
+        private long TimeAt(int i) => BinaryPrimitives.ReadInt64LittleEndian(times.AsSpan(i * sizeof(long)));
 
         public void Advance() => index++;
     }

@@ -226,8 +226,41 @@ public sealed class LiteDbStoreTests : IDisposable
         using var raw = new LiteDatabase(new ConnectionString { Filename = DatabasePath, Connection = ConnectionType.Direct });
         var chunks = raw.GetCollection("seriesPoints").FindAll().ToList();
         Assert.InRange(chunks.Count, 3, 4); // 2,500 points in chunks of at most 1,000, and the later single point
-        Assert.Equal(2501, chunks.Sum(c => c["steps"].AsArray.Count));
-        Assert.All(chunks, c => Assert.InRange(c["steps"].AsArray.Count, 1, LiteDbStore.MaxPointsPerChunk));
+        // Each chunk's steps, values and times are packed little-endian int32, double and int64.
+        Assert.All(chunks, c =>
+        {
+            int count = c["steps"].AsBinary.Length / sizeof(int);
+            Assert.InRange(count, 1, LiteDbStore.MaxPointsPerChunk);
+            Assert.Equal(count * sizeof(double), c["values"].AsBinary.Length);
+            Assert.Equal(count * sizeof(long), c["times"].AsBinary.Length);
+        });
+        Assert.Equal(2501, chunks.Sum(c => c["steps"].AsBinary.Length / sizeof(int)));
+        var first = chunks.OrderBy(c => c["_id"].AsInt64).First();
+        Assert.Equal(1, System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(first["steps"].AsBinary));
+        Assert.Equal(1.0, System.Buffers.Binary.BinaryPrimitives.ReadDoubleLittleEndian(first["values"].AsBinary));
+        Assert.Equal(0.5, System.Buffers.Binary.BinaryPrimitives.ReadDoubleLittleEndian(first["values"].AsBinary.AsSpan(sizeof(double))));
         Assert.False(raw.CollectionExists("metrics"));
+    }
+
+    [Fact]
+    public async Task ReadMetricsDownsampledAsync_ChunksAcrossBucketEdges_KeepFirstOfEqualValuesAndEndsEvenIfNaN()
+    {
+        var store = Open();
+        // 3,000 equal values in chunks of 1,000 that span many buckets; NaN at both ends and in the middle.
+        var series = Enumerable.Range(1, 3000).Select(step => Point("t1", "m", step, step is 1 or 1500 or 3000 ? double.NaN : 2.0)).ToList();
+        await store.AppendMetricsAsync(series);
+
+        var thinned = await store.ReadMetricsDownsampledAsync("t1", "m", 100);
+
+        // 49 buckets over steps 1..3000: each keeps its first non-NaN point (its lowest and its highest), plus both ends.
+        int buckets = (100 - 2) / 2;
+        double width = 3000.0 / buckets;
+        var expected = series.Where(p => !double.IsNaN(p.Value))
+            .GroupBy(p => (int)Math.Min(buckets - 1, Math.Floor((p.Step - 1) / width)))
+            .Select(g => g.First().Step)
+            .Append(1).Append(3000).Order();
+        Assert.Equal(expected, thinned.Select(p => p.Step));
+        Assert.True(double.IsNaN(thinned[0].Value) && double.IsNaN(thinned[^1].Value));
+        Assert.All(thinned.Skip(1).SkipLast(1), p => Assert.Equal(2.0, p.Value));
     }
 }
