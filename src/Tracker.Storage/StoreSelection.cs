@@ -1,6 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Options;
 using Tracker.Core.Storage;
 using Tracker.Storage.LiteDb;
 using Tracker.Storage.Postgres;
