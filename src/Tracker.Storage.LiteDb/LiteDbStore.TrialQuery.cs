@@ -468,23 +468,12 @@ public sealed partial class LiteDbStore
         var args = new List<BsonValue> { number, LowestNumber, HighestNumber };
         foreach (double special in new[] { double.NaN, double.PositiveInfinity, double.NegativeInfinity })
         {
-            if (!Compare(special, op, number)) continue;
+            if (!op.Holds(special, number)) continue;
             terms.Add($"{path} = @{args.Count}");
             args.Add(special.ToString(CultureInfo.InvariantCulture));
         }
         return BsonExpression.Create(terms.Count == 1 ? finite : $"({string.Join(" OR ", terms)})", [.. args]);
     }
-
-    private static bool Compare(double a, SearchOperator op, double b) => op switch
-    {
-        SearchOperator.Equal => a == b,
-        SearchOperator.NotEqual => a != b,
-        SearchOperator.Greater => a > b,
-        SearchOperator.GreaterOrEqual => a >= b,
-        SearchOperator.Less => a < b,
-        SearchOperator.LessOrEqual => a <= b,
-        _ => false,
-    };
 
     // Fields whose stored value is the field itself; run_name ("" when missing) and lifecycle_stage (active when
     // missing) have defaults, so a LiteDB term on them would not be a superset.
@@ -556,7 +545,7 @@ public sealed partial class LiteDbStore
                 SearchOperator.NotIn => value.Items is { } items && !items.Contains(text, StringComparer.Ordinal),
                 _ => false,
             },
-            double number => value.Number is { } n && Compare(number, condition.Operator, n),
+            double number => value.Number is { } n && condition.Operator.Holds(number, n),
             _ => false,
         };
     }

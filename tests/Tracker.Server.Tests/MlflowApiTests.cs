@@ -10,8 +10,6 @@ namespace Tracker.Server.Tests;
 /// <summary>One server per test class for the MLflow tests: they only log, so they can share it. On LiteDB.</summary>
 public class MlflowServer : ServerFixture
 {
-    private HttpClient? client;
-
     public MlflowServer()
         : this(ServerBackend.LiteDb)
     {
@@ -22,29 +20,7 @@ public class MlflowServer : ServerFixture
     {
     }
 
-    /// <summary>A client of the server (reading it skips the test where the backend cannot run).</summary>
-    public HttpClient Client
-    {
-        get
-        {
-            _ = Factory;
-            return client!;
-        }
-    }
-
     public Mlflow Api => new(Client);
-
-    protected override Task StartedAsync(TrackerServerFactory server)
-    {
-        client = server.CreateClient();
-        return Task.CompletedTask;
-    }
-
-    public override async ValueTask DisposeAsync()
-    {
-        client?.Dispose();
-        await base.DisposeAsync();
-    }
 }
 
 /// <summary>The MLflow tests' server on PostgreSQL.</summary>

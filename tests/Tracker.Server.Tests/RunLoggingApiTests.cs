@@ -20,8 +20,6 @@ public class RunLoggingServer : ServerFixture
     /// <summary>The artifact limit of this server, in bytes.</summary>
     public const int MaxArtifactBytes = 64 * 1024;
 
-    private HttpClient? client;
-
     public RunLoggingServer()
         : this(ServerBackend.LiteDb)
     {
@@ -34,30 +32,8 @@ public class RunLoggingServer : ServerFixture
 
     public string DataFolder => Factory.DataFolder;
 
-    /// <summary>A client of the server (reading it skips the test where the backend cannot run).</summary>
-    public HttpClient Client
-    {
-        get
-        {
-            _ = Factory;
-            return client!;
-        }
-    }
-
     protected override TrackerServerFactory CreateFactory(ServerStore store) =>
         new(store) { Settings = new Dictionary<string, string> { ["Tracking:MaxArtifactBytes"] = MaxArtifactBytes.ToString() } };
-
-    protected override Task StartedAsync(TrackerServerFactory server)
-    {
-        client = server.CreateClient();
-        return Task.CompletedTask;
-    }
-
-    public override async ValueTask DisposeAsync()
-    {
-        client?.Dispose();
-        await base.DisposeAsync();
-    }
 }
 
 /// <summary>The run-logging tests' server on PostgreSQL.</summary>

@@ -56,6 +56,7 @@ public abstract class ServerBackend
 public abstract class ServerFixture(ServerBackend backend) : IAsyncLifetime
 {
     private TrackerServerFactory? factory;
+    private HttpClient? client;
     private string? unavailable;
 
     /// <summary>The backend the server runs on, for tests that start servers of their own.</summary>
@@ -70,6 +71,9 @@ public abstract class ServerFixture(ServerBackend backend) : IAsyncLifetime
             return factory ?? throw new InvalidOperationException("The fixture has not been initialized.");
         }
     }
+
+    /// <summary>A client of the server (reading it skips the test where the backend cannot run).</summary>
+    public HttpClient Client => client ??= Factory.CreateClient();
 
     /// <inheritdoc />
     public async ValueTask InitializeAsync()
@@ -89,6 +93,7 @@ public abstract class ServerFixture(ServerBackend backend) : IAsyncLifetime
     /// <inheritdoc />
     public virtual async ValueTask DisposeAsync()
     {
+        client?.Dispose();
         if (factory is not null) await factory.DisposeAsync();
         GC.SuppressFinalize(this);
     }

@@ -34,6 +34,25 @@ public enum SearchOperator
     NotIn,
 }
 
+/// <summary>How the operators compare numbers, wherever a condition is evaluated in .NET rather than by a database.</summary>
+public static class SearchOperators
+{
+    /// <summary>
+    /// Whether <paramref name="actual"/> compares to <paramref name="operand"/> as <paramref name="op"/> says, with
+    /// .NET's rules for NaN (<c>!=</c> holds, every other comparison fails); the string operators never hold for numbers.
+    /// </summary>
+    public static bool Holds(this SearchOperator op, double actual, double operand) => op switch
+    {
+        SearchOperator.Equal => actual == operand,
+        SearchOperator.NotEqual => actual != operand,
+        SearchOperator.Greater => actual > operand,
+        SearchOperator.GreaterOrEqual => actual >= operand,
+        SearchOperator.Less => actual < operand,
+        SearchOperator.LessOrEqual => actual <= operand,
+        _ => false,
+    };
+}
+
 /// <summary>The right-hand side of a comparison: a number, a string, or a list of strings (for <c>IN</c>).</summary>
 public sealed record SearchValue
 {

@@ -105,18 +105,7 @@ public sealed record SearchClause(SearchEntity Entity, string Key, SearchOperato
                     _ => false,
                 };
             default:
-                if (Value.Number is not { } number) return false;
-                double a = Convert.ToDouble(actual, CultureInfo.InvariantCulture);
-                return Operator switch
-                {
-                    SearchOperator.Equal => a == number,
-                    SearchOperator.NotEqual => a != number,
-                    SearchOperator.Greater => a > number,
-                    SearchOperator.GreaterOrEqual => a >= number,
-                    SearchOperator.Less => a < number,
-                    SearchOperator.LessOrEqual => a <= number,
-                    _ => false,
-                };
+                return Value.Number is { } number && Operator.Holds(Convert.ToDouble(actual, CultureInfo.InvariantCulture), number);
         }
     }
 
