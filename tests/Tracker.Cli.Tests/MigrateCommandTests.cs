@@ -11,6 +11,9 @@ namespace Tracker.Cli.Tests;
 /// <c>tracker migrate</c>: every record of a seeded store arrives in the target, compared field by field, between LiteDB
 /// files and into and out of a PostgreSQL database of the throwaway test cluster (skipped, saying why, without PostgreSQL).
 /// </summary>
+// In the command-line collection, so it runs one at a time with the other commands, which share process-wide state
+// (libtorch, the command line's statics).
+[Collection(CliCollection.Name)]
 public sealed class MigrateCommandTests(PostgresCluster cluster) : IDisposable
 {
     private readonly string folder = Cli.NewFolder();
