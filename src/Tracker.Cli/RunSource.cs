@@ -99,13 +99,13 @@ public sealed class StoreRunSource(OpenStore open) : IRunSource
     {
         var summaries = new List<ExperimentSummary>();
         foreach (var e in await Stores.Experiments.ListExperimentsAsync(cancel))
-            summaries.Add(ExperimentSummary.From(e, await Stores.Trials.ListTrialsAsync(e.Id, cancel)));
+            summaries.Add(await ExperimentSummary.ReadAsync(e, Stores.Trials, cancel));
         return summaries;
     }
 
     /// <inheritdoc />
     public async Task<ExperimentSummary?> GetExperimentAsync(string id, CancellationToken cancel) =>
-        await Stores.Experiments.GetExperimentAsync(id, cancel) is { } e ? ExperimentSummary.From(e, await Stores.Trials.ListTrialsAsync(id, cancel)) : null;
+        await Stores.Experiments.GetExperimentAsync(id, cancel) is { } e ? await ExperimentSummary.ReadAsync(e, Stores.Trials, cancel) : null;
 
     /// <inheritdoc />
     public Task<IReadOnlyList<Trial>> ListTrialsAsync(string experimentId, CancellationToken cancel) =>

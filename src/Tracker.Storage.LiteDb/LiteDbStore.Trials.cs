@@ -2,6 +2,7 @@ using System.Text.Json;
 using LiteDB;
 using Tracker.Core.Experiments;
 using Tracker.Core.Storage;
+using ObjectiveDirection = Tracker.Abstractions.ObjectiveDirection;
 using TrialState = Tracker.Abstractions.TrialState;
 
 namespace Tracker.Storage.LiteDb;
@@ -109,6 +110,10 @@ public sealed partial class LiteDbStore
         return Task.FromResult<IReadOnlyList<Trial>>(
             trials.Find(Query.EQ("experimentId", experimentId)).Select(d => FromBson<Trial>(d)!).OrderBy(t => t.Number).ToList());
     }
+
+    /// <inheritdoc />
+    public async Task<TrialTally> TallyTrialsAsync(string experimentId, ObjectiveDirection direction, CancellationToken cancellationToken = default) =>
+        TrialTally.Of(await ListTrialsAsync(experimentId, cancellationToken), direction);
 
     /// <inheritdoc />
     public Task<IReadOnlyList<Trial>> ListTrialsInStateAsync(IReadOnlyCollection<TrialState> states, CancellationToken cancellationToken = default)

@@ -150,6 +150,29 @@ public sealed partial class PostgresStore
         await ReadDocsAsync<Trial>("SELECT doc::text FROM trials WHERE state = ANY(@states) ORDER BY created_at, id", cancellationToken,
             new NpgsqlParameter("states", states.Select(s => CamelName(s)).Distinct().ToArray()));
 
+    /// <inheritdoc />
+    public async Task<TrialTally> TallyTrialsAsync(string experimentId, ObjectiveDirection direction, CancellationToken cancellationToken = default)
+    {
+        var experiment = new NpgsqlParameter("experiment", experimentId);
+        var counts = await ReadAsync(
+            "SELECT state, count(*) FROM trials WHERE experiment_id = @experiment AND lifecycle <> 'deleted' GROUP BY state",
+            r => (State: r.GetString(0), Count: (int)r.GetInt64(1)), cancellationToken, experiment);
+        var order = direction == ObjectiveDirection.Maximize ? "DESC" : "ASC";
+        // NaN sorts above every number in PostgreSQL, and infinities are not a best value either: keep finite ones only.
+        var best = await ReadAsync(
+            $"""
+            SELECT id, objective FROM trials
+            WHERE experiment_id = @experiment AND lifecycle <> 'deleted' AND state = 'completed'
+              AND objective IS NOT NULL AND objective <> 'NaN' AND objective > '-Infinity' AND objective < 'Infinity'
+            ORDER BY objective {order}, number, id COLLATE "C" LIMIT 1
+            """,
+            r => (Id: r.GetString(0), Objective: r.GetDouble(1)), cancellationToken, new NpgsqlParameter("experiment", experimentId));
+        var byState = new Dictionary<TrialState, int>();
+        foreach (var (state, count) in counts)
+            byState[Enum.Parse<TrialState>(state, ignoreCase: true)] = count;
+        return best.Count == 0 ? new TrialTally(byState, null, null) : new TrialTally(byState, best[0].Id, best[0].Objective);
+    }
+
     /// <summary>Trims tags, drops empty ones and duplicates (ignoring case), keeping the first spelling and the order.</summary>
     internal static List<string> NormaliseTags(IEnumerable<string> tags) =>
         tags.Select(t => t?.Trim() ?? "").Where(t => t.Length > 0).Distinct(StringComparer.OrdinalIgnoreCase).ToList();

@@ -1,4 +1,5 @@
 using Tracker.Abstractions;
+using Tracker.Core.Storage;
 
 namespace Tracker.Core.Experiments;
 
@@ -11,13 +12,16 @@ public sealed record ExperimentSummary(
     double? BestObjective)
 {
     /// <summary>Summarises an experiment from its trials; deleted runs (a logging client's) do not count.</summary>
-    public static ExperimentSummary From(Experiment experiment, IReadOnlyList<Trial> trials)
-    {
-        trials = trials.Where(t => t.LifecycleStage != Tracking.LifecycleStage.Deleted).ToList();
-        var best = Best(experiment.Spec.Objective.Direction, trials);
-        return new ExperimentSummary(experiment, trials.Count,
-            trials.GroupBy(t => t.State).ToDictionary(g => g.Key, g => g.Count()), best?.Id, best?.Objective);
-    }
+    public static ExperimentSummary From(Experiment experiment, IReadOnlyList<Trial> trials) =>
+        From(experiment, TrialTally.Of(trials, experiment.Spec.Objective.Direction));
+
+    /// <summary>Summarises an experiment from the store's tally of its trials.</summary>
+    public static ExperimentSummary From(Experiment experiment, TrialTally tally) =>
+        new(experiment, tally.Total, tally.ByState, tally.BestTrialId, tally.BestObjective);
+
+    /// <summary>Reads the tally of an experiment's trials from the store and summarises it; loads no trials.</summary>
+    public static async Task<ExperimentSummary> ReadAsync(Experiment experiment, ITrialStore trials, CancellationToken cancellationToken = default) =>
+        From(experiment, await trials.TallyTrialsAsync(experiment.Id, experiment.Spec.Objective.Direction, cancellationToken));
 
     /// <summary>
     /// The trial count as lists show it: "n / budget" for a search, "n runs" for runs a client logs, which have no budget.
@@ -29,12 +33,6 @@ public sealed record ExperimentSummary(
     /// <summary>"1 run", "2 runs": a count of runs a client logged.</summary>
     public static string RunCount(int count) => $"{count} {(count == 1 ? "run" : "runs")}";
 
-    /// <summary>The completed trial with the best objective, or <c>null</c>.</summary>
-    public static Trial? Best(ObjectiveDirection direction, IEnumerable<Trial> trials)
-    {
-        var scored = trials.Where(t => t.State == TrialState.Completed && t.Objective is { } v && double.IsFinite(v));
-        return direction == ObjectiveDirection.Maximize
-            ? scored.MaxBy(t => t.Objective)
-            : scored.MinBy(t => t.Objective);
-    }
+    /// <summary>The completed trial with the best objective, or <c>null</c> (ties: lowest number, then id).</summary>
+    public static Trial? Best(ObjectiveDirection direction, IEnumerable<Trial> trials) => TrialTally.Best(trials, direction);
 }

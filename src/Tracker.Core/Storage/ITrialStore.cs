@@ -60,6 +60,14 @@ public interface ITrialStore
     /// </summary>
     IAsyncEnumerable<TrialRow> ExportTrialsAsync(TrialQuery query, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// An experiment's trial counts by state and its best completed trial, computed in the store so that lists of
+    /// experiments never load their trials. Deleted runs (a logging client's) do not count. The best trial is the
+    /// completed one with the highest (<see cref="ObjectiveDirection.Maximize"/>) or lowest finite objective; among equals,
+    /// the one with the lowest number, then the lowest id (ordinal).
+    /// </summary>
+    Task<TrialTally> TallyTrialsAsync(string experimentId, ObjectiveDirection direction, CancellationToken cancellationToken = default);
+
     /// <summary>The parameter and final-metric names that the trials matching <paramref name="query"/> have, on all its pages.</summary>
     Task<TrialFieldNames> TrialFieldsAsync(TrialQuery query, CancellationToken cancellationToken = default);
 }
@@ -68,3 +76,39 @@ public interface ITrialStore
 /// <param name="Trial">The trial to store.</param>
 /// <param name="Points">Points appended in the same transaction. Defaults to none.</param>
 public sealed record TrialWrite(Trial Trial, IReadOnlyCollection<MetricPoint>? Points = null);
+
+/// <summary>What <see cref="ITrialStore.TallyTrialsAsync"/> returns: counts by state and the best completed trial.</summary>
+/// <param name="ByState">How many trials are in each state that has any; deleted runs excluded.</param>
+/// <param name="BestTrialId">The best completed trial, or <c>null</c> when none has a finite objective.</param>
+/// <param name="BestObjective">Its objective, or <c>null</c>.</param>
+public sealed record TrialTally(IReadOnlyDictionary<TrialState, int> ByState, string? BestTrialId, double? BestObjective)
+{
+    /// <summary>No trials.</summary>
+    public static TrialTally Empty { get; } = new(new Dictionary<TrialState, int>(), null, null);
+
+    /// <summary>All trials counted.</summary>
+    public int Total => ByState.Values.Sum();
+
+    /// <summary>Tallies trials already in memory, by the rules of <see cref="ITrialStore.TallyTrialsAsync"/>.</summary>
+    public static TrialTally Of(IEnumerable<Trial> trials, ObjectiveDirection direction)
+    {
+        var counted = trials.Where(t => t.LifecycleStage != Tracking.LifecycleStage.Deleted).ToList();
+        var best = Best(counted, direction);
+        return new TrialTally(counted.GroupBy(t => t.State).ToDictionary(g => g.Key, g => g.Count()), best?.Id, best?.Objective);
+    }
+
+    /// <summary>The best completed trial by the rules of <see cref="ITrialStore.TallyTrialsAsync"/>, or <c>null</c>.</summary>
+    public static Trial? Best(IEnumerable<Trial> trials, ObjectiveDirection direction)
+    {
+        Trial? best = null;
+        foreach (var t in trials)
+        {
+            if (t.State != TrialState.Completed || t.Objective is not { } v || !double.IsFinite(v)) continue;
+            if (best is null) { best = t; continue; }
+            var order = v.CompareTo(best.Objective!.Value) * (direction == ObjectiveDirection.Maximize ? -1 : 1);
+            if (order == 0) order = t.Number != best.Number ? t.Number.CompareTo(best.Number) : string.CompareOrdinal(t.Id, best.Id);
+            if (order < 0) best = t;
+        }
+        return best;
+    }
+}

@@ -82,7 +82,7 @@ public static class ApiEndpoints
         {
             var summaries = new List<ExperimentSummary>();
             foreach (var e in await stores.Experiments.ListExperimentsAsync(ct))
-                summaries.Add(ExperimentSummary.From(e, await stores.Trials.ListTrialsAsync(e.Id, ct)));
+                summaries.Add(await ExperimentSummary.ReadAsync(e, stores.Trials, ct));
             return summaries;
         })
             .WithName("ListExperiments").WithSummary("Experiments").WithTags("Experiments")
@@ -90,7 +90,7 @@ public static class ApiEndpoints
 
         api.MapGet("/experiments/{id}", async (string id, TrackerStores stores, CancellationToken ct) =>
             await stores.Experiments.GetExperimentAsync(id, ct) is { } e
-                ? Results.Ok(ExperimentSummary.From(e, await stores.Trials.ListTrialsAsync(id, ct))) : NotFound("experiment", id))
+                ? Results.Ok(await ExperimentSummary.ReadAsync(e, stores.Trials, ct)) : NotFound("experiment", id))
             .WithName("GetExperiment").WithSummary("An experiment").WithTags("Experiments")
             .Produces<ExperimentSummary>().ProducesProblem(StatusCodes.Status404NotFound);
 

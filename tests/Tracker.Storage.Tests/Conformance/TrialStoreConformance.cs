@@ -34,6 +34,54 @@ public abstract class TrialStoreConformance : StoreConformance
     }
 
     [Fact]
+    public async Task TallyTrialsAsync_CountsByStateWithoutDeletedRuns_AndFindsTheBestFiniteObjective()
+    {
+        await Trials.SaveTrialsAsync(
+        [
+            Trial("a", "e1", 0, TrialState.Completed) with { Objective = 0.7 },
+            Trial("b", "e1", 1, TrialState.Completed) with { Objective = 0.9 },
+            Trial("c", "e1", 2, TrialState.Completed) with { Objective = double.NaN },
+            Trial("d", "e1", 3, TrialState.Completed) with { Objective = double.PositiveInfinity },
+            Trial("e", "e1", 4, TrialState.Running) with { Objective = 5.0 },
+            Trial("f", "e1", 5, TrialState.Failed) with { Objective = null },
+            Trial("g", "e1", 6, TrialState.Completed) with { Objective = 9.0, LifecycleStage = LifecycleStage.Deleted },
+            Trial("h", "e1", 7, TrialState.Completed) with { Objective = 0.2 },
+            Trial("x", "e2", 0, TrialState.Completed) with { Objective = 100.0 },
+        ]);
+
+        var max = await Trials.TallyTrialsAsync("e1", ObjectiveDirection.Maximize);
+        var min = await Trials.TallyTrialsAsync("e1", ObjectiveDirection.Minimize);
+
+        Assert.Equal(7, max.Total);
+        Assert.Equal(5, max.ByState[TrialState.Completed]);
+        Assert.Equal(1, max.ByState[TrialState.Running]);
+        Assert.Equal(1, max.ByState[TrialState.Failed]);
+        Assert.False(max.ByState.ContainsKey(TrialState.Pruned));
+        Assert.Equal(("b", 0.9), (max.BestTrialId, max.BestObjective));
+        Assert.Equal(("h", 0.2), (min.BestTrialId, min.BestObjective));
+    }
+
+    [Fact]
+    public async Task TallyTrialsAsync_TiesGoToTheLowestNumber_AndAnEmptyExperimentHasNoBest()
+    {
+        await Trials.SaveTrialsAsync(
+        [
+            Trial("late", "e1", 4, TrialState.Completed) with { Objective = 0.5 },
+            Trial("early", "e1", 2, TrialState.Completed) with { Objective = 0.5 },
+            Trial("lower", "e1", 3, TrialState.Completed) with { Objective = 0.1 },
+        ]);
+
+        var tally = await Trials.TallyTrialsAsync("e1", ObjectiveDirection.Maximize);
+        var none = await Trials.TallyTrialsAsync("nothing-here", ObjectiveDirection.Maximize);
+
+        Assert.Equal(("early", 0.5), (tally.BestTrialId, tally.BestObjective));
+        Assert.Equal(0, none.Total);
+        Assert.Empty(none.ByState);
+        Assert.Null(none.BestTrialId);
+        Assert.Null(none.BestObjective);
+    }
+
+    [Fact]
     public async Task SaveTrialAsync_LoggedRun_RoundTripsLoggedInfoAndLifecycle()
     {
         var trial = Trial("r1") with

@@ -41,7 +41,8 @@ public sealed class CompareModel
         var curves = new List<ChartSeries>();
         foreach (var e in chosen)
         {
-            var best = ExperimentSummary.Best(e.Spec.Objective.Direction, await stores.Trials.ListTrialsAsync(e.Id, cancellationToken));
+            var bestId = (await stores.Trials.TallyTrialsAsync(e.Id, e.Spec.Objective.Direction, cancellationToken)).BestTrialId;
+            var best = bestId is null ? null : await stores.Trials.GetTrialAsync(bestId, cancellationToken);
             var report = best is null ? null
                 : await stores.Evaluations.GetLatestReportAsync(best.Id, "test", cancellationToken)
                   ?? await stores.Evaluations.GetLatestReportAsync(best.Id, "validation", cancellationToken);
