@@ -53,6 +53,7 @@ public static class ServerExtensions
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseSameOrigin();
         app.UseAuthentication(); // reads the dashboard session cookie for the access rule
         app.UseApiKeys();
         app.UseStaticFiles();

@@ -32,8 +32,26 @@ public sealed class DashboardSignInTests(DashboardSignInTests.RemoteServer serve
         return client;
     }
 
-    private static Task<HttpResponseMessage> SignInAsync(HttpClient browser, string key, string returnUrl = "/") =>
-        browser.PostAsync(DashboardSignIn.SignInPath, new FormUrlEncodedContent(new Dictionary<string, string> { ["key"] = key, ["returnUrl"] = returnUrl }));
+    /// <summary>Opens the form (which sets the antiforgery cookie and carries its token) and posts it with <paramref name="key"/>.</summary>
+    private static async Task<HttpResponseMessage> SignInAsync(HttpClient browser, string key, string returnUrl = "/")
+    {
+        string form = await browser.GetStringAsync(DashboardSignIn.SignInPath);
+        return await browser.PostAsync(DashboardSignIn.SignInPath, new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["key"] = key,
+            ["returnUrl"] = returnUrl,
+            [FormTokenName] = FormToken(form),
+        }));
+    }
+
+    private const string FormTokenName = "__RequestVerificationToken";
+
+    private static string FormToken(string html)
+    {
+        var match = System.Text.RegularExpressions.Regex.Match(html, $"name=\"{FormTokenName}\" value=\"([^\"]+)\"");
+        Assert.True(match.Success, "the sign-in form carries an antiforgery token");
+        return System.Net.WebUtility.HtmlDecode(match.Groups[1].Value);
+    }
 
     private static async Task SignedInAsync(HttpClient browser, string key)
     {

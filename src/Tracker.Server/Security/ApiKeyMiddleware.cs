@@ -21,7 +21,7 @@ namespace Tracker.Server.Security;
 /// parameter, as SignalR's clients send it where they cannot set headers. A key that is sent must be valid, even where
 /// none is needed. The rule runs after authentication, which reads the session cookie.
 /// </summary>
-public sealed class ApiKeyMiddleware(RequestDelegate next, ApiKeyService keys, IOptions<SecurityOptions> options)
+public sealed class ApiKeyMiddleware(RequestDelegate next, ApiKeyService keys, KeyGuessLimiter guesses, IOptions<SecurityOptions> options)
 {
     /// <summary>The header that carries a key for clients that do not send bearer tokens.</summary>
     public const string KeyHeader = "X-Api-Key";
@@ -74,8 +74,14 @@ public sealed class ApiKeyMiddleware(RequestDelegate next, ApiKeyService keys, I
             return;
         }
 
+        if (guesses.IsLimited(context))
+        {
+            await guesses.RefuseAsync(context);
+            return;
+        }
         if (await keys.AuthenticateAsync(key, context.RequestAborted) is not { } holder)
         {
+            guesses.RecordFailure(context);
             await RefuseAsync(context, "The API key is not valid.",
                 "The key sent is neither a configured key nor a dashboard key, or it was revoked. " + HowToSend);
             return;

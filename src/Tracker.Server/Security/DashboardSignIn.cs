@@ -1,5 +1,6 @@
 using System.Net;
 using System.Security.Claims;
+using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 
@@ -60,19 +61,30 @@ public static class DashboardSignIn
     /// <summary>Maps the sign-in form, its target, and signing out.</summary>
     public static IEndpointRouteBuilder MapDashboardSignIn(this IEndpointRouteBuilder app)
     {
-        app.MapGet(SignInPath, (HttpContext context, string? returnUrl) =>
-            Form(LocalOrHome(returnUrl), error: null, HasSession(context)))
+        app.MapGet(SignInPath, (HttpContext context, IAntiforgery antiforgery, string? returnUrl) =>
+            Form(context, antiforgery, LocalOrHome(returnUrl), error: null, HasSession(context)))
             .ExcludeFromDescription();
 
-        app.MapPost(SignInPath, async (HttpContext context, ApiKeyService keys, ILogger<ApiKeyService> logger) =>
+        // The form carries an antiforgery token (and the same-origin rule refuses other sites' posts), so another site
+        // cannot sign a visitor in with a key of its own choosing; failed keys count towards the address's limit.
+        app.MapPost(SignInPath, async (HttpContext context, ApiKeyService keys, KeyGuessLimiter guesses, IAntiforgery antiforgery,
+            ILogger<ApiKeyService> logger) =>
         {
+            if (guesses.IsLimited(context)) return guesses.Refusal(context);
+            if (!context.Request.HasFormContentType)
+                return Results.Problem(statusCode: StatusCodes.Status415UnsupportedMediaType, title: "Not a form.",
+                    detail: "Sign in by posting the form at " + SignInPath + ".");
             var form = await context.Request.ReadFormAsync(context.RequestAborted);
             string returnUrl = LocalOrHome(form["returnUrl"]);
+            if (!await antiforgery.IsRequestValidAsync(context))
+                return Form(context, antiforgery, returnUrl, "The sign-in form expired or did not come from this server; try again.",
+                    signedIn: false, StatusCodes.Status400BadRequest);
             string key = form["key"].ToString().Trim();
             if (key.Length == 0 || await keys.AuthenticateAsync(key, context.RequestAborted) is not { } holder)
             {
-                logger.LogWarning("Dashboard sign-in with an invalid key from {Address}", context.Connection.RemoteIpAddress);
-                return Form(returnUrl, key.Length == 0 ? "Enter an API key." : "That key is not valid: it is unknown or was revoked.",
+                if (key.Length > 0) guesses.RecordFailure(context);
+                logger.LogDebug("Dashboard sign-in with an invalid key from {Address}", context.Connection.RemoteIpAddress);
+                return Form(context, antiforgery, returnUrl, key.Length == 0 ? "Enter an API key." : "That key is not valid: it is unknown or was revoked.",
                     signedIn: false, StatusCodes.Status401Unauthorized);
             }
             var identity = new ClaimsIdentity(
@@ -99,9 +111,11 @@ public static class DashboardSignIn
         url is { Length: > 0 } && url[0] == '/' && !url.StartsWith("//", StringComparison.Ordinal) && !url.StartsWith("/\\", StringComparison.Ordinal)
             ? url : "/";
 
-    private static IResult Form(string returnUrl, string? error, bool signedIn, int status = StatusCodes.Status200OK)
+    private static IResult Form(HttpContext context, IAntiforgery antiforgery, string returnUrl, string? error, bool signedIn,
+        int status = StatusCodes.Status200OK)
     {
         string Encode(string s) => WebUtility.HtmlEncode(s);
+        var token = antiforgery.GetAndStoreTokens(context);
         string message = error is not null ? $"<p class=\"error\" data-testid=\"signin-error\">{Encode(error)}</p>"
             : signedIn ? "<p>You are signed in. Sign in with another key to switch, or <a href=\"/\">go to the dashboard</a>.</p>" : "";
         string html = $$"""
@@ -129,6 +143,7 @@ public static class DashboardSignIn
                 <label for="key">API key</label>
                 <input id="key" name="key" type="password" autocomplete="current-password" autofocus required />
                 <input type="hidden" name="returnUrl" value="{{Encode(returnUrl)}}" />
+                <input type="hidden" name="{{Encode(token.FormFieldName)}}" value="{{Encode(token.RequestToken ?? "")}}" />
                 <button type="submit" data-testid="signin">Sign in</button>
                 <p class="hint">Any API key works: one created on the dashboard's API keys page (open it on the server's own
                 machine) or one configured under Security:ApiKeys.</p>

@@ -13,6 +13,8 @@ public static class SecurityExtensions
         services.AddSingleton<IValidateOptions<SecurityOptions>, SecurityOptionsValidation>();
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<ApiKeyService>();
+        services.AddSingleton<KeyGuessLimiter>();
+        services.AddHostsFromUrls(configuration);
         return services;
     }
 

@@ -33,6 +33,15 @@ public sealed class SecurityOptions
     /// </summary>
     public ReadAccess Dashboard { get; set; } = ReadAccess.OpenOnLoopback;
 
+    /// <summary>
+    /// Origins (<c>https://host:port</c>) besides the server's own whose browser pages may open the live hub, the
+    /// dashboard's circuit or post the sign-in form; see <see cref="SiteBoundary"/>. Defaults to none.
+    /// </summary>
+    public List<string> AllowedOrigins { get; set; } = [];
+
+    /// <summary>Failed API key checks an address may make in a minute before it is refused for the rest of it (<see cref="KeyGuessLimiter"/>). Defaults to 20.</summary>
+    public int FailedKeyChecksPerMinute { get; set; } = 20;
+
     /// <summary>Keys given in configuration, by hash: configuration never holds a key itself.</summary>
     public List<ConfiguredApiKey> ApiKeys { get; set; } = [];
 }

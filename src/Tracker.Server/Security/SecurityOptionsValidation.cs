@@ -2,7 +2,7 @@ using Microsoft.Extensions.Options;
 
 namespace Tracker.Server.Security;
 
-/// <summary>Refuses to start with a configured key that has no name or whose hash is not a SHA-256 in hex.</summary>
+/// <summary>Refuses to start with a configured key that has no name or whose hash is not a SHA-256 in hex, or other malformed security settings.</summary>
 public sealed class SecurityOptionsValidation : IValidateOptions<SecurityOptions>
 {
     /// <inheritdoc />
@@ -13,6 +13,12 @@ public sealed class SecurityOptionsValidation : IValidateOptions<SecurityOptions
             failures.Add($"Security:Reads must be one of {string.Join(", ", Enum.GetNames<ReadAccess>())}.");
         if (!Enum.IsDefined(options.Dashboard))
             failures.Add($"Security:Dashboard must be one of {string.Join(", ", Enum.GetNames<ReadAccess>())}.");
+        if (options.FailedKeyChecksPerMinute < 1)
+            failures.Add("Security:FailedKeyChecksPerMinute must be at least 1.");
+        for (int i = 0; i < options.AllowedOrigins.Count; i++)
+            if (!Uri.TryCreate(options.AllowedOrigins[i], UriKind.Absolute, out var origin) || origin.Scheme is not ("http" or "https")
+                || origin.PathAndQuery != "/")
+                failures.Add($"Security:AllowedOrigins:{i} must be an origin such as https://host:8443 (scheme, host and port only), not '{options.AllowedOrigins[i]}'.");
         for (int i = 0; i < options.ApiKeys.Count; i++)
         {
             var key = options.ApiKeys[i];

@@ -25,12 +25,16 @@ public static class MlflowErrorCodes
     /// <summary>The request needs an API key, or its key is not valid (HTTP 401).</summary>
     public const string Unauthenticated = "UNAUTHENTICATED";
 
+    /// <summary>Too many requests of a kind from one client, e.g. wrong API keys (HTTP 429).</summary>
+    public const string RequestLimitExceeded = "REQUEST_LIMIT_EXCEEDED";
+
     /// <summary>The HTTP status of a code.</summary>
     public static int StatusOf(string code) => code switch
     {
         ResourceDoesNotExist or EndpointNotFound => 404,
         InternalError => 500,
         Unauthenticated => 401,
+        RequestLimitExceeded => 429,
         _ => 400,
     };
 
