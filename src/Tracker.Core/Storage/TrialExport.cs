@@ -56,9 +56,23 @@ public static class TrialExport
         await writer.FlushAsync(cancel);
     }
 
-    /// <summary>One CSV record as RFC 4180 writes it: fields with a comma, quote or line break quoted, quotes doubled, CRLF.</summary>
+    /// <summary>
+    /// One CSV record as RFC 4180 writes it: fields with a comma, quote or line break quoted, quotes doubled, CRLF; each
+    /// field first made safe to open in a spreadsheet (<see cref="SpreadsheetSafe"/>).
+    /// </summary>
     public static string CsvLine(IEnumerable<string> fields) =>
-        string.Join(',', fields.Select(f => f.AsSpan().IndexOfAny(",\"\r\n") >= 0 ? $"\"{f.Replace("\"", "\"\"")}\"" : f)) + "\r\n";
+        string.Join(',', fields.Select(SpreadsheetSafe).Select(f => f.AsSpan().IndexOfAny(",\"\r\n") >= 0 ? $"\"{f.Replace("\"", "\"\"")}\"" : f)) + "\r\n";
+
+    /// <summary>
+    /// A cell that a spreadsheet would run as a formula (one that begins with <c>=</c>, <c>+</c>, <c>-</c>, <c>@</c>, a tab
+    /// or a carriage return, such as a run's notes <c>=cmd|' /C calc'!A0</c>) gets a leading apostrophe, which shows it as
+    /// text. Numbers (<c>-0.5</c>, <c>+1e-3</c>) are left as they are, so metric columns stay numeric.
+    /// </summary>
+    public static string SpreadsheetSafe(string field) =>
+        field.Length > 0 && field[0] is '=' or '+' or '-' or '@' or '\t' or '\r'
+        && !double.TryParse(field, NumberStyles.Float, CultureInfo.InvariantCulture, out _)
+            ? "'" + field
+            : field;
 
     private static string Camel(string name) => JsonNamingPolicy.CamelCase.ConvertName(name);
 }
