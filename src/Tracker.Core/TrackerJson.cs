@@ -12,6 +12,9 @@ public static class TrackerJson
         options.PropertyNamingPolicy = JsonNamingPolicy.CamelCase;
         options.PropertyNameCaseInsensitive = true;
         options.NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals;
+        // A polymorphic value's "type" may come anywhere in its object, as JSON objects are unordered
+        // ({"name":"lr","type":"float",...} as well as {"type":"float","name":"lr",...}).
+        options.AllowOutOfOrderMetadataProperties = true;
         if (!options.Converters.OfType<JsonStringEnumConverter>().Any())
             options.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase));
         return options;

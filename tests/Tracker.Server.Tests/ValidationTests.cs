@@ -58,7 +58,34 @@ public abstract class ValidationTests
         { "dataset", """{"name":"shapes","options":{"classes":99}}""", "dataset.options.classes" },
         { "objective", """{"metric":"accuracy_typo"}""", "objective.metric" },
         { "fixed", """{"optimizer":"lion"}""", "fixed.optimizer" },
+        { "searchSpace", "null", "searchSpace" },
+        { "fixed", "null", "fixed" },
+        { "strategyOptions", "null", "strategyOptions" },
+        { "dataset", "null", "dataset" },
+        { "objective", "null", "objective" },
+        { "execution", "-1", "execution" },
+        { "execution", "7", "execution" },
+        { "seed", "-1", "seed" },
+        { "initialWeights", "\"a\\u0000b.pt\"", "initialWeights" },
+        { "name", "\"line\\nbreak\"", "name" },
+        { "searchSpace", """{"parameters":[null]}""", "searchSpace.parameters" },
     };
+
+    [Fact]
+    public async Task PostExperiment_DiscriminatorNotFirst_Accepted()
+    {
+        var spec = Spec();
+        spec["searchSpace"] = JsonNode.Parse("""{"parameters":[{"name":"learning_rate","low":0.001,"high":0.1,"log":true,"type":"float"}]}""");
+
+        var response = await client.PostAsync("/api/experiments", new StringContent(spec.ToJsonString(), Encoding.UTF8, "application/json"));
+
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        var created = await response.Content.ReadFromJsonAsync<JsonElement>();
+        var parameter = created.GetProperty("spec").GetProperty("searchSpace").GetProperty("parameters")[0];
+        Assert.Equal("float", parameter.GetProperty("type").GetString());
+        Assert.Equal(0.1, parameter.GetProperty("high").GetDouble());
+        await client.PostAsync($"/api/experiments/{created.GetProperty("id").GetString()}/cancel", null);
+    }
 
     [Theory]
     [MemberData(nameof(InvalidSpecs), MemberType = typeof(ValidationTests))]

@@ -52,8 +52,13 @@ public sealed class ExperimentService(IExperimentStore experiments, ITrialStore 
             return Freeze(errors);
         }
 
+        // A field sent as null, or an enum given as a number it has no name for, is refused here: stored, it would break
+        // every page and loop that reads the experiment later.
+        if (!CheckShape(spec, Add)) return Freeze(errors);
+
         if (string.IsNullOrWhiteSpace(spec.Name)) Add("name", "must not be empty.");
         else if (spec.Name.Length > 200) Add("name", "must be at most 200 characters.");
+        else if (spec.Name.Any(char.IsControl)) Add("name", "must not contain control characters.");
 
         bool builtin = spec.Execution == TrialExecution.Builtin;
         // Logged runs were chosen and run by their clients: there is no strategy to ask and no budget to keep.
@@ -121,6 +126,37 @@ public sealed class ExperimentService(IExperimentStore experiments, ITrialStore 
             Add("maxConcurrentTrials", $"must be positive (got {spec.MaxConcurrentTrials}).");
         return Freeze(errors);
     }
+
+    // Nulls where the spec needs a value, undefined enum numbers, control characters in names; false when the spec is
+    // too broken for the other checks to run.
+    private static bool CheckShape(ExperimentSpec spec, Action<string, string> add)
+    {
+        int before = 0, problems = 0;
+        void Add(string field, string message) { problems++; add(field, message); }
+        if (spec.Name is null) Add("name", "must not be null.");
+        if (!Enum.IsDefined(spec.Execution)) Add("execution", $"must be one of {string.Join(", ", Enum.GetNames<TrialExecution>().Select(Camel))} (got {(int)spec.Execution}).");
+        if (spec.StrategyOptions is null) Add("strategyOptions", "must not be null (send {} or leave it out).");
+        if (spec.PrunerOptions is null) Add("prunerOptions", "must not be null (send {} or leave it out).");
+        if (spec.Fixed is null) Add("fixed", "must not be null (send {} or leave it out).");
+        if (spec.Dataset is null) Add("dataset", "must not be null.");
+        else if (spec.Dataset.Options is null) Add("dataset.options", "must not be null (send {} or leave it out).");
+        if (spec.Objective is null) Add("objective", "must not be null.");
+        else if (!Enum.IsDefined(spec.Objective.Direction)) Add("objective.direction", "must be maximize or minimize.");
+        if (spec.SearchSpace is null) Add("searchSpace", "must not be null (send {\"parameters\": []} or leave it out).");
+        else if (spec.SearchSpace.Parameters is null) Add("searchSpace.parameters", "must not be null.");
+        else if (spec.SearchSpace.Parameters.Any(p => p is null)) Add("searchSpace.parameters", "must not contain null.");
+        else if (spec.SearchSpace.Parameters.FirstOrDefault(p => string.IsNullOrWhiteSpace(p.Name) || p.Name.Any(char.IsControl)) is { } unnamed)
+            Add("searchSpace.parameters", $"every parameter needs a name without control characters (got '{unnamed.Name}').");
+        foreach (var (field, values) in new[] { ("fixed", spec.Fixed), ("strategyOptions", spec.StrategyOptions), ("prunerOptions", spec.PrunerOptions) })
+            if (values?.Keys.FirstOrDefault(k => k.Length == 0 || k.Any(char.IsControl)) is { } badKey)
+                Add(field, $"names must be non-empty and without control characters (got '{badKey}').");
+        if (spec.InitialWeights is { } weights && (weights.Length == 0 || weights.Any(char.IsControl)))
+            Add("initialWeights", "must be a file name without control characters.");
+        if (spec.Seed < 0) Add("seed", $"must not be negative (got {spec.Seed}).");
+        return problems == before;
+    }
+
+    private static string Camel(string name) => char.ToLowerInvariant(name[0]) + name[1..];
 
     /// <summary>Validates and stores a new experiment, then wakes the runner.</summary>
     public async Task<CreateResult> CreateAsync(ExperimentSpec? spec, CancellationToken cancellationToken = default)
