@@ -41,6 +41,7 @@ public static class ServerExtensions
         services.AddApiKeys(builder.Configuration);
         services.AddDashboardSignIn();
         services.AddSingleton<IdempotentRequests>();
+        services.AddSingleton<PluginViews>();
         services.AddSingleton<MlflowTracking>();
         return builder;
     }

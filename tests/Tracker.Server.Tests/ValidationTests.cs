@@ -155,4 +155,17 @@ public abstract class ValidationTests
         Assert.Contains("learning_rate", hyperparameters);
         Assert.Contains("width", hyperparameters);
     }
+
+    [Fact]
+    public async Task GetPlugins_ShowNoServerPaths()
+    {
+        var plugins = await client.GetFromJsonAsync<JsonElement>("/api/plugins");
+        var sources = plugins.EnumerateArray().Select(p => p.GetProperty("info").GetProperty("source").GetString()!).ToList();
+
+        Assert.NotEmpty(sources);
+        Assert.All(sources, s => Assert.StartsWith("built-in/", s));
+        Assert.Contains("built-in/Tracker.Plugins.SmallCnn/Tracker.Plugins.SmallCnn.dll", sources);
+        Assert.DoesNotContain(Path.GetTempPath().TrimEnd('/'), plugins.GetRawText());
+        Assert.DoesNotContain(Tracker.Core.TrackerPaths.ContentRoot().TrimEnd('/'), plugins.GetRawText());
+    }
 }

@@ -42,7 +42,7 @@ public static class ApiEndpoints
         var api = app.MapGroup("/api");
         api.MapTrialQueries();
         api.MapRunLogging();
-        api.MapGet("/plugins", (PluginCatalog catalog) => catalog.Entries.Select(e => new PluginView(e,
+        api.MapGet("/plugins", (PluginCatalog catalog, PluginViews views) => catalog.Entries.Select(e => new PluginView(views.Public(e),
             e.Status == PluginStatus.Active && e.Kind == PluginKind.Model ? ExperimentService.HyperparametersOf(catalog.FindModel(e.Name)!) : null,
             e.Status == PluginStatus.Active && e.Kind == PluginKind.Strategy ? catalog.FindStrategy(e.Name)!.Options : null)))
             .WithName("ListPlugins").WithSummary("Plugins").WithTags("Catalog")
