@@ -362,7 +362,7 @@ internal sealed class TrialCatalog
             }
             else
             {
-                var last = Smallest(n, n - from, (a, b) => compare(b, a));
+                var last = Smallest(n, n - from, compare.Reversed());
                 for (int k = n - from - 1; k >= n - to; k--) page.Add(ids[matches[last[k]]]);
             }
             return (n, page);
@@ -570,36 +570,41 @@ internal sealed class TrialCatalog
         }
     }
 
-    /// <summary>The query's order over positions in <paramref name="matches"/>: its keys, then the tie-breaks.</summary>
-    private Comparison<int> Order(TrialQuery query, List<int> matches)
+    /// <summary>The query's order over positions in the matches: its keys, then the tie-breaks.</summary>
+    private sealed class Ordering(Key[] keys, long[] newest, string[] ids, bool reverse) : IComparer<int>
     {
-        int n = matches.Count;
-        var slots = matches;
-        Key[] keys;
-        Comparison<int> tieBreak;
-        if (query.OrderBy.Count > 0)
+        public Ordering Reversed() => new(keys, newest, ids, !reverse);
+
+        public int Compare(int a, int b)
         {
-            keys = query.OrderBy.Select(o => SearchKey(o, slots)).ToArray();
-            // Start time newest first, then id.
-            var start = new double[n];
-            for (int k = 0; k < n; k++) start[k] = startMs[slots[k]];
-            tieBreak = (a, b) => start[b].CompareTo(start[a]) is var c and not 0 ? c : string.CompareOrdinal(ids[slots[a]], ids[slots[b]]);
-        }
-        else
-        {
-            keys = [BrowserKey(query.SortBy, query.Descending, slots)];
-            // Created newest first, then id.
-            tieBreak = (a, b) => created[slots[b]].CompareTo(created[slots[a]]) is var c and not 0 ? c : string.CompareOrdinal(ids[slots[a]], ids[slots[b]]);
-        }
-        return (a, b) =>
-        {
+            if (reverse) (a, b) = (b, a);
             foreach (var key in keys)
             {
                 int c = key.Compare(a, b);
                 if (c != 0) return c;
             }
-            return tieBreak(a, b);
-        };
+            // Newest first, then id.
+            int t = newest[b].CompareTo(newest[a]);
+            return t != 0 ? t : string.CompareOrdinal(ids[a], ids[b]);
+        }
+    }
+
+    /// <summary>The query's order over positions in <paramref name="matches"/>.</summary>
+    private Ordering Order(TrialQuery query, List<int> matches)
+    {
+        int n = matches.Count;
+        var newest = new long[n];
+        var matchIds = new string[n];
+        for (int k = 0; k < n; k++) matchIds[k] = ids[matches[k]];
+        if (query.OrderBy.Count > 0)
+        {
+            // MLflow's: by start time.
+            for (int k = 0; k < n; k++) newest[k] = (long)startMs[matches[k]];
+            return new Ordering(query.OrderBy.Select(o => SearchKey(o, matches)).ToArray(), newest, matchIds, false);
+        }
+        // The runs browser's: by creation time.
+        for (int k = 0; k < n; k++) newest[k] = created[matches[k]];
+        return new Ordering([BrowserKey(query.SortBy, query.Descending, matches)], newest, matchIds, false);
     }
 
     // The runs browser's keys: trials without a value after the others either way; objective and metrics put the
@@ -671,51 +676,35 @@ internal sealed class TrialCatalog
     }
 
     /// <summary>
-    /// The positions 0..n-1 of the <paramref name="k"/> smallest by <paramref name="compare"/>, in order: a bounded
-    /// max-heap when few are wanted (n log k, and most candidates cost one comparison), else a full sort.
+    /// The positions 0..n-1 of the <paramref name="k"/> smallest by <paramref name="order"/>, in order: a quickselect
+    /// puts them first (a few comparisons per candidate, whatever the input order), then only they are sorted.
     /// </summary>
-    private static int[] Smallest(int n, int k, Comparison<int> compare)
+    private static int[] Smallest(int n, int k, IComparer<int> order)
     {
         k = Math.Min(k, n);
         if (k <= 0) return [];
-        if ((long)k * 8 >= n)
+        var all = new int[n];
+        for (int i = 0; i < n; i++) all[i] = i;
+        if (k < n)
         {
-            var all = new int[n];
-            for (int i = 0; i < n; i++) all[i] = i;
-            Array.Sort(all, Comparer<int>.Create(compare));
-            return k == n ? all : all[..k];
-        }
-        var heap = new int[k]; // a max-heap: heap[0] is the largest kept
-        int size = 0;
-        for (int i = 0; i < n; i++)
-        {
-            if (size < k)
+            int lo = 0, hi = n - 1;
+            var random = new Random(n);
+            while (hi > lo)
             {
-                int at = size++;
-                while (at > 0 && compare(heap[(at - 1) / 2], i) < 0)
-                {
-                    heap[at] = heap[(at - 1) / 2];
-                    at = (at - 1) / 2;
-                }
-                heap[at] = i;
-            }
-            else if (compare(i, heap[0]) < 0)
-            {
-                int at = 0;
-                while (true)
-                {
-                    int child = 2 * at + 1;
-                    if (child >= k) break;
-                    if (child + 1 < k && compare(heap[child + 1], heap[child]) > 0) child++;
-                    if (compare(heap[child], i) <= 0) break;
-                    heap[at] = heap[child];
-                    at = child;
-                }
-                heap[at] = i;
+                // Partition around a random pivot: [lo, store) smaller, then the pivot, then the rest.
+                int p = random.Next(lo, hi + 1);
+                (all[p], all[hi]) = (all[hi], all[p]);
+                int pivot = all[hi], store = lo;
+                for (int i = lo; i < hi; i++)
+                    if (order.Compare(all[i], pivot) < 0) (all[i], all[store]) = (all[store++], all[i]);
+                (all[store], all[hi]) = (all[hi], all[store]);
+                if (store == k - 1 || store == k) break;
+                if (store > k) hi = store - 1;
+                else lo = store + 1;
             }
         }
-        Array.Sort(heap, Comparer<int>.Create(compare));
-        return heap;
+        Array.Sort(all, 0, k, order);
+        return k == n ? all : all[..k];
     }
 
     // MLflow's keys: numbers numerically, strings ordinally; a missing value or NaN after the others either way.
