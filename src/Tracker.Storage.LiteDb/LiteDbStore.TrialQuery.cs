@@ -78,6 +78,9 @@ public sealed partial class LiteDbStore
         }
     }
 
+    /// <summary>A second catalog of the stored trials, which the store does not keep (to measure a catalog's size).</summary>
+    internal TrialCatalog BuildCatalogCopy() => TrialCatalog.Build(trials.FindAll());
+
     // Files written before the catalog have an index per sorted or filtered field, which every trial write would go on
     // paying for: they are dropped once, on first use of the catalog.
     private void DropQueryIndexes()
