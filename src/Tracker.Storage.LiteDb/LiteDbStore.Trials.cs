@@ -7,14 +7,12 @@ using TrialState = Tracker.Abstractions.TrialState;
 
 namespace Tracker.Storage.LiteDb;
 
-// Trial writes: numbers from a counter, annotation-preserving saves, updates under the write lock.
+// Trial writes: numbers from a counter, annotation-preserving saves, updates under the write lock. Every trial document
+// written is also handed to the trial catalog (TrialCatalog), which the queries read: inside a transaction once it
+// commits, otherwise right after the write.
 //
-// Each trial document carries, beside the record's own fields, denormalised query fields that the record never sees
-// (FromBson drops every key that starts with '_'):
-//   _created, _finished  the timestamps as BSON dates in UTC; the record's ISO strings keep their offset, which sorts wrong
-//   _start, _end         Unix ms (as doubles) of StartedAt (else CreatedAt) and FinishedAt, MLflow's start_time and end_time
-//   _text                lower-cased id, notes, tags and string parameter values, for the free-text filter
-//   _params              each parameter's text as conditions see it: the logged text, else the string value
+// Documents written by earlier versions carry denormalised query fields (_created, _text, ...); nothing reads them any
+// more, and FromBson drops every key that starts with '_'.
 public sealed partial class LiteDbStore
 {
     private const int WriteBatch = 1000;
@@ -46,8 +44,8 @@ public sealed partial class LiteDbStore
         cancellationToken.ThrowIfCancellationRequested();
         Atomic(() =>
         {
-            if (points is { Count: > 0 }) Append(points);
             WriteTrials([trial]);
+            if (points is { Count: > 0 }) Append(points);
         });
         return Task.CompletedTask;
     }
@@ -73,8 +71,8 @@ public sealed partial class LiteDbStore
             var current = FromBson<Trial>(trials.FindById(id));
             if (current is null) return null;
             if (change(current) is not { } write) return current;
-            if (write.Points is { Count: > 0 } points) Append(points);
             WriteTrials([write.Trial]);
+            if (write.Points is { Count: > 0 } points) Append(points);
             return FromBson<Trial>(trials.FindById(write.Trial.Id));
         });
         return Task.FromResult(result);
@@ -91,7 +89,8 @@ public sealed partial class LiteDbStore
             if (tags is not null) doc["tags"] = new BsonArray(NormaliseTags(tags).Select(t => new BsonValue(t)));
             if (notes is not null) doc["notes"] = string.IsNullOrWhiteSpace(notes) ? BsonValue.Null : new BsonValue(notes);
             var trial = FromBson<Trial>(doc)!;
-            trials.Update(WithQueryFields(doc, trial));
+            trials.Update(doc);
+            catalog?.Upsert([doc]);
             return Task.FromResult<Trial?>(trial);
         }
     }
@@ -112,8 +111,11 @@ public sealed partial class LiteDbStore
     }
 
     /// <inheritdoc />
-    public async Task<TrialTally> TallyTrialsAsync(string experimentId, ObjectiveDirection direction, CancellationToken cancellationToken = default) =>
-        TrialTally.Of(await ListTrialsAsync(experimentId, cancellationToken), direction);
+    public Task<TrialTally> TallyTrialsAsync(string experimentId, ObjectiveDirection direction, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        return Task.FromResult(Catalog().Tally(experimentId, direction));
+    }
 
     /// <inheritdoc />
     public Task<IReadOnlyList<Trial>> ListTrialsInStateAsync(IReadOnlyCollection<TrialState> states, CancellationToken cancellationToken = default)
@@ -143,12 +145,12 @@ public sealed partial class LiteDbStore
                 doc["tags"] = annotations["tags"].IsArray ? annotations["tags"] : new BsonArray();
                 doc["notes"] = annotations["notes"];
             }
-            (stored.ContainsKey(trial.Id) ? known : fresh).Add(WithQueryFields(doc, trial));
+            (stored.ContainsKey(trial.Id) ? known : fresh).Add(doc);
         }
         if (known.Count > 0) trials.Update(known);
         if (fresh.Count > 0) trials.Insert(fresh);
         KeepCountersAhead(batch);
-        ForgetTrialCount();
+        StageForCatalog([.. known, .. fresh]);
     }
 
     // A trial written with a number (copied from another store, say) must never be handed that number again.
@@ -161,35 +163,6 @@ public sealed partial class LiteDbStore
             if (counter is not null && counter["next"].AsInt32 <= highest)
                 counters.Update(new BsonDocument { ["_id"] = counter["_id"], ["next"] = highest + 1 });
         }
-    }
-
-    private static BsonDocument WithQueryFields(BsonDocument doc, Trial trial)
-    {
-        doc["_created"] = trial.CreatedAt.UtcDateTime;
-        doc["_finished"] = trial.FinishedAt is { } f ? f.UtcDateTime : BsonValue.Null;
-        doc["_start"] = (double)(trial.StartedAt ?? trial.CreatedAt).ToUnixTimeMilliseconds();
-        doc["_end"] = trial.FinishedAt is { } end ? (double)end.ToUnixTimeMilliseconds() : BsonValue.Null;
-        // LiteDB compares numbers of different BSON types as decimals, which overflow on the open ends of a range
-        // (±double.MaxValue); BsonJson stores whole numbers as Int32, so the queried numbers are made doubles.
-        if (doc["objective"].IsNumber) doc["objective"] = doc["objective"].AsDouble;
-        foreach (var field in new[] { "parameters", "finalMetrics" })
-        {
-            if (!doc[field].IsDocument) continue;
-            var values = doc[field].AsDocument;
-            foreach (var name in values.Keys.Where(k => values[k].IsNumber).ToList()) values[name] = values[name].AsDouble;
-        }
-        var tags = doc["tags"].IsArray ? doc["tags"].AsArray.Where(t => t.IsString).Select(t => t.AsString) : [];
-        var text = new[] { trial.Id, doc["notes"].IsString ? doc["notes"].AsString : null }
-            .Concat(tags)
-            .Concat(trial.Parameters.Values.Select(v => v.Text));
-        doc["_text"] = string.Join('\n', text.Where(t => !string.IsNullOrEmpty(t))).ToLowerInvariant();
-        var parameters = new BsonDocument();
-        foreach (var (name, value) in trial.Parameters)
-            if (value.Text is { } t) parameters[name] = t;
-        foreach (var (name, value) in trial.Logged?.Params ?? [])
-            parameters[name] = value;
-        doc["_params"] = parameters;
-        return doc;
     }
 
     private static string StateName(TrialState state) => JsonNamingPolicy.CamelCase.ConvertName(state.ToString());

@@ -58,7 +58,6 @@ public sealed partial class LiteDbStore : IExperimentStore, ITrialStore, IMetric
             reports.EnsureIndex("trialId");
             artifacts.EnsureIndex("trialId");
             apiKeys.EnsureIndex("sha256", unique: true);
-            EnsureQueryIndexes();
             EnsureSeriesIndexes();
             ConvertOldMetrics();
             files = new ArtifactFiles(ArtifactRoot);
@@ -152,6 +151,7 @@ public sealed partial class LiteDbStore : IExperimentStore, ITrialStore, IMetric
     {
         lock (gate)
         {
+            CatalogRolledBack();
             if (!db.BeginTrans())
             {
                 // A transaction that a failed rollback left on this thread: discard it rather than join it.
@@ -162,10 +162,12 @@ public sealed partial class LiteDbStore : IExperimentStore, ITrialStore, IMetric
             {
                 var result = write();
                 db.Commit();
+                CatalogCommitted();
                 return result;
             }
             catch (Exception error)
             {
+                CatalogRolledBack();
                 try
                 {
                     db.Rollback();
@@ -197,7 +199,7 @@ public sealed partial class LiteDbStore : IExperimentStore, ITrialStore, IMetric
     {
         if (doc is null) return null;
         var copy = new BsonDocument(doc);
-        // _id and the trials' denormalised query fields (_created, _text, ...) are the store's, not the record's.
+        // _id and the denormalised query fields of trials written by earlier versions (_created, _text, ...) are not the record's.
         foreach (var key in copy.Keys.Where(k => k.StartsWith('_')).ToList()) copy.Remove(key);
         return BsonJson.FromDocument<T>(copy);
     }
