@@ -1,5 +1,6 @@
 using LiteDB;
 using Tracker.Core.Experiments;
+using Tracker.Core.Storage;
 
 namespace Tracker.Storage.LiteDb;
 
@@ -9,7 +10,11 @@ public sealed partial class LiteDbStore
     public Task SaveExperimentAsync(Experiment experiment, CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        lock (gate) experiments.Upsert(ToBson(experiment, experiment.Id));
+        lock (gate)
+        {
+            RefuseTakenName(experiment);
+            experiments.Upsert(ToBson(experiment, experiment.Id));
+        }
         return Task.CompletedTask;
     }
 
@@ -24,6 +29,7 @@ public sealed partial class LiteDbStore
             if (current is null) return Task.FromResult<Experiment?>(null);
             var changed = change(current);
             if (changed is null) return Task.FromResult<Experiment?>(current);
+            RefuseTakenName(changed);
             experiments.Upsert(ToBson(changed, changed.Id));
             return Task.FromResult<Experiment?>(changed);
         }
@@ -41,6 +47,14 @@ public sealed partial class LiteDbStore
     {
         cancellationToken.ThrowIfCancellationRequested();
         return Task.FromResult<IReadOnlyList<Experiment>>(AllExperiments().OrderByDescending(e => e.CreatedAt).ToList());
+    }
+
+    // Under the write lock, and this process is the file's only writer, so the check and the write are one step.
+    private void RefuseTakenName(Experiment experiment)
+    {
+        if (experiment.Spec.Execution != TrialExecution.Logged) return;
+        if (AllExperiments().Any(e => e.Id != experiment.Id && e.Spec.Execution == TrialExecution.Logged && e.Spec.Name == experiment.Spec.Name))
+            throw new ExperimentNameTakenException(experiment.Spec.Name);
     }
 
     private IEnumerable<Experiment> AllExperiments() => experiments.FindAll().Select(d => FromBson<Experiment>(d)!);

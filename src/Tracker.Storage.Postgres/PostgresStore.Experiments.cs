@@ -7,12 +7,43 @@ namespace Tracker.Storage.Postgres;
 public sealed partial class PostgresStore
 {
     /// <inheritdoc />
-    public Task SaveExperimentAsync(Experiment experiment, CancellationToken cancellationToken = default) =>
-        ExecuteAsync("""
+    public async Task SaveExperimentAsync(Experiment experiment, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await RefuseTakenNameAsync(experiment, connection, transaction, cancellationToken);
+        await using (var upsert = new NpgsqlCommand("""
             INSERT INTO experiments (id, created_at, doc) VALUES (@id, @created, @doc)
             ON CONFLICT (id) DO UPDATE SET created_at = excluded.created_at, doc = excluded.doc, version = experiments.version + 1
-            """, cancellationToken,
-            new("id", experiment.Id), new("created", Timestamp(experiment.CreatedAt)), Jsonb("doc", ToJson(experiment)));
+            """, connection, transaction))
+        {
+            upsert.Parameters.AddRange((NpgsqlParameter[])[new("id", experiment.Id), new("created", Timestamp(experiment.CreatedAt)), Jsonb("doc", ToJson(experiment))]);
+            await upsert.ExecuteNonQueryAsync(cancellationToken);
+        }
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    // Logged experiments' names are unique across processes: the check and the write happen under one transaction-scoped
+    // advisory lock, which every writer of a logged experiment takes. (A unique index would refuse to build on a database
+    // that already holds duplicates from before; the lock needs no schema.)
+    private static async Task RefuseTakenNameAsync(Experiment experiment, NpgsqlConnection connection, NpgsqlTransaction transaction,
+        CancellationToken cancellationToken)
+    {
+        if (experiment.Spec.Execution != TrialExecution.Logged) return;
+        await using var check = new NpgsqlCommand("""
+            SELECT pg_advisory_xact_lock(@lock);
+            SELECT EXISTS (SELECT 1 FROM experiments
+                           WHERE id <> @id AND doc #>> '{spec,execution}' = 'logged' AND doc #>> '{spec,name}' = @name);
+            """, connection, transaction);
+        check.Parameters.AddRange((NpgsqlParameter[])[new("lock", ExperimentNamesLock), new("id", experiment.Id), new("name", experiment.Spec.Name)]);
+        await using var reader = await check.ExecuteReaderAsync(cancellationToken);
+        await reader.NextResultAsync(cancellationToken);
+        bool taken = await reader.ReadAsync(cancellationToken) && reader.GetBoolean(0);
+        if (taken) throw new ExperimentNameTakenException(experiment.Spec.Name);
+    }
+
+    // The advisory lock key of logged experiments' names (any constant; this one spells "exp_names" in hex digits).
+    private const long ExperimentNamesLock = 0x6578705F6E616D65;
 
     /// <inheritdoc />
     public async Task<Experiment?> UpdateExperimentAsync(string id, Func<Experiment, Experiment?> change, CancellationToken cancellationToken = default)
@@ -29,6 +60,7 @@ public sealed partial class PostgresStore
             stored = FromJson<Experiment>(json);
         }
         if (change(stored) is not { } changed) return stored;
+        await RefuseTakenNameAsync(changed, connection, transaction, cancellationToken);
         await using (var update = new NpgsqlCommand("""
             UPDATE experiments SET created_at = @created, doc = @doc, version = version + 1 WHERE id = @id
             """, connection, transaction))

@@ -5,7 +5,9 @@ namespace Tracker.Core.Storage;
 /// <summary>
 /// Where experiments live. Concurrency: each call is atomic on its own; a save replaces the whole record, so two
 /// writers of one experiment must not interleave read-change-save (experiments are changed by one coordinator, or
-/// through <see cref="UpdateExperimentAsync"/>).
+/// through <see cref="UpdateExperimentAsync"/>). Names of logged experiments (<see cref="TrialExecution.Logged"/>) are
+/// unique among logged experiments, deleted ones included: a save or update that would break that throws
+/// <see cref="ExperimentNameTakenException"/> and writes nothing, whichever process the other experiment came from.
 /// </summary>
 public interface IExperimentStore
 {

@@ -1,3 +1,4 @@
+using Tracker.Core.Experiments;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Tracker.Core.Storage;
@@ -46,6 +47,18 @@ public sealed class StoreInUseException(string path, string holder)
 {
     /// <summary>The database file.</summary>
     public string DatabasePath { get; } = path;
+}
+
+/// <summary>
+/// A save or update would give a logged experiment (<see cref="TrialExecution.Logged"/>) the name of another logged
+/// experiment, deleted or not; nothing was written. The store enforces this across processes, as MLflow's clients expect
+/// an experiment name to find one experiment.
+/// </summary>
+public sealed class ExperimentNameTakenException(string name)
+    : InvalidOperationException($"Experiment '{name}' already exists.")
+{
+    /// <summary>The name.</summary>
+    public string Name { get; } = name;
 }
 
 /// <summary>Registers one backend object under every store interface it implements.</summary>

@@ -41,8 +41,8 @@ public sealed class RunRegistry(IExperimentStore experiments, ITrialStore trials
     public static readonly IReadOnlySet<TrialState> SettableStates =
         new HashSet<TrialState> { TrialState.Running, TrialState.Completed, TrialState.Failed, TrialState.Interrupted };
 
-    // Experiment names are unique among logged experiments: creating one looks the name up and then adds it, which this
-    // process does one at a time.
+    // Experiment names are unique among logged experiments. The store enforces it across processes
+    // (ExperimentNameTakenException); this process also looks the name up first, one at a time, for the plain answer.
     private readonly SemaphoreSlim experimentGate = new(1, 1);
     private volatile bool defaultReady;
 
@@ -65,6 +65,10 @@ public sealed class RunRegistry(IExperimentStore experiments, ITrialStore trials
             if (await FindByNameAsync(name, cancellationToken) is not null)
                 return new TrackingError(TrackingErrorKind.AlreadyExists, $"Experiment '{name}' already exists.");
             return await AddExperimentAsync(name, objective.Value!, tagMap, artifactLocation, cancellationToken);
+        }
+        catch (ExperimentNameTakenException taken) // another process took the name since the look-up
+        {
+            return new TrackingError(TrackingErrorKind.AlreadyExists, taken.Message);
         }
         finally
         {
@@ -100,6 +104,10 @@ public sealed class RunRegistry(IExperimentStore experiments, ITrialStore trials
             if (await FindByNameAsync(newName, cancellationToken) is { } other && other.Id != experiment.Id)
                 return new TrackingError(TrackingErrorKind.AlreadyExists, $"Experiment '{newName}' already exists.");
             return await ChangeExperimentAsync(experiment.Id, e => e with { Spec = e.Spec with { Name = newName } }, cancellationToken);
+        }
+        catch (ExperimentNameTakenException taken)
+        {
+            return new TrackingError(TrackingErrorKind.AlreadyExists, taken.Message);
         }
         finally
         {

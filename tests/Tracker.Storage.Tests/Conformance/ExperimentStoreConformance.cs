@@ -36,6 +36,51 @@ public abstract class ExperimentStoreConformance : StoreConformance
     }
 
     [Fact]
+    public async Task LoggedExperimentNames_AreUnique_BuiltInOnesNeedNotBe()
+    {
+        await Experiments.SaveExperimentAsync(Experiment("a", "shared", execution: TrialExecution.Logged));
+        await Experiments.SaveExperimentAsync(Experiment("a", "shared", execution: TrialExecution.Logged) with { State = ExperimentState.Completed });
+        await Experiments.SaveExperimentAsync(Experiment("b1", "sweep"));
+        await Experiments.SaveExperimentAsync(Experiment("b2", "sweep"));
+        await Experiments.SaveExperimentAsync(Experiment("b3", "shared")); // a search may share a logged experiment's name
+
+        var taken = await Assert.ThrowsAsync<ExperimentNameTakenException>(() =>
+            Experiments.SaveExperimentAsync(Experiment("c", "shared", execution: TrialExecution.Logged)));
+        await Experiments.SaveExperimentAsync(Experiment("d", "other", execution: TrialExecution.Logged));
+        var renamed = await Assert.ThrowsAsync<ExperimentNameTakenException>(() =>
+            Experiments.UpdateExperimentAsync("d", e => e with { Spec = e.Spec with { Name = "shared" } }));
+
+        Assert.Equal("shared", taken.Name);
+        Assert.Equal("shared", renamed.Name);
+        Assert.Null(await Experiments.GetExperimentAsync("c"));
+        Assert.Equal("other", (await Experiments.GetExperimentAsync("d"))!.Spec.Name);
+        Assert.Equal(ExperimentState.Completed, (await Experiments.GetExperimentAsync("a"))!.State);
+        Assert.Equal(["a", "b1", "b2", "b3", "d"], (await Experiments.ListExperimentsAsync()).Select(e => e.Id).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task LoggedExperimentNames_ConcurrentCreates_ExactlyOneWins()
+    {
+        var attempts = Enumerable.Range(0, 8).Select(i => Task.Run(async () =>
+        {
+            try
+            {
+                await Experiments.SaveExperimentAsync(Experiment($"x{i}", "race", execution: TrialExecution.Logged));
+                return true;
+            }
+            catch (ExperimentNameTakenException)
+            {
+                return false;
+            }
+        })).ToList();
+
+        var won = await Task.WhenAll(attempts);
+
+        Assert.Equal(1, won.Count(w => w));
+        Assert.Single(await Experiments.ListExperimentsAsync());
+    }
+
+    [Fact]
     public async Task SaveExperimentAsync_Twice_ReplacesAndListsNewestFirst()
     {
         await Experiments.SaveExperimentAsync(FullExperiment("old", T0));
