@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Npgsql;
 using Tracker.Storage.Postgres;
 using Tracker.Storage.Tests.Infrastructure;
 using static Tracker.Storage.Tests.Infrastructure.Samples;
@@ -108,5 +109,79 @@ public sealed class PostgresStoreTests(PostgresCluster cluster) : IAsyncLifetime
         {
             await cluster.DropDatabaseAsync(database);
         }
+    }
+
+    [Fact]
+    public async Task QueryTrialsAsync_SortAndFilterByValues_BothProcessesMakeEachIndexOnceAndAgreeOnTheRows()
+    {
+        // Values of a metric and a parameter whose names need quoting; the trial without them, and the one whose metric
+        // is NaN, come last either way.
+        const string metric = "it's \\ f1", parameter = "lr'\\";
+        await first.SaveTrialsAsync(
+        [
+            .. new[] { 0.5, 0.9, 0.1, 0.7 }.Select((v, i) => Trial($"t{i}") with
+            {
+                CreatedAt = T0.AddMinutes(i),
+                FinalMetrics = new() { [metric] = v },
+                Parameters = new() { [parameter] = 1 - v },
+            }),
+            Trial("nan") with { CreatedAt = T0.AddMinutes(10), FinalMetrics = new() { [metric] = double.NaN }, Parameters = new() { [parameter] = "text" } },
+            Trial("none") with { CreatedAt = T0.AddMinutes(11) },
+        ]);
+        var descending = new TrialQuery { SortBy = TrialSortField.Metric(metric) };
+        var ascending = descending with { Descending = false };
+        var byParameter = new TrialQuery { SortBy = TrialSortField.Parameter(parameter), Descending = false };
+        var range = new TrialQuery { Metrics = new Dictionary<string, ValueFilter> { [metric] = ValueFilter.Range(0.5, null) } };
+
+        // Each query at once in both processes: one makes each index, the other waits for it or finds it.
+        var results = await Task.WhenAll(new[] { descending, ascending, byParameter, range }
+            .SelectMany(q => new ITrialStore[] { first, second }.Select(store => Task.Run(() => store.QueryTrialsAsync(q)))));
+
+        string[][] ids = [.. results.Select(r => r.Items.Select(row => row.Trial.Id).ToArray())];
+        string[] expectedDescending = ["t1", "t3", "t0", "t2", "none", "nan"], expectedAscending = ["t2", "t0", "t3", "t1", "none", "nan"];
+        string[] expectedByParameter = ["t1", "t3", "t0", "t2", "nan", "none"], expectedRange = ["t3", "t1", "t0"];
+        Assert.Equal([expectedDescending, expectedDescending, expectedAscending, expectedAscending, expectedByParameter, expectedByParameter,
+            expectedRange, expectedRange], ids);
+        Assert.All(results, r => Assert.Equal(r.Items.Count, r.Total));
+        // The metric range used the descending metric index, made for the sort; the parameter sort made its own.
+        Assert.Equal([PostgresStore.ValueIndexName("ma", metric), PostgresStore.ValueIndexName("md", metric), PostgresStore.ValueIndexName("pa", parameter)],
+            await ValueIndexesAsync());
+    }
+
+    [Fact]
+    public async Task QueryTrialsAsync_MoreSortedParametersThanTheCap_MakesNoMoreIndexesAndStillSorts()
+    {
+        int names = PostgresStore.MaxValueIndexes + 2;
+        await first.SaveTrialsAsync(Enumerable.Range(0, 3).Select(i => Trial($"t{i}") with
+        {
+            CreatedAt = T0.AddMinutes(i),
+            Parameters = Enumerable.Range(0, names).ToDictionary(n => $"p{n}", n => (ParameterValue)((i + n) % 3)),
+        }));
+
+        for (int n = 0; n < names; n++)
+        {
+            var page = await (n % 2 == 0 ? first : second).QueryTrialsAsync(new TrialQuery { SortBy = TrialSortField.Parameter($"p{n}"), Descending = false });
+            // Trial i holds (i + n) % 3, so the smallest value is trial (3 - n % 3) % 3's.
+            string[] expected = [.. Enumerable.Range(0, 3).Select(k => $"t{(k - n % 3 + 3) % 3}")];
+            Assert.Equal(expected, page.Items.Select(r => r.Trial.Id));
+        }
+
+        var made = await ValueIndexesAsync();
+        Assert.Equal(PostgresStore.MaxValueIndexes, made.Count);
+        Assert.DoesNotContain(PostgresStore.ValueIndexName("pa", $"p{names - 1}"), made);
+    }
+
+    // The names of the metric and parameter indexes on the trials, in ordinal order.
+    private async Task<List<string>> ValueIndexesAsync()
+    {
+        await using var connection = new NpgsqlConnection(harness.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("SELECT indexname FROM pg_indexes WHERE tablename = 'trials' AND starts_with(indexname, @prefix)", connection);
+        command.Parameters.AddWithValue("prefix", PostgresStore.ValueIndexPrefix);
+        var names = new List<string>();
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync()) names.Add(reader.GetString(0));
+        names.Sort(StringComparer.Ordinal);
+        return names;
     }
 }
