@@ -29,6 +29,7 @@ internal sealed class TrialCatalog
     private static readonly string[] StageNames = Enum.GetValues<LifecycleStage>().Select(s => s.ToString().ToLowerInvariant()).ToArray();
 
     // The rank of each state's name in ordinal order (the runs browser sorts states by name).
+    private static readonly string[] StatusNames = Enum.GetValues<TrialState>().Select(RunStatusNames.Of).ToArray();
     private static readonly int[] StateRank = StateNames.Select(n => StateNames.Count(o => string.CompareOrdinal(o, n) < 0)).ToArray();
 
     private readonly ReaderWriterLockSlim rw = new();
@@ -331,6 +332,7 @@ internal sealed class TrialCatalog
                 TrialAttribute.ExperimentId => i => experimentIds[experiment[i]],
                 TrialAttribute.LifecycleStage => i => StageNames[stage[i]],
                 TrialAttribute.State => i => state[i] == UnknownState ? null : StateNames[state[i]],
+                TrialAttribute.RunStatus => i => state[i] == UnknownState ? null : StatusNames[state[i]],
                 _ => _ => null,
             },
         };

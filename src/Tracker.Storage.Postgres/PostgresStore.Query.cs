@@ -262,6 +262,11 @@ public sealed partial class PostgresStore
                 """;
         }
 
+        // The run status of t.state, as RunStatusNames.Of names it.
+        private static readonly string RunStatusCase = "(CASE t.state "
+            + string.Concat(Enum.GetValues<Tracker.Abstractions.TrialState>().Select(s => $"WHEN '{CamelName(s)}' THEN '{RunStatusNames.Of(s)}' "))
+            + "END)";
+
         private static string Millis(string timestamp) => $"floor(extract(epoch FROM {timestamp}) * 1000)::float8";
 
         /// <summary>A field's value: float8 for numeric fields, text for the others; NULL where the trial has none.</summary>
@@ -282,6 +287,7 @@ public sealed partial class PostgresStore
                 TrialAttribute.ExperimentId => "t.experiment_id",
                 TrialAttribute.LifecycleStage => "t.lifecycle",
                 TrialAttribute.State => "t.state",
+                TrialAttribute.RunStatus => RunStatusCase,
                 _ => throw new ArgumentOutOfRangeException(nameof(field), field.Attribute, "Unknown trial attribute."),
             },
         };

@@ -296,6 +296,29 @@ public enum TrialAttribute
 
     /// <summary><see cref="Trial.State"/> as its camel-case name, e.g. <c>completed</c> (a string).</summary>
     State,
+
+    /// <summary>
+    /// The run status tracking clients know (<see cref="RunStatusNames.Of"/>): <c>SCHEDULED</c>, <c>RUNNING</c>,
+    /// <c>FINISHED</c>, <c>FAILED</c> or <c>KILLED</c> (a string; several states share <c>KILLED</c>).
+    /// </summary>
+    RunStatus,
+}
+
+/// <summary>The run status of a trial state, as MLflow and other tracking clients name it.</summary>
+public static class RunStatusNames
+{
+    /// <summary>
+    /// Queued → <c>SCHEDULED</c>, running → <c>RUNNING</c>, completed → <c>FINISHED</c>, failed → <c>FAILED</c>; pruned and
+    /// interrupted trials were stopped before their end, <c>KILLED</c>.
+    /// </summary>
+    public static string Of(TrialState state) => state switch
+    {
+        TrialState.Queued => "SCHEDULED",
+        TrialState.Running => "RUNNING",
+        TrialState.Completed => "FINISHED",
+        TrialState.Failed => "FAILED",
+        _ => "KILLED",
+    };
 }
 
 /// <summary>A field of a trial: a metric, param or run tag by name, or an attribute.</summary>

@@ -14,18 +14,15 @@ public sealed class RunQueries(RunRegistry registry, IExperimentStore experiment
     /// <summary>
     /// Runs of logged experiments that match <paramref name="query"/>, <paramref name="maxResults"/> from
     /// <paramref name="offset"/>: the store filters, sorts and pages them; experiments that are not logged ones give no
-    /// runs. With <paramref name="order"/> (an order the store cannot apply), every match is read and sorted here by it,
-    /// with the store's ties (start time newest first, then id).
+    /// runs.
     /// </summary>
-    public async Task<Page<Trial>> SearchRunsAsync(TrialQuery query, int offset, int maxResults, Comparison<Trial>? order = null,
-        CancellationToken cancellationToken = default)
+    public async Task<Page<Trial>> SearchRunsAsync(TrialQuery query, int offset, int maxResults, CancellationToken cancellationToken = default)
     {
         var experimentIds = new List<string>();
         foreach (var id in query.ExperimentIds.Distinct(StringComparer.Ordinal))
             if (await registry.FindExperimentAsync(id, cancellationToken) is not null) experimentIds.Add(id);
         if (experimentIds.Count == 0) return new Page<Trial>([], null);
         query = query with { ExperimentIds = experimentIds, LoggedOnly = true };
-        if (order is not null) return await SearchRunsInOrderAsync(query, order, offset, maxResults, cancellationToken);
 
         // The store pages by a fixed size; the caller's offset and page size are laid over its pages.
         int size = TrialQuery.MaxPageSize, page = offset / size, skip = offset % size;
@@ -123,32 +120,6 @@ public sealed class RunQueries(RunRegistry registry, IExperimentStore experiment
         var page = await metricStore.ReadMetricsAsync(run.Id, key, cursor, size, cancellationToken);
         return new Page<MetricPoint>(page.Points, page.Next?.ToToken());
     }
-
-    // Every match is read (the store's order does not matter), sorted, then the page is cut.
-    private async Task<Page<Trial>> SearchRunsInOrderAsync(TrialQuery query, Comparison<Trial> order, int offset, int maxResults,
-        CancellationToken cancellationToken)
-    {
-        var all = new List<Trial>();
-        for (int page = 0; ; page++)
-        {
-            var result = await trials.QueryTrialsAsync(query with { OrderBy = [], Page = page, PageSize = TrialQuery.MaxPageSize }, cancellationToken);
-            all.AddRange(result.Items.Select(r => r.Trial));
-            if (result.Items.Count == 0 || (long)(page + 1) * TrialQuery.MaxPageSize >= result.Total) break;
-        }
-        all.Sort((a, b) =>
-        {
-            int c = order(a, b);
-            if (c != 0) return c;
-            int byTime = StartMillis(b).CompareTo(StartMillis(a));
-            return byTime != 0 ? byTime : string.CompareOrdinal(a.Id, b.Id);
-        });
-        var runs = all.Skip(offset).Take(maxResults).ToList();
-        int next = offset + runs.Count;
-        return new Page<Trial>(runs, next < all.Count ? PageToken.Encode(next) : null);
-    }
-
-    // The store's tie-break: start time to the millisecond (as clients log it).
-    private static long StartMillis(Trial t) => (t.StartedAt ?? t.CreatedAt).ToUnixTimeMilliseconds();
 
     private static bool InView(LifecycleStage stage, ViewType view) => view switch
     {

@@ -243,6 +243,24 @@ public abstract class TrialConditionConformance : StoreConformance
     }
 
     [Fact]
+    public async Task QueryTrialsAsync_RunStatus_OrdersAndFiltersByTheStatusName()
+    {
+        await SeedAsync();
+
+        // FAILED < FINISHED < RUNNING; the three FINISHED runs by start time, newest first.
+        Assert.Equal(["r2", "r5", "r3", "r1", "r4"], await Ids(new TrialQuery
+        {
+            LoggedOnly = true, OrderBy = [new TrialOrder(TrialField.Of(TrialAttribute.RunStatus), Ascending: true)],
+        }));
+        Assert.Equal(["r4", "r5", "r3", "r1", "r2"], await Ids(new TrialQuery
+        {
+            LoggedOnly = true, OrderBy = [new TrialOrder(TrialField.Of(TrialAttribute.RunStatus), Ascending: false)],
+        }));
+        Assert.Equal(["r1", "r3", "r5"], await Where(Attribute(TrialAttribute.RunStatus, SearchOperator.Equal, "FINISHED"), loggedOnly: true));
+        Assert.Equal(["r1", "r3", "r4", "r5"], await Where(Attribute(TrialAttribute.RunStatus, SearchOperator.Like, "%NI%"), loggedOnly: true));
+    }
+
+    [Fact]
     public async Task QueryTrialsAsync_OrderByWithPages_PagesFollowTheOrder()
     {
         await SeedAsync();

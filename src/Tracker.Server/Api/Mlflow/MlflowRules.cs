@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 using Tracker.Abstractions;
+using Tracker.Core.Storage;
 using Tracker.Core.Tracking;
 using static Tracker.Core.Tracking.TrackingError;
 
@@ -65,7 +66,7 @@ public static class MlflowRules
     };
 
     /// <summary>The status as MLflow writes it (<c>FINISHED</c>).</summary>
-    public static string StatusText(TrialState state) => StatusOf(state).ToString().ToUpperInvariant();
+    public static string StatusText(TrialState state) => RunStatusNames.Of(state);
 
     /// <summary>A new experiment: its name, an artifact location that is not a <c>runs:/</c> URI, and its tags.</summary>
     public static TrackingError? CheckExperiment(string name, string? artifactLocation, IReadOnlyList<KeyValuePair<string, string>> tags)

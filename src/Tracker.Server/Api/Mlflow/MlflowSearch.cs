@@ -66,12 +66,7 @@ public static class MlflowSearch
         if (!orders.Succeeded) return orders.Error!;
         if (!PageToken.TryDecode(search.PageToken, out int offset, out var badToken)) return Invalid(badToken!);
         if (QueryOf(filter, orders.Value!, search.ExperimentIds, search.ViewType) is not { } query) return new Page<Trial>([], null);
-        // The store orders a trial's state by its name (completed, failed, ...), which does not sort as MLflow's statuses
-        // (FINISHED, FAILED, ...) do, and splits the states that share a status: an order by status is applied in memory.
-        Comparison<Trial>? byStatus = orders.Value!.Any(o => o.Entity == SearchEntity.Attribute && o.Key == "status")
-            ? (a, b) => Compare(orders.Value!, RunField, a, b)
-            : null;
-        return await queries.SearchRunsAsync(query, offset, search.MaxResults, byStatus, cancellationToken);
+        return await queries.SearchRunsAsync(query, offset, search.MaxResults, cancellationToken);
     }
 
     /// <summary>Logged experiments that match a search, one page.</summary>
@@ -156,26 +151,6 @@ public static class MlflowSearch
         _ => null,
     };
 
-    private static object? RunField(Trial t, SearchEntity entity, string key) => entity switch
-    {
-        SearchEntity.Metric => t.FinalMetrics.TryGetValue(key, out var value) ? value : null,
-        SearchEntity.Param => t.Logged!.Params.TryGetValue(key, out var param) ? param : null,
-        SearchEntity.Tag => t.RunTags.TryGetValue(key, out var tag) ? tag : null,
-        _ => key switch
-        {
-            "status" => MlflowRules.StatusText(t.State),
-            "run_name" => RunRegistry.RunNameOf(t),
-            "run_id" => t.Id,
-            "user_id" => t.Logged!.UserId,
-            "artifact_uri" => t.Logged!.ArtifactUri,
-            "experiment_id" => t.ExperimentId,
-            "lifecycle_stage" => t.LifecycleStage.ToString().ToLowerInvariant(),
-            "start_time" => (t.StartedAt ?? t.CreatedAt).ToUnixTimeMilliseconds(),
-            "end_time" => t.FinishedAt?.ToUnixTimeMilliseconds(),
-            _ => null,
-        },
-    };
-
     private static TrialField? FieldOf(SearchEntity entity, string key) => entity switch
     {
         SearchEntity.Metric => TrialField.Metric(key),
@@ -191,7 +166,7 @@ public static class MlflowSearch
             "artifact_uri" => TrialField.Of(TrialAttribute.ArtifactUri),
             "experiment_id" => TrialField.Of(TrialAttribute.ExperimentId),
             "lifecycle_stage" => TrialField.Of(TrialAttribute.LifecycleStage),
-            "status" => TrialField.Of(TrialAttribute.State),
+            "status" => TrialField.Of(TrialAttribute.RunStatus),
             _ => null,
         },
     };
