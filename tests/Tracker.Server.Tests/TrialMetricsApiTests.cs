@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
+using Tracker.Abstractions;
 using Tracker.Core.Experiments;
 using Tracker.Core.Storage;
 
