@@ -20,8 +20,35 @@ public static class ApiEndpoints
     /// <summary>A data set provider and its options.</summary>
     public sealed record DatasetView(string Name, string Description, IReadOnlyList<ParameterSpec> Options);
 
-    /// <summary>A trial's metric series by key.</summary>
-    public sealed record MetricSeriesView(string TrialId, IReadOnlyDictionary<string, IReadOnlyList<MetricPointView>> Series);
+    /// <summary>A page of a trial's metric series, by key.</summary>
+    /// <param name="TrialId">The trial.</param>
+    /// <param name="Series">The page's points by key.</param>
+    /// <param name="NextPageToken">Where the next page starts (pass it as <c>pageToken</c>), or <c>null</c> after the last.</param>
+    public sealed record MetricSeriesView(string TrialId, IReadOnlyDictionary<string, IReadOnlyList<MetricPointView>> Series, string? NextPageToken = null);
+
+    /// <summary>The most points one page of <c>GET /api/trials/{id}/metrics</c> holds, and its default page size.</summary>
+    public const int MaxMetricResults = 25_000;
+
+    /// <summary>A page token of the trial metrics: the key (escaped, so without <c>@</c>), <c>@</c>, and the cursor in that key's series.</summary>
+    internal static string MetricToken(string key, MetricCursor cursor) =>
+        Uri.EscapeDataString(key) + "@" + (cursor == MetricCursor.Start ? "" : cursor.ToToken());
+
+    /// <summary>Reads a token written by <see cref="MetricToken"/>.</summary>
+    internal static bool TryParseMetricToken(string token, out string key, out MetricCursor cursor)
+    {
+        (key, cursor) = ("", MetricCursor.Start);
+        int at = token.IndexOf('@');
+        if (at <= 0 || !MetricCursor.TryParse(token[(at + 1)..], out cursor)) return false;
+        try
+        {
+            key = Uri.UnescapeDataString(token[..at]);
+        }
+        catch (UriFormatException)
+        {
+            return false;
+        }
+        return key.Length > 0;
+    }
 
     /// <summary>One point of a series.</summary>
     public sealed record MetricPointView(int Step, double Value, DateTimeOffset Timestamp);
@@ -173,27 +200,48 @@ public static class ApiEndpoints
             .WithName("GetTrial").WithSummary("A trial").WithTags("Trials")
             .Produces<Trial>().ProducesProblem(StatusCodes.Status404NotFound);
 
-        api.MapGet("/trials/{id}/metrics", async (string id, string? key, TrackerStores stores, CancellationToken ct) =>
+        api.MapGet("/trials/{id}/metrics", async (string id, string? key, int? maxResults, string? pageToken, TrackerStores stores, CancellationToken ct) =>
         {
+            int size = maxResults ?? MaxMetricResults;
+            if (size is < 1 or > MaxMetricResults)
+                return Results.ValidationProblem(new Dictionary<string, string[]> { ["maxResults"] = [$"maxResults must be from 1 to {MaxMetricResults}; it was {size}."] },
+                    title: "Invalid paging.");
             if (await stores.Trials.GetTrialAsync(id, ct) is null) return NotFound("trial", id);
             var keys = key is not null ? [key] : (await stores.Metrics.LatestMetricsAsync(id, ct)).Select(p => p.Key).ToList();
+            int first = 0;
+            var cursor = MetricCursor.Start;
+            if (!string.IsNullOrEmpty(pageToken))
+            {
+                if (!TryParseMetricToken(pageToken, out var tokenKey, out cursor) || (first = keys.IndexOf(tokenKey)) < 0)
+                    return Results.ValidationProblem(new Dictionary<string, string[]> { ["pageToken"] = [$"Invalid page token '{pageToken}': it must be a nextPageToken this request gave."] },
+                        title: "Invalid paging.");
+            }
             var series = new Dictionary<string, IReadOnlyList<MetricPointView>>();
-            foreach (var k in keys)
+            int left = size;
+            string? next = null;
+            for (int k = first; k < keys.Count && next is null; k++)
             {
                 var points = new List<MetricPointView>();
-                for (MetricCursor? cursor = MetricCursor.Start; cursor is { } from;)
+                for (MetricCursor? at = k == first ? cursor : MetricCursor.Start; at is { } from;)
                 {
-                    var page = await stores.Metrics.ReadMetricsAsync(id, k, from, 25_000, ct);
+                    if (left == 0)
+                    {
+                        next = MetricToken(keys[k], from);
+                        break;
+                    }
+                    var page = await stores.Metrics.ReadMetricsAsync(id, keys[k], from, left, ct);
                     points.AddRange(page.Points.Select(p => new MetricPointView(p.Step, p.Value, p.Timestamp)));
-                    cursor = page.Next;
+                    left -= page.Points.Count;
+                    at = page.Next;
                 }
-                if (points.Count > 0) series[k] = points;
+                if (points.Count > 0) series[keys[k]] = points;
             }
-            return Results.Ok(new MetricSeriesView(id, series));
+            return Results.Ok(new MetricSeriesView(id, series, next));
         })
             .WithName("GetTrialMetrics").WithSummary("A trial's metric series").WithTags("Trials")
-            .WithDescription("Every metric point of the trial (or of one `key`), grouped by key.")
-            .Produces<MetricSeriesView>().ProducesProblem(StatusCodes.Status404NotFound);
+            .WithDescription($"The trial's metric points (or one `key`'s), grouped by key, keys in ordinal order and points by step, in pages of at most `maxResults` points in all (1 to {MaxMetricResults}, the default). "
+                + "When more points follow, `nextPageToken` is set: pass it back as `pageToken` (with the same `key`) for the next page.")
+            .Produces<MetricSeriesView>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound);
 
         api.MapGet("/trials/{id}/report", async (string id, string? split, IEvaluationStore store, CancellationToken ct) =>
             await store.GetLatestReportAsync(id, split, ct) is { } r ? Results.Ok(r) : NotFound("classification report of trial", id))

@@ -29,7 +29,7 @@ public sealed record ExperimentAnalyticsModel(
         var scored = Scored(trials);
         var best = ExperimentSummary.Best(spec.Objective.Direction, scored);
         var lines = scored.Select(t => new ParallelLine(t.Number, t.Parameters, t.Objective!.Value)).ToList();
-        var scatters = spec.SearchSpace.Parameters.Select(p => Scatter(p, scored, best)).ToList();
+        var scatters = spec.SearchSpace.Parameters.Select(p => Scatter(p, scored, best, spec.Objective.Direction)).ToList();
         return new ExperimentAnalyticsModel(lines, scatters, ParameterImportance.Estimate(spec.SearchSpace, scored, spec.Seed), best?.Number);
     }
 
@@ -38,7 +38,10 @@ public sealed record ExperimentAnalyticsModel(
         (Importance.Parameters.Select(p => p.Parameter).ToList(),
          [new BarSeries("importance", Importance.Parameters.Select(p => p.Importance).ToList(), null, "#8e24aa")]);
 
-    private static ParameterScatter Scatter(ParameterSpec parameter, IReadOnlyList<Trial> scored, Trial? best)
+    /// <summary>The most trials one scatter carries; beyond it, the best, the last and an even sample of the others.</summary>
+    public const int MaxScatterPoints = ExperimentTrials.MaxChartPoints;
+
+    private static ParameterScatter Scatter(ParameterSpec parameter, IReadOnlyList<Trial> scored, Trial? best, ObjectiveDirection direction)
     {
         var categories = parameter is ChoiceParameter c ? c.Values.Select(v => v.AsString()).ToList() : null;
         double? X(Trial t)
@@ -47,7 +50,7 @@ public sealed record ExperimentAnalyticsModel(
             if (parameter is ChoiceParameter choice) return choice.Values.ToList().IndexOf(v) is >= 0 and var i ? i : null;
             return v.Number;
         }
-        var present = scored.Where(t => X(t) is not null).ToList();
+        var present = ExperimentTrials.Sample(scored.Where(t => X(t) is not null).ToList(), direction, MaxScatterPoints);
         var bestHere = best is not null && X(best) is not null ? new[] { best } : [];
         bool log = parameter is FloatParameter { Log: true } or IntParameter { Log: true };
         return new ParameterScatter(parameter.Name,

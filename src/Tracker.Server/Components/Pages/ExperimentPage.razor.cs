@@ -1,6 +1,8 @@
 using Microsoft.AspNetCore.Components;
+using MudBlazor;
 using Tracker.Abstractions;
 using ParameterValue = Tracker.Abstractions.ParameterValue;
+using ChartSeries = Tracker.Server.Components.Shared.ChartSeries;
 using Tracker.Core.Experiments;
 using Tracker.Core.Live;
 using Tracker.Core.Storage;
@@ -10,8 +12,9 @@ using Tracker.Server.Components.Shared;
 namespace Tracker.Server.Components.Pages;
 
 /// <summary>
-/// An experiment: its trials with their progress and time left, the objective by trial (live), the best trial, the
-/// search's analytics, pause, resume and cancel.
+/// An experiment: its trials with their progress and time left (a table paged by the store), the objective by trial
+/// (live), the best trial, the search's analytics, pause, resume and cancel. However many trials it has, the page reads
+/// one page of them in full and the others reduced to what its charts need, and draws bounded charts.
 /// </summary>
 public partial class ExperimentPage : LiveComponentBase
 {
@@ -23,13 +26,26 @@ public partial class ExperimentPage : LiveComponentBase
     [Inject] private ExperimentService Experiments { get; set; } = default!;
 
     private Experiment? experiment;
-    private List<Trial> trials = [];
+    private ExperimentTrials all = new(ObjectiveDirection.Maximize); // every trial, reduced: charts, analytics, brackets
+    private int trialCount;
+    private Trial? best; // in full: its resolved parameters offer the sensitivity study's choices
+    private MudTable<Trial>? table;
+    private List<Trial> rows = []; // the table's page, in full
+    private readonly Dictionary<string, Trial> sources = []; // the trials the page's rows continue, by id
     private List<Experiment> studies = [];
     private string sensitivityParameter = "learning_rate";
     private string sensitivityFactors = "0.1, 1, 10";
     private int sensitivitySeeds = 3;
     private string? sensitivityError;
-    private readonly Dictionary<string, IReadOnlyList<double>> epochSeconds = []; // of running trials, for their time left
+    private readonly Dictionary<string, IReadOnlyList<double>> epochSeconds = []; // of the page's running trials, for their time left
+
+    /// <summary>The table's page size.</summary>
+    public const int PageSize = 50;
+
+    /// <summary>The page sizes the table's pager offers.</summary>
+    private static readonly int[] PageSizes = [25, PageSize, 100, 250];
+
+    private bool rowsLoading = true; // until the table's first page is read (never while prerendering)
 
     /// <summary>The hyperparameters of the best trial that have numeric values (candidates for a sensitivity study).</summary>
     private IEnumerable<string> NumericParameters => Best is null ? [] : Best.ResolvedParameters.Where(p => p.Value.IsNumber).Select(p => p.Key).Order();
@@ -37,35 +53,16 @@ public partial class ExperimentPage : LiveComponentBase
     /// <summary>This experiment's sensitivity studies as grouped bars (one series per study).</summary>
     private (IReadOnlyList<string> Groups, IReadOnlyList<BarSeries> Series) SensitivityBars { get; set; } = ([], []);
 
-    private Trial? Best => experiment is null ? null : ExperimentSummary.Best(experiment.Spec.Objective.Direction, trials);
+    private Trial? Best => best;
+
+    private IReadOnlyList<Trial> Trials => all.Items;
 
     /// <summary>
     /// The objective against the trial number, as in the table: each trial's result, its earlier epochs as faint points
-    /// leading up to it from the left (so the chart grows with every epoch), and the best-so-far line.
+    /// leading up to it from the left (so the chart grows with every epoch), and the best-so-far line; bounded (see
+    /// <see cref="ExperimentTrials.ObjectiveSeries"/>).
     /// </summary>
-    private IReadOnlyList<ChartSeries> ObjectiveSeries => experiment is null ? [] : BuildObjectiveSeries(experiment.Spec.Objective.Direction, trials);
-
-    internal static IReadOnlyList<ChartSeries> BuildObjectiveSeries(ObjectiveDirection direction, IReadOnlyList<Trial> trials)
-    {
-        const double lead = 0.6; // how far left of its trial the first epoch sits
-        var epochs = trials.SelectMany(t => t.Intermediate.Where(v => v.Step < t.Epochs || t.Objective is null)
-            .Select(v => (X: t.Number - lead * (1 - (double)v.Step / Math.Max(1, t.Epochs)), Y: v.Value))).ToList();
-        var finals = trials.Where(t => t.Objective is not null).Select(t => (X: (double)t.Number, Y: t.Objective!.Value)).ToList();
-        var bestSoFar = new List<(double X, double Y)>();
-        double? best = null;
-        foreach (var (x, y) in finals.OrderBy(p => p.X))
-        {
-            if (!double.IsFinite(y)) continue;
-            best = best is null ? y : direction == ObjectiveDirection.Maximize ? Math.Max(best.Value, y) : Math.Min(best.Value, y);
-            bestSoFar.Add((x, best.Value));
-        }
-        return
-        [
-            new ChartSeries("best so far", bestSoFar, "#43a047", Markers: false),
-            new ChartSeries("epochs", epochs, "#90a4ae", Line: false),
-            new ChartSeries("trial result", finals, "#1e88e5", Line: false),
-        ];
-    }
+    private IReadOnlyList<ChartSeries> ObjectiveSeries => experiment is null ? [] : ExperimentTrials.ObjectiveSeries(experiment.Spec.Objective.Direction, all.Items);
 
     /// <inheritdoc />
     protected override Task OnParametersSetAsync() => LoadAsync();
@@ -85,14 +82,19 @@ public partial class ExperimentPage : LiveComponentBase
         switch (e)
         {
             case TrialChanged { Trial: var t }:
-                int i = trials.FindIndex(x => x.Id == t.Id);
-                if (t.LifecycleStage == LifecycleStage.Deleted)
+                bool setChanged = all.Apply(t); // a trial added or deleted
+                trialCount = all.Items.Count;
+                await UpdateBestAsync(t);
+                int i = rows.FindIndex(x => x.Id == t.Id);
+                if (setChanged)
                 {
-                    if (i >= 0) trials = [.. trials.Where(x => x.Id != t.Id)];
+                    if (table is not null) await table.ReloadServerData(); // the pages shift
                 }
-                else if (i >= 0) trials[i] = t;
-                else trials = [.. trials.Append(t).OrderBy(x => x.Number)];
-                await LoadEpochSecondsAsync(t);
+                else if (i >= 0)
+                {
+                    rows[i] = t;
+                    await LoadEpochSecondsAsync(t);
+                }
                 break;
             case ExperimentChanged { Experiment: var x }:
                 experiment = x;
@@ -100,13 +102,59 @@ public partial class ExperimentPage : LiveComponentBase
         }
     }
 
+    /// <summary>Keeps the best trial as the store's tally would pick it, from the reduced trials; reads it in full when another one becomes the best.</summary>
+    private async Task UpdateBestAsync(Trial changed)
+    {
+        var now = all.Best;
+        if (now is null) best = null;
+        else if (now.Id == changed.Id) best = changed;
+        else if (now.Id != best?.Id) best = await Stores.Trials.GetTrialAsync(now.Id);
+    }
+
     private async Task LoadAsync()
     {
         experiment = await Stores.Experiments.GetExperimentAsync(Id);
-        trials = experiment is null ? [] : (await Stores.Trials.ListTrialsAsync(Id)).Where(t => t.LifecycleStage != LifecycleStage.Deleted).ToList();
         epochSeconds.Clear();
-        foreach (var t in trials) await LoadEpochSecondsAsync(t);
+        if (experiment is null)
+        {
+            all = new(ObjectiveDirection.Maximize);
+            (trialCount, best) = (0, null);
+        }
+        else
+        {
+            var direction = experiment.Spec.Objective.Direction;
+            var tally = await Stores.Trials.TallyTrialsAsync(Id, direction);
+            trialCount = tally.Total;
+            best = tally.BestTrialId is { } bestId ? await Stores.Trials.GetTrialAsync(bestId) : null;
+            all = await ExperimentTrials.LoadAsync(Stores.Trials, Id, direction);
+        }
+        if (table is not null) await table.ReloadServerData();
         await LoadStudiesAsync();
+    }
+
+    /// <summary>One page of the table, read by the store in number order, with the trials its rows continue and its running trials' epoch times.</summary>
+    private async Task<TableData<Trial>> LoadPageAsync(TableState state, CancellationToken cancel)
+    {
+        var page = await Stores.Trials.QueryTrialsAsync(new TrialQuery
+        {
+            ExperimentIds = [Id],
+            SortBy = new TrialSortField(TrialSortKind.Number),
+            Descending = false,
+            Lifecycles = [LifecycleStage.Active],
+            Page = state.Page,
+            PageSize = state.PageSize,
+        }, cancel);
+        rows = page.Items.Select(r => r.Trial).ToList();
+        sources.Clear();
+        foreach (var from in rows.Select(t => t.ResumedFrom).OfType<string>().Distinct())
+        {
+            var source = rows.Find(t => t.Id == from) ?? await Stores.Trials.GetTrialAsync(from, cancel);
+            if (source is not null) sources[from] = source;
+        }
+        epochSeconds.Clear();
+        foreach (var t in rows) await LoadEpochSecondsAsync(t);
+        rowsLoading = false;
+        return new TableData<Trial> { Items = rows, TotalItems = page.Total };
     }
 
     /// <summary>Keeps the epoch times of running trials (one ranged read per finished epoch), and forgets the others'.</summary>

@@ -17,7 +17,20 @@ public sealed record Promotions(IReadOnlyList<Promotions.Bracket> Brackets)
     public sealed record Chain(IReadOnlyList<Rung> Rungs);
 
     /// <summary>Configurations that started together with the same budget, and the budgets their rungs reached.</summary>
-    public sealed record Bracket(int Index, IReadOnlyList<int> Budgets, IReadOnlyList<Chain> Chains);
+    public sealed record Bracket(int Index, IReadOnlyList<int> Budgets, IReadOnlyList<Chain> Chains)
+    {
+        /// <summary>
+        /// The configurations a page shows, at most <paramref name="max"/>: those promoted furthest first (ties: the
+        /// earliest), listed in their order; a bracket of thousands of configurations is not drawn row by row.
+        /// </summary>
+        public IReadOnlyList<Chain> Shown(int max = MaxChainsShown) =>
+            Chains.Count <= max ? Chains
+            : Chains.Select((c, i) => (Chain: c, Index: i)).OrderByDescending(x => x.Chain.Rungs.Count).ThenBy(x => x.Index).Take(max)
+                .OrderBy(x => x.Index).Select(x => x.Chain).ToList();
+    }
+
+    /// <summary>The most configurations of one bracket a page shows.</summary>
+    public const int MaxChainsShown = 50;
 
     /// <summary>Whether any trial continued another (otherwise there is nothing to show).</summary>
     public bool Any => Brackets.Any(b => b.Budgets.Count > 1);
