@@ -33,6 +33,7 @@ public sealed partial class LiteDbStore : IExperimentStore, ITrialStore, IMetric
     /// <paramref name="artifactRoot"/> (<c>artifacts</c> beside the file when <c>null</c> or empty).
     /// </summary>
     /// <exception cref="StoreInUseException">Another store (in this process or another) has the file open.</exception>
+    /// <exception cref="StoreDamagedException">The file or its log is damaged, or is not a LiteDB database (<see cref="LiteDbFileCheck"/>).</exception>
     public LiteDbStore(string databasePath, string? artifactRoot = null)
     {
         DatabasePath = Path.GetFullPath(databasePath);
@@ -42,6 +43,7 @@ public sealed partial class LiteDbStore : IExperimentStore, ITrialStore, IMetric
         lockFile = TakeLock(DatabasePath);
         try
         {
+            LiteDbFileCheck.Check(DatabasePath); // before LiteDB, which would reset or rewrite a damaged file
             db = new LiteDatabase(new ConnectionString { Filename = DatabasePath, Connection = ConnectionType.Direct });
             experiments = db.GetCollection("experiments");
             trials = db.GetCollection("trials");

@@ -49,6 +49,17 @@ public sealed class StoreInUseException(string path, string holder)
     public string DatabasePath { get; } = path;
 }
 
+/// <summary>The database is damaged or is not a Tracker database; nothing was written to it.</summary>
+public sealed class StoreDamagedException(string path, string reason)
+    : IOException($"The database {path} cannot be opened: {reason}")
+{
+    /// <summary>The database file.</summary>
+    public string DatabasePath { get; } = path;
+
+    /// <summary>What is wrong with it.</summary>
+    public string Reason { get; } = reason;
+}
+
 /// <summary>
 /// A save or update would give a logged experiment (<see cref="TrialExecution.Logged"/>) the name of another logged
 /// experiment, deleted or not; nothing was written. The store enforces this across processes, as MLflow's clients expect
