@@ -24,7 +24,8 @@ public static class ServerExtensions
         services.AddProblemDetails();
         services.ConfigureHttpJsonOptions(o => TrackerJson.Configure(o.SerializerOptions));
         services.AddSignalR().AddJsonProtocol(o => TrackerJson.Configure(o.PayloadSerializerOptions));
-        services.AddHostedService<MetricsHubRelay>();
+        services.AddSingleton<MetricsHubRelay>();
+        services.AddHostedService(sp => sp.GetRequiredService<MetricsHubRelay>());
         services.AddOpenApi(o =>
         {
             o.AddDocumentTransformer((document, _, _) =>

@@ -88,67 +88,124 @@ public sealed partial class LiteDbStore
     // Runs inside a transaction under the write lock.
     private void Append(IEnumerable<MetricPoint> points)
     {
-        foreach (var group in points.GroupBy(p => (p.TrialId, p.Key)))
-        {
-            string id = SeriesId(group.Key.TrialId, group.Key.Key);
-            var info = latest.FindById(id) ?? new BsonDocument
-            {
-                ["_id"] = id, ["trialId"] = group.Key.TrialId, ["key"] = group.Key.Key, ["n"] = nextSeries++,
-                ["count"] = 0L, ["firstStep"] = int.MaxValue, ["lastStep"] = int.MinValue, ["span"] = 0L,
-            };
-            long n = info["n"].AsInt64;
-            // Sorting the whole batch first (OrderBy is stable) keeps its chunks apart in step range.
-            foreach (var chunk in group.OrderBy(p => p.Step).Chunk(MaxPointsPerChunk))
-            {
-                InsertChunk(n, chunk);
-                info["count"] = info["count"].AsInt64 + chunk.Length;
-                info["firstStep"] = Math.Min(info["firstStep"].AsInt32, chunk[0].Step);
-                info["lastStep"] = Math.Max(info["lastStep"].AsInt32, chunk[^1].Step);
-                info["span"] = Math.Max(info["span"].AsInt64, (long)chunk[^1].Step - chunk[0].Step);
-            }
-            foreach (var point in group)
-            {
-                if (info["step"].IsNull || IsLater(point, info["step"].AsInt32, Time(info["time"]), info["value"].AsDouble))
-                {
-                    info["step"] = point.Step;
-                    info["time"] = point.Timestamp.ToUnixTimeMilliseconds();
-                    info["value"] = point.Value;
-                }
-            }
-            latest.Upsert(info);
-        }
+        var all = points as IReadOnlyList<MetricPoint> ?? points.ToList();
+        if (all.Count == 0) return;
+        foreach (var group in BySeries(all)) AppendSeries(group);
     }
 
-    // MLflow's rule for the latest value: greater step, then later time, then greater value.
-    private static bool IsLater(MetricPoint point, int step, DateTimeOffset time, double value) =>
-        point.Step != step ? point.Step > step
-        : point.Timestamp.ToUnixTimeMilliseconds() != time.ToUnixTimeMilliseconds() ? point.Timestamp > time
-        : point.Value.CompareTo(value) > 0;
+    /// <summary>The points of each series (trial and key, compared ordinally), in the order the series first come; a batch of one series is itself.</summary>
+    private static IEnumerable<IReadOnlyList<MetricPoint>> BySeries(IReadOnlyList<MetricPoint> points)
+    {
+        string trialId = points[0].TrialId, key = points[0].Key;
+        int i = 1;
+        while (i < points.Count && string.Equals(points[i].TrialId, trialId, StringComparison.Ordinal) && string.Equals(points[i].Key, key, StringComparison.Ordinal)) i++;
+        if (i == points.Count) return [points];
+        var groups = new Dictionary<(string TrialId, string Key), List<MetricPoint>>();
+        var order = new List<List<MetricPoint>>();
+        foreach (var point in points)
+        {
+            if (!groups.TryGetValue((point.TrialId, point.Key), out var group))
+            {
+                groups[(point.TrialId, point.Key)] = group = [];
+                order.Add(group);
+            }
+            group.Add(point);
+        }
+        return order;
+    }
 
-    private void InsertChunk(long n, MetricPoint[] chunk)
+    private void AppendSeries(IReadOnlyList<MetricPoint> group)
+    {
+        string trialId = group[0].TrialId, key = group[0].Key;
+        string id = SeriesId(trialId, key);
+        var info = latest.FindById(id) ?? new BsonDocument
+        {
+            ["_id"] = id, ["trialId"] = trialId, ["key"] = key, ["n"] = nextSeries++,
+            ["count"] = 0L, ["firstStep"] = int.MaxValue, ["lastStep"] = int.MinValue, ["span"] = 0L,
+        };
+        long n = info["n"].AsInt64;
+        // Sorting the whole batch first (stably, so points of one step keep their order) keeps its chunks apart in step
+        // range; a batch logged in step order, the usual one, is taken as it is.
+        var sorted = InStepOrder(group) ? group : group.OrderBy(p => p.Step).ToArray();
+        long count = info["count"].AsInt64, span = info["span"].AsInt64;
+        int firstStep = info["firstStep"].AsInt32, lastStep = info["lastStep"].AsInt32;
+        for (int start = 0; start < sorted.Count; start += MaxPointsPerChunk)
+        {
+            int length = Math.Min(MaxPointsPerChunk, sorted.Count - start);
+            int first = sorted[start].Step, last = sorted[start + length - 1].Step;
+            InsertChunk(n, sorted, start, length);
+            count += length;
+            firstStep = Math.Min(firstStep, first);
+            lastStep = Math.Max(lastStep, last);
+            span = Math.Max(span, (long)last - first);
+        }
+        info["count"] = count;
+        info["firstStep"] = firstStep;
+        info["lastStep"] = lastStep;
+        info["span"] = span;
+
+        bool held = !info["step"].IsNull;
+        int step = held ? info["step"].AsInt32 : 0;
+        long time = held ? info["time"].AsInt64 : 0;
+        double value = held ? info["value"].AsDouble : 0;
+        bool changed = false;
+        for (int i = 0; i < group.Count; i++)
+        {
+            var point = group[i];
+            long pointTime = point.Timestamp.ToUnixTimeMilliseconds();
+            if (!held || IsLater(point.Step, pointTime, point.Value, step, time, value))
+            {
+                (step, time, value, held, changed) = (point.Step, pointTime, point.Value, true, true);
+            }
+        }
+        if (changed)
+        {
+            info["step"] = step;
+            info["time"] = time;
+            info["value"] = value;
+        }
+        latest.Upsert(info);
+    }
+
+    private static bool InStepOrder(IReadOnlyList<MetricPoint> points)
+    {
+        for (int i = 1; i < points.Count; i++)
+            if (points[i].Step < points[i - 1].Step) return false;
+        return true;
+    }
+
+    // MLflow's rule for the latest value: greater step, then later time (whole ms, as stored), then greater value.
+    private static bool IsLater(int step, long time, double value, int heldStep, long heldTime, double heldValue) =>
+        step != heldStep ? step > heldStep
+        : time != heldTime ? time > heldTime
+        : value.CompareTo(heldValue) > 0;
+
+    private void InsertChunk(long n, IReadOnlyList<MetricPoint> points, int start, int length)
     {
         int lo = -1, hi = -1;
-        for (int i = 0; i < chunk.Length; i++)
+        for (int i = 0; i < length; i++)
         {
-            if (double.IsNaN(chunk[i].Value)) continue;
-            if (lo < 0 || chunk[i].Value < chunk[lo].Value) lo = i;
-            if (hi < 0 || chunk[i].Value > chunk[hi].Value) hi = i;
+            double value = points[start + i].Value;
+            if (double.IsNaN(value)) continue;
+            if (lo < 0 || value < points[start + lo].Value) lo = i;
+            if (hi < 0 || value > points[start + hi].Value) hi = i;
         }
         var id = series.Insert(new BsonDocument
         {
-            ["pos"] = Pos(n, chunk[0].Step),
-            ["firstStep"] = chunk[0].Step,
-            ["lastStep"] = chunk[^1].Step,
-            ["count"] = chunk.Length,
-            ["lo"] = lo < 0 ? BsonValue.Null : Extreme(chunk[lo], lo),
-            ["hi"] = hi < 0 ? BsonValue.Null : Extreme(chunk[hi], hi),
+            ["pos"] = Pos(n, points[start].Step),
+            ["firstStep"] = points[start].Step,
+            ["lastStep"] = points[start + length - 1].Step,
+            ["count"] = length,
+            ["lo"] = lo < 0 ? BsonValue.Null : Extreme(points[start + lo], lo),
+            ["hi"] = hi < 0 ? BsonValue.Null : Extreme(points[start + hi], hi),
         });
-        byte[] steps = new byte[chunk.Length * sizeof(int)], values = new byte[chunk.Length * sizeof(double)], times = new byte[chunk.Length * sizeof(long)];
-        for (int i = 0; i < chunk.Length; i++)
+        byte[] steps = new byte[length * sizeof(int)], values = new byte[length * sizeof(double)], times = new byte[length * sizeof(long)];
+        for (int i = 0; i < length; i++)
         {
-            BinaryPrimitives.WriteInt32LittleEndian(steps.AsSpan(i * sizeof(int)), chunk[i].Step);
-            BinaryPrimitives.WriteDoubleLittleEndian(values.AsSpan(i * sizeof(double)), chunk[i].Value);
-            BinaryPrimitives.WriteInt64LittleEndian(times.AsSpan(i * sizeof(long)), chunk[i].Timestamp.ToUnixTimeMilliseconds());
+            var point = points[start + i];
+            BinaryPrimitives.WriteInt32LittleEndian(steps.AsSpan(i * sizeof(int)), point.Step);
+            BinaryPrimitives.WriteDoubleLittleEndian(values.AsSpan(i * sizeof(double)), point.Value);
+            BinaryPrimitives.WriteInt64LittleEndian(times.AsSpan(i * sizeof(long)), point.Timestamp.ToUnixTimeMilliseconds());
         }
         seriesPoints.Insert(new BsonDocument
         {

@@ -54,6 +54,12 @@ public sealed class MetricFeed
         return subscription;
     }
 
+    /// <summary>
+    /// Whether anything subscribes now, so that a publisher can skip building events that nobody would receive. A
+    /// subscription made meanwhile sees the writes after it, as it would have anyway.
+    /// </summary>
+    public bool HasSubscribers => subscriptions.Length > 0;
+
     /// <summary>Delivers <paramref name="e"/> to every current subscriber.</summary>
     public void Publish(FeedEvent e)
     {

@@ -79,11 +79,27 @@ public sealed class RunIngest(RunRegistry registry, IExperimentStore experiments
         }, cancellationToken);
         if (refused is not null) return refused;
         if (updated is null) return NoRun(runId);
-        foreach (var step in points.GroupBy(p => p.Step))
-            feed.Publish(new MetricsRecorded(updated.ExperimentId, updated.Id, step.Key,
-                step.GroupBy(p => p.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Last().Value, StringComparer.Ordinal)));
+        // Nobody follows the feed (no dashboard page open, no hub client connected): one event a step would be built for nothing.
+        if (feed.HasSubscribers) PublishSteps(updated, points);
         feed.Publish(new TrialChanged(updated));
         return updated;
+    }
+
+    /// <summary>One <see cref="MetricsRecorded"/> per step of <paramref name="points"/>, in the order the steps first come, with each key's last value of the step.</summary>
+    private void PublishSteps(Trial run, List<MetricPoint> points)
+    {
+        var steps = new List<int>();
+        var values = new Dictionary<int, Dictionary<string, double>>();
+        foreach (var point in points)
+        {
+            if (!values.TryGetValue(point.Step, out var ofStep))
+            {
+                values[point.Step] = ofStep = new Dictionary<string, double>(StringComparer.Ordinal);
+                steps.Add(point.Step);
+            }
+            ofStep[point.Key] = point.Value;
+        }
+        foreach (int step in steps) feed.Publish(new MetricsRecorded(run.ExperimentId, run.Id, step, values[step]));
     }
 
     private static TrackingError? Refusal(Trial run, string runId, IReadOnlyList<ParamWrite> parameters, bool refuseFinished)
@@ -121,10 +137,12 @@ public sealed class RunIngest(RunRegistry registry, IExperimentStore experiments
 
         var final = new Dictionary<string, double>(run.FinalMetrics, StringComparer.Ordinal);
         var latest = new Dictionary<string, MetricStamp>(logged.Latest, StringComparer.Ordinal);
-        var curve = run.Intermediate.ToDictionary(v => v.Step, v => v.Value);
+        // The objective's curve is rebuilt only when the objective is among the metrics.
+        Dictionary<int, double>? curve = null;
         int steps = run.EpochsDone;
-        foreach (var metric in metrics)
+        for (int i = 0; i < metrics.Count; i++)
         {
+            var metric = metrics[i];
             int step = (int)metric.Step;
             var stamp = new MetricStamp(step, DateTimeOffset.FromUnixTimeMilliseconds(metric.Timestamp));
             points.Add(new MetricPoint(run.Id, metric.Key, step, metric.Value, stamp.Timestamp));
@@ -134,7 +152,11 @@ public sealed class RunIngest(RunRegistry registry, IExperimentStore experiments
                 final[metric.Key] = metric.Value;
             }
             steps = Math.Max(steps, step);
-            if (metric.Key == objectiveMetric && (curve.Count < MaxIntermediateSteps || curve.ContainsKey(step))) curve[step] = metric.Value;
+            if (metric.Key == objectiveMetric)
+            {
+                curve ??= run.Intermediate.ToDictionary(v => v.Step, v => v.Value);
+                if (curve.Count < MaxIntermediateSteps || curve.ContainsKey(step)) curve[step] = metric.Value;
+            }
         }
         return run with
         {
@@ -143,7 +165,7 @@ public sealed class RunIngest(RunRegistry registry, IExperimentStore experiments
             RunTags = runTags,
             FinalMetrics = final,
             Objective = final.TryGetValue(objectiveMetric, out var objective) ? objective : null,
-            Intermediate = curve.OrderBy(c => c.Key).Select(c => new IntermediateValue(c.Key, c.Value)).ToList(),
+            Intermediate = curve is null ? [.. run.Intermediate] : curve.OrderBy(c => c.Key).Select(c => new IntermediateValue(c.Key, c.Value)).ToList(),
             EpochsDone = steps,
             Epochs = steps,
             Logged = logged with { Params = texts, Latest = latest },

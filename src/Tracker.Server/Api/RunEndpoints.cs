@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -204,25 +205,84 @@ public static class RunEndpoints
     }
 
     /// <summary>Logs the points of a metrics request; its answer.</summary>
+    /// <remarks>
+    /// The body is read whole into a pooled buffer and parsed by <see cref="MetricBatchReader"/>; a body it does not take
+    /// is bound by <see cref="JsonSerializer"/> into <see cref="LogMetricsRequest"/> as it always was, which words the problem.
+    /// </remarks>
     private static async Task<IResult> LogMetricsAsync(string id, HttpRequest request, RunIngest ingest, TrackingOptions options)
     {
-        var body = await ReadAsync<LogMetricsRequest>(request);
-        if (body.Problem is not null) return body.Problem;
-        var points = body.Value!.Points;
         int limit = options.MaxMetricPointsPerRequest;
-        if (points is null) return Validation("points", "Send { \"points\": [ { \"key\", \"value\", \"step\", \"timestamp\" } ] }.");
-        if (points.Count > limit)
-            return Validation("points", $"A request may log at most {limit} points (Tracking:MaxMetricPointsPerRequest); got {points.Count}. Split them across requests.");
         long now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        List<LoggedMetric> metrics;
+        var (buffer, length) = await ReadBodyAsync(request);
+        try
+        {
+            if (!MetricBatchReader.TryRead(buffer.AsSpan(0, length), now, out metrics))
+            {
+                using var copy = new MemoryStream(buffer, 0, length, writable: false);
+                var bound = await BindMetricsAsync(copy, request, limit, now);
+                if (bound.Problem is not null) return bound.Problem;
+                metrics = bound.Metrics!;
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+        if (metrics.Count > limit) return TooManyPoints(limit, metrics.Count);
+        var logged = await ingest.LogMetricsAsync(id, metrics);
+        return logged.Succeeded ? TypedResults.Ok(new LogMetricsResponse(metrics.Count)) : Problem(logged.Error!);
+    }
+
+    // The serializer's binding of a metrics body, with the endpoint's answers to what it does not accept.
+    private static async Task<(List<LoggedMetric>? Metrics, IResult? Problem)> BindMetricsAsync(Stream body, HttpRequest request, int limit, long now)
+    {
+        var read = await ReadAsync<LogMetricsRequest>(body, request);
+        if (read.Problem is not null) return (null, read.Problem);
+        var points = read.Value!.Points;
+        if (points is null) return (null, Validation("points", "Send { \"points\": [ { \"key\", \"value\", \"step\", \"timestamp\" } ] }."));
+        if (points.Count > limit) return (null, TooManyPoints(limit, points.Count));
         var metrics = new List<LoggedMetric>(points.Count);
         for (int i = 0; i < points.Count; i++)
         {
-            if (points[i] is not { } point) return Validation($"points[{i}]", "A point must be an object.");
-            if (point.Value is not { } value) return Validation($"points[{i}].value", "A point needs a value.");
+            if (points[i] is not { } point) return (null, Validation($"points[{i}]", "A point must be an object."));
+            if (point.Value is not { } value) return (null, Validation($"points[{i}].value", "A point needs a value."));
             metrics.Add(new LoggedMetric(point.Key ?? "", value, point.Timestamp ?? now, point.Step ?? 0));
         }
-        var logged = await ingest.LogMetricsAsync(id, metrics);
-        return logged.Succeeded ? TypedResults.Ok(new LogMetricsResponse(metrics.Count)) : Problem(logged.Error!);
+        return (metrics, null);
+    }
+
+    private static IResult TooManyPoints(int limit, int count) =>
+        Validation("points", $"A request may log at most {limit} points (Tracking:MaxMetricPointsPerRequest); got {count}. Split them across requests.");
+
+    /// <summary>The whole body in a buffer from <see cref="ArrayPool{T}.Shared"/>, which the caller returns, and its length.</summary>
+    private static async Task<(byte[] Buffer, int Length)> ReadBodyAsync(HttpRequest request)
+    {
+        var aborted = request.HttpContext.RequestAborted;
+        int size = request.ContentLength is { } declared and > 0 and < 64 * 1024 * 1024 ? (int)declared + 1 : 16 * 1024;
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(size);
+        int length = 0;
+        try
+        {
+            while (true)
+            {
+                if (length == buffer.Length)
+                {
+                    byte[] larger = ArrayPool<byte>.Shared.Rent(checked(buffer.Length * 2));
+                    buffer.AsSpan(0, length).CopyTo(larger);
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = larger;
+                }
+                int read = await request.Body.ReadAsync(buffer.AsMemory(length), aborted);
+                if (read == 0) return (buffer, length);
+                length += read;
+            }
+        }
+        catch
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            throw;
+        }
     }
 
     /// <summary>The problem details of a tracking problem, naming the field when there is one.</summary>
@@ -261,11 +321,13 @@ public static class RunEndpoints
     /// Reads a JSON body whatever its declared content type (so that <c>curl -d</c> works); bad JSON, a body of the
     /// wrong shape or none is a 400 that names the field JSON parsing stopped at.
     /// </summary>
-    private static async Task<(T? Value, IResult? Problem)> ReadAsync<T>(HttpRequest request) where T : class
+    private static Task<(T? Value, IResult? Problem)> ReadAsync<T>(HttpRequest request) where T : class => ReadAsync<T>(request.Body, request);
+
+    private static async Task<(T? Value, IResult? Problem)> ReadAsync<T>(Stream body, HttpRequest request) where T : class
     {
         try
         {
-            var value = await JsonSerializer.DeserializeAsync<T>(request.Body, TrackerJson.Options, request.HttpContext.RequestAborted);
+            var value = await JsonSerializer.DeserializeAsync<T>(body, TrackerJson.Options, request.HttpContext.RequestAborted);
             return value is null ? (null, Validation("body", "The request needs a JSON body.")) : (value, null);
         }
         catch (JsonException e)

@@ -8,10 +8,24 @@ namespace Tracker.Server.Hubs;
 /// <c>metrics</c> (<see cref="MetricsRecorded"/>), <c>trialChanged</c> (a trial), <c>experimentChanged</c>
 /// (an experiment) and <c>images</c> (<see cref="ImagesLogged"/>) messages for it.
 /// </summary>
-public sealed class MetricsHub : Hub
+public sealed class MetricsHub(MetricsHubRelay relay) : Hub
 {
     /// <summary>Where the hub is mapped.</summary>
     public const string Path = "/hubs/metrics";
+
+    /// <inheritdoc />
+    public override Task OnConnectedAsync()
+    {
+        relay.Connected();
+        return base.OnConnectedAsync();
+    }
+
+    /// <inheritdoc />
+    public override Task OnDisconnectedAsync(Exception? exception)
+    {
+        relay.Disconnected();
+        return base.OnDisconnectedAsync(exception);
+    }
 
     /// <summary>Receive the events of one experiment and its trials.</summary>
     public Task JoinExperiment(string experimentId) => Groups.AddToGroupAsync(Context.ConnectionId, ExperimentGroup(experimentId));
@@ -30,23 +44,70 @@ public sealed class MetricsHub : Hub
     internal static string TrialGroup(string id) => $"trial:{id}";
 }
 
-/// <summary>Forwards every feed event to the hub groups it concerns.</summary>
+/// <summary>
+/// Forwards every feed event to the hub groups it concerns, while any client is connected to the hub: with none, it
+/// does not subscribe, so that publishers can tell that nobody follows the feed (<see cref="MetricFeed.HasSubscribers"/>).
+/// A client joins its groups after it connects, so it misses nothing by the subscription starting on its connection.
+/// </summary>
 public sealed class MetricsHubRelay(MetricFeed feed, IHubContext<MetricsHub> hub, ILogger<MetricsHubRelay> logger) : IHostedService
 {
+    private readonly Lock gate = new();
     private IDisposable? subscription;
+    private int connections;
+    private bool started;
 
     /// <inheritdoc />
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        subscription = feed.Subscribe(e => _ = RelayAsync(e));
+        lock (gate)
+        {
+            started = true;
+            Follow();
+        }
         return Task.CompletedTask;
     }
 
     /// <inheritdoc />
     public Task StopAsync(CancellationToken cancellationToken)
     {
-        subscription?.Dispose();
+        lock (gate)
+        {
+            started = false;
+            Follow();
+        }
         return Task.CompletedTask;
+    }
+
+    /// <summary>A client connected to the hub.</summary>
+    internal void Connected()
+    {
+        lock (gate)
+        {
+            connections++;
+            Follow();
+        }
+    }
+
+    /// <summary>A client left the hub.</summary>
+    internal void Disconnected()
+    {
+        lock (gate)
+        {
+            connections--;
+            Follow();
+        }
+    }
+
+    // Subscribes while started with a client connected, unsubscribes otherwise. Called under the gate.
+    private void Follow()
+    {
+        bool wanted = started && connections > 0;
+        if (wanted && subscription is null) subscription = feed.Subscribe(e => _ = RelayAsync(e));
+        else if (!wanted && subscription is not null)
+        {
+            subscription.Dispose();
+            subscription = null;
+        }
     }
 
     private async Task RelayAsync(FeedEvent e)
