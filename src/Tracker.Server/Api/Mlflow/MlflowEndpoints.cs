@@ -162,7 +162,7 @@ public static class MlflowEndpoints
             {
                 return Error(e.Code, e.Message);
             }
-            catch (Exception e) when (e is not OperationCanceledException)
+            catch (Exception e) when (e is not OperationCanceledException and not BadHttpRequestException) // the latter: BadRequestProblems
             {
                 loggers.CreateLogger(typeof(MlflowEndpoints)).LogError(e, "MLflow API {Method} {Path} failed", method, path);
                 return Error(MlflowErrorCodes.InternalError, $"The server failed: {e.Message}");

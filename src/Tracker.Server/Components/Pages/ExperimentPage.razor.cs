@@ -31,6 +31,7 @@ public partial class ExperimentPage : LiveComponentBase
     private Trial? best; // in full: its resolved parameters offer the sensitivity study's choices
     private MudTable<Trial>? table;
     private List<Trial> rows = []; // the table's page, in full
+    private int rowsTotal; // the trials on all of the table's pages, as its last read counted them
     private readonly Dictionary<string, Trial> sources = []; // the trials the page's rows continue, by id
     private List<Experiment> studies = [];
     private string sensitivityParameter = "learning_rate";
@@ -135,6 +136,20 @@ public partial class ExperimentPage : LiveComponentBase
     /// <summary>One page of the table, read by the store in number order, with the trials its rows continue and its running trials' epoch times.</summary>
     private async Task<TableData<Trial>> LoadPageAsync(TableState state, CancellationToken cancel)
     {
+        try
+        {
+            return await ReadPageAsync(state, cancel);
+        }
+        catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+        {
+            // The table asked again (a reload as trials change) before this read ended, and dropped it; a store that
+            // honours the token (PostgreSQL) ends it with this exception, which must not reach the circuit and end it.
+            return new TableData<Trial> { Items = rows, TotalItems = rowsTotal };
+        }
+    }
+
+    private async Task<TableData<Trial>> ReadPageAsync(TableState state, CancellationToken cancel)
+    {
         var page = await Stores.Trials.QueryTrialsAsync(new TrialQuery
         {
             ExperimentIds = [Id],
@@ -154,6 +169,7 @@ public partial class ExperimentPage : LiveComponentBase
         epochSeconds.Clear();
         foreach (var t in rows) await LoadEpochSecondsAsync(t);
         rowsLoading = false;
+        rowsTotal = page.Total;
         return new TableData<Trial> { Items = rows, TotalItems = page.Total };
     }
 

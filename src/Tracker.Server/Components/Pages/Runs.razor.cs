@@ -78,7 +78,16 @@ public partial class Runs : LiveComponentBase
         if (tableState.SortLabel is { } label)
             state.SortChanged(label, tableState.SortDirection switch { SortDirection.Descending => true, SortDirection.Ascending => false, _ => null });
         var query = state.ToQuery();
-        page = await Stores.Trials.QueryTrialsAsync(query, cancel);
+        try
+        {
+            page = await Stores.Trials.QueryTrialsAsync(query, cancel);
+        }
+        catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+        {
+            // A newer read (the filters changed again) replaced this one; PostgreSQL ends the old one with this
+            // exception, which must not reach the circuit and end it. The table drops this answer.
+            return new TableData<TrialRow> { Items = page?.Items ?? [], TotalItems = page?.Total ?? 0 };
+        }
         foreach (var trial in page.Items.Select(r => r.Trial))
         {
             parameterNames.UnionWith(trial.Parameters.Keys);
