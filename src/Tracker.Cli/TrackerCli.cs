@@ -74,6 +74,12 @@ public static class TrackerCli
             config.AddCommand<MigrateCommand>("migrate")
                 .WithDescription("Copy everything a store holds into another, empty one: e.g. a LiteDB file into a PostgreSQL database.")
                 .WithExample("migrate", "--from", "data/tracker.db", "--to", "\"Host=db.example;Username=tracker;Database=tracker\"", "--to-artifacts", "/srv/tracker/artifacts");
+            config.AddBranch("db", db =>
+            {
+                db.SetDescription("The LiteDB database file.");
+                db.AddCommand<DbCheckCommand>("check").WithDescription("Check a database file without changing it: its pages, its log and every record.")
+                    .WithExample("db", "check", "data/tracker.db");
+            });
             config.AddCommand<BenchCommand>("bench")
                 .WithDescription("Benchmark a strategy plugin on a test function (Branin, Hartmann-6).")
                 .WithExample("bench", "tpe", "--problem", "hartmann6", "--trials", "50", "--seeds", "5");

@@ -1,0 +1,38 @@
+using Tracker.Core.Storage;
+using Tracker.Storage.LiteDb;
+
+namespace Tracker.Storage;
+
+/// <summary>What <see cref="StoreCheck.CheckLiteDbAsync"/> read back.</summary>
+/// <param name="Experiments">Experiment records.</param>
+/// <param name="Trials">Trial records.</param>
+public sealed record StoreCheckResult(int Experiments, int Trials);
+
+/// <summary>Checks a database without changing it (<c>tracker db check</c>).</summary>
+public static class StoreCheck
+{
+    /// <summary>
+    /// Checks a LiteDB file that no process holds: the file and its log as the store checks them before opening
+    /// (<see cref="LiteDbFileCheck"/>), then every experiment and trial record, which must read back.
+    /// </summary>
+    /// <exception cref="StoreDamagedException">The file, its log or a record is damaged; the message says which and why.</exception>
+    public static async Task<StoreCheckResult> CheckLiteDbAsync(string path, CancellationToken cancellationToken = default)
+    {
+        LiteDbFileCheck.Check(path);
+        try
+        {
+            int experiments = 0, trials = 0;
+            using var store = new LiteDbStore(path);
+            foreach (var experiment in await store.ListExperimentsAsync(cancellationToken))
+            {
+                experiments++;
+                trials += (await store.ListTrialsAsync(experiment.Id, cancellationToken)).Count;
+            }
+            return new StoreCheckResult(experiments, trials);
+        }
+        catch (Exception e) when (e is LiteDB.LiteException or InvalidDataException or System.Text.Json.JsonException)
+        {
+            throw new StoreDamagedException(path, $"a record does not read back: {e.Message}");
+        }
+    }
+}
