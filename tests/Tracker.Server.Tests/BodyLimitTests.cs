@@ -18,14 +18,21 @@ public sealed class BodyLimitTests : IAsyncLifetime
     {
         factory.UseKestrel(0);
         factory.StartServer();
-        client = factory.CreateClient();
-        // As curl and MLflow's clients do for big bodies: the server can answer before the body is sent, so the answer is
-        // read rather than lost to a connection the server closes mid-upload.
+        using var kestrel = factory.CreateClient(); // for the address Kestrel listens on
+        // As curl and MLflow's clients do for big bodies, ask before sending (Expect: 100-continue), so the server can
+        // answer before the body is sent and the answer is read rather than lost to a connection the server closes
+        // mid-upload; and wait for that answer as long as a loaded machine needs (the default is 1 s, then it sends).
+        client = new HttpClient(new SocketsHttpHandler { Expect100ContinueTimeout = TimeSpan.FromMinutes(2) }) { BaseAddress = kestrel.BaseAddress };
+        client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", TrackerServerFactory.TestKey);
         client.DefaultRequestHeaders.ExpectContinue = true;
         return ValueTask.CompletedTask;
     }
 
-    public async ValueTask DisposeAsync() => await factory.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        client.Dispose();
+        await factory.DisposeAsync();
+    }
 
     [Theory]
     [InlineData("/api/experiments", "application/problem+json")]

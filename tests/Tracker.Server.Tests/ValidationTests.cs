@@ -110,6 +110,8 @@ public abstract class ValidationTests
     [InlineData("{ not json")]
     [InlineData("""{"name":"x","maxTrials":"many"}""")]
     [InlineData("""{"name":"x","searchSpace":{"parameters":[{"type":"gaussian","name":"lr"}]}}""")]
+    [InlineData("""{"name":"x","searchSpace":{"parameters":[{}]}}""")]
+    [InlineData("""{"name":"x","searchSpace":{"parameters":[{"name":"lr","low":0.1}]}}""")]
     public async Task PostExperiment_MalformedJson_Returns400Problem(string body)
     {
         var response = await client.PostAsync("/api/experiments", new StringContent(body, Encoding.UTF8, "application/json"));

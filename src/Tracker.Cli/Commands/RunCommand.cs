@@ -132,7 +132,7 @@ public sealed class RunCommand(IAnsiConsole console) : AsyncCommand<RunSettings>
             return JsonSerializer.Deserialize<ExperimentSpec>(text, TrackerJson.Options)
                 ?? throw new CliException($"The spec {path} is empty (null); it must be an experiment spec object.", TrackerCli.InvalidInput);
         }
-        catch (JsonException e)
+        catch (Exception e) when (e is JsonException or NotSupportedException) // the latter: a value without its "type"
         {
             throw new CliException($"The spec {path} is not a valid experiment spec: {e.Message}", TrackerCli.InvalidInput);
         }

@@ -91,6 +91,13 @@ public static class ApiEndpoints
                 return Results.Problem(statusCode: 400, title: "The request body is not a valid experiment spec.",
                     detail: $"{e.Message}{(e.Path is null ? "" : $" (at {e.Path})")}");
             }
+            catch (NotSupportedException e)
+            {
+                // A polymorphic value without its "type" (e.g. a search-space parameter {}): the serializer cannot
+                // pick the type to build.
+                return Results.Problem(statusCode: 400, title: "The request body is not a valid experiment spec.",
+                    detail: $"A value is missing its \"type\" or names no known type: {e.Message}");
+            }
             catch (InvalidOperationException e)
             {
                 return Results.Problem(statusCode: 415, title: "Expected a JSON body.", detail: e.Message);
