@@ -65,12 +65,16 @@ public sealed class SiteBoundaryTests(SiteBoundaryTests.Server server) : IClassF
         var foreign = await browser.SendAsync(Post(path, "http://attacker.example"));
         var nullOrigin = await browser.SendAsync(Post(path, "null"));
         var own = await browser.SendAsync(Post(path, "http://localhost"));
+        var ownBehindTls = await browser.SendAsync(Post(path, "https://localhost")); // a proxy that ends TLS forwards http
+        var otherPort = await browser.SendAsync(Post(path, "http://localhost:8081"));
         var noOrigin = await browser.SendAsync(Post(path));
 
         Assert.Equal(HttpStatusCode.Forbidden, foreign.StatusCode);
         Assert.Contains("Foreign origin", await foreign.Content.ReadAsStringAsync());
         Assert.Equal(HttpStatusCode.Forbidden, nullOrigin.StatusCode);
         Assert.Equal(HttpStatusCode.OK, own.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, ownBehindTls.StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, otherPort.StatusCode);
         Assert.Equal(HttpStatusCode.OK, noOrigin.StatusCode);
     }
 

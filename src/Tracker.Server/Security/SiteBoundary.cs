@@ -78,7 +78,7 @@ public static class SiteBoundary
 
 /// <summary>
 /// Answers 403 to a request for a hub (<c>/hubs/**</c>), the dashboard's circuit (<c>/_blazor/**</c>) or a form post
-/// to sign in or out, when its <c>Origin</c> header names another site than the request's own scheme, host and port,
+/// to sign in or out, when its <c>Origin</c> header names another site than the request's own host and port,
 /// or than one listed in <see cref="SecurityOptions.AllowedOrigins"/>. Browsers send <c>Origin</c> with every WebSocket
 /// upgrade and every cross-site POST, so this stops another site's page from opening the live feed or a dashboard
 /// circuit with this machine's loopback privileges, and from signing a visitor in with its own key.
@@ -108,8 +108,8 @@ public sealed class SameOriginMiddleware(RequestDelegate next, IOptions<Security
     private bool Allowed(HttpRequest request, string origin)
     {
         if (!Uri.TryCreate(origin, UriKind.Absolute, out var from)) return false; // includes "null" (sandboxed frames, files)
-        if (string.Equals(from.Scheme, request.Scheme, StringComparison.OrdinalIgnoreCase)
-            && string.Equals(from.Authority, request.Host.Value, StringComparison.OrdinalIgnoreCase))
+        // The host and port decide, not the scheme: behind a proxy that ends TLS the page is https and the request http.
+        if (from.Scheme is "http" or "https" && string.Equals(from.Authority, request.Host.Value, StringComparison.OrdinalIgnoreCase))
             return true;
         string normalised = from.GetLeftPart(UriPartial.Authority);
         return options.Value.AllowedOrigins.Any(o => string.Equals(o.TrimEnd('/'), normalised, StringComparison.OrdinalIgnoreCase));
