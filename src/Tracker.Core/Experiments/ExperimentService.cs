@@ -131,7 +131,7 @@ public sealed class ExperimentService(IExperimentStore experiments, ITrialStore 
     // too broken for the other checks to run.
     private static bool CheckShape(ExperimentSpec spec, Action<string, string> add)
     {
-        int before = 0, problems = 0;
+        int problems = 0;
         void Add(string field, string message) { problems++; add(field, message); }
         if (spec.Name is null) Add("name", "must not be null.");
         if (!Enum.IsDefined(spec.Execution)) Add("execution", $"must be one of {string.Join(", ", Enum.GetNames<TrialExecution>().Select(Camel))} (got {(int)spec.Execution}).");
@@ -153,7 +153,7 @@ public sealed class ExperimentService(IExperimentStore experiments, ITrialStore 
         if (spec.InitialWeights is { } weights && (weights.Length == 0 || weights.Any(char.IsControl)))
             Add("initialWeights", "must be a file name without control characters.");
         if (spec.Seed < 0) Add("seed", $"must not be negative (got {spec.Seed}).");
-        return problems == before;
+        return problems == 0;
     }
 
     private static string Camel(string name) => char.ToLowerInvariant(name[0]) + name[1..];
