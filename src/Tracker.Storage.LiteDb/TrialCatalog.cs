@@ -28,8 +28,9 @@ internal sealed class TrialCatalog
     private static readonly string[] StateNames = Enum.GetValues<TrialState>().Select(s => JsonNamingPolicy.CamelCase.ConvertName(s.ToString())).ToArray();
     private static readonly string[] StageNames = Enum.GetValues<LifecycleStage>().Select(s => s.ToString().ToLowerInvariant()).ToArray();
 
-    // The rank of each state's name in ordinal order (the runs browser sorts states by name).
     private static readonly string[] StatusNames = Enum.GetValues<TrialState>().Select(RunStatusNames.Of).ToArray();
+
+    // The rank of each state's name in ordinal order (the runs browser sorts states by name).
     private static readonly int[] StateRank = StateNames.Select(n => StateNames.Count(o => string.CompareOrdinal(o, n) < 0)).ToArray();
 
     private readonly ReaderWriterLockSlim rw = new();
