@@ -60,10 +60,7 @@ public sealed partial class PostgresStore : IExperimentStore, ITrialStore, IMetr
 
     private static string ToJson<T>(T value) => JsonSerializer.Serialize(value, TrackerJson.Options);
 
-    // jsonb keeps an object's keys in its own order, so a polymorphic record's "$type" need not come first any more.
-    private static readonly JsonSerializerOptions ReadOptions = new(TrackerJson.Options) { AllowOutOfOrderMetadataProperties = true };
-
-    private static T FromJson<T>(string json) => JsonSerializer.Deserialize<T>(json, ReadOptions)
+    private static T FromJson<T>(string json) => JsonSerializer.Deserialize<T>(json, TrackerJson.Options)
         ?? throw new InvalidDataException($"A stored {typeof(T).Name} is null.");
 
     private static string CamelName<TEnum>(TEnum value) where TEnum : struct, Enum =>

@@ -106,20 +106,33 @@ public sealed class FuzzTests(FuzzTests.Server server) : IClassFixture<FuzzTests
     {
         var valid = JsonSerializer.SerializeToNode(Api.TinySpec(), Api.Json)!.AsObject();
         valid["execution"] = "external";
-        var mutations = Gen.Select(Gen.Int[0, 3], Gen.Int[0, 1000], OddValue).Array[1, 5];
+        await PostMutatedAsync("/api/experiments", valid, maxMutations: 5);
+    }
 
+    /// <summary>
+    /// Posts <see cref="Iterations"/> copies of <paramref name="valid"/>, each with 1 to <paramref name="maxMutations"/>
+    /// mutations, to <paramref name="path"/>; none may answer a 5xx, and the server must answer afterwards.
+    /// </summary>
+    private async Task PostMutatedAsync(string path, JsonNode valid, int maxMutations)
+    {
+        var mutations = Gen.Select(Gen.Int[0, 3], Gen.Int[0, 1000], OddValue).Array[1, maxMutations];
         await mutations.SampleAsync(async steps =>
         {
-            var spec = valid.DeepClone();
-            foreach (var (kind, where, value) in steps) Mutate(spec, kind, where, value?.DeepClone());
-            string body = spec.ToJsonString();
-            var response = await SendAsync(new HttpRequestMessage(HttpMethod.Post, "/api/experiments")
-            {
-                Content = new StringContent(body, Encoding.UTF8, "application/json"),
-            });
-            AssertNo5xx(response, body);
+            var body = valid.DeepClone();
+            foreach (var (kind, where, value) in steps) Mutate(body, kind, where, value?.DeepClone());
+            await PostAsync(path, body.ToJsonString());
         }, iter: Iterations, threads: 1);
         await AssertStillServingAsync();
+    }
+
+    /// <summary>Posts a JSON body and asserts that the answer is not a 5xx.</summary>
+    private async Task PostAsync(string path, string body)
+    {
+        var response = await SendAsync(new HttpRequestMessage(HttpMethod.Post, path)
+        {
+            Content = new StringContent(body, Encoding.UTF8, "application/json"),
+        });
+        AssertNo5xx(response, body);
     }
 
     private static readonly string[] FilterTokens =
@@ -145,11 +158,7 @@ public sealed class FuzzTests(FuzzTests.Server server) : IClassFixture<FuzzTests
                 ["order_by"] = new JsonArray([.. order.Select(i => (JsonNode?)JsonValue.Create(FilterTokens[i] + (i % 2 == 0 ? " DESC" : "")))]),
                 ["max_results"] = maxResults,
             }.ToJsonString();
-            var response = await SendAsync(new HttpRequestMessage(HttpMethod.Post, "/api/2.0/mlflow/runs/search")
-            {
-                Content = new StringContent(body, Encoding.UTF8, "application/json"),
-            });
-            AssertNo5xx(response, body);
+            await PostAsync("/api/2.0/mlflow/runs/search", body);
         }, iter: Iterations, threads: 1);
         await AssertStillServingAsync();
     }
@@ -164,20 +173,7 @@ public sealed class FuzzTests(FuzzTests.Server server) : IClassFixture<FuzzTests
             {"run_id":"{{runId}}","metrics":[{"key":"loss","value":0.5,"timestamp":1700000000000,"step":1}],
              "params":[{"key":"lr","value":"0.01"}],"tags":[{"key":"team","value":"vision"}]}
             """)!;
-        var mutations = Gen.Select(Gen.Int[0, 3], Gen.Int[0, 1000], OddValue).Array[1, 4];
-
-        await mutations.SampleAsync(async steps =>
-        {
-            var batch = valid.DeepClone();
-            foreach (var (kind, where, value) in steps) Mutate(batch, kind, where, value?.DeepClone());
-            string body = batch.ToJsonString();
-            var response = await SendAsync(new HttpRequestMessage(HttpMethod.Post, "/api/2.0/mlflow/runs/log-batch")
-            {
-                Content = new StringContent(body, Encoding.UTF8, "application/json"),
-            });
-            AssertNo5xx(response, body);
-        }, iter: Iterations, threads: 1);
-        await AssertStillServingAsync();
+        await PostMutatedAsync("/api/2.0/mlflow/runs/log-batch", valid, maxMutations: 4);
     }
 
     private static readonly string[] QueryKeys = ["experiment", "model", "strategy", "state", "tag", "q", "param.lr", "metric.val_f1_macro", "sort", "desc", "page", "pageSize", "lifecycle"];

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Tracker.Abstractions;
 using Tracker.Core.Data;
 using Tracker.Core.Live;
@@ -134,7 +135,7 @@ public sealed class ExperimentService(IExperimentStore experiments, ITrialStore 
         int problems = 0;
         void Add(string field, string message) { problems++; add(field, message); }
         if (spec.Name is null) Add("name", "must not be null.");
-        if (!Enum.IsDefined(spec.Execution)) Add("execution", $"must be one of {string.Join(", ", Enum.GetNames<TrialExecution>().Select(Camel))} (got {(int)spec.Execution}).");
+        if (!Enum.IsDefined(spec.Execution)) Add("execution", $"must be one of {string.Join(", ", Enum.GetNames<TrialExecution>().Select(JsonNamingPolicy.CamelCase.ConvertName))} (got {(int)spec.Execution}).");
         if (spec.StrategyOptions is null) Add("strategyOptions", "must not be null (send {} or leave it out).");
         if (spec.PrunerOptions is null) Add("prunerOptions", "must not be null (send {} or leave it out).");
         if (spec.Fixed is null) Add("fixed", "must not be null (send {} or leave it out).");
@@ -155,8 +156,6 @@ public sealed class ExperimentService(IExperimentStore experiments, ITrialStore 
         if (spec.Seed < 0) Add("seed", $"must not be negative (got {spec.Seed}).");
         return problems == 0;
     }
-
-    private static string Camel(string name) => char.ToLowerInvariant(name[0]) + name[1..];
 
     /// <summary>Validates and stores a new experiment, then wakes the runner.</summary>
     public async Task<CreateResult> CreateAsync(ExperimentSpec? spec, CancellationToken cancellationToken = default)

@@ -83,9 +83,6 @@ public sealed record TrialWrite(Trial Trial, IReadOnlyCollection<MetricPoint>? P
 /// <param name="BestObjective">Its objective, or <c>null</c>.</param>
 public sealed record TrialTally(IReadOnlyDictionary<TrialState, int> ByState, string? BestTrialId, double? BestObjective)
 {
-    /// <summary>No trials.</summary>
-    public static TrialTally Empty { get; } = new(new Dictionary<TrialState, int>(), null, null);
-
     /// <summary>All trials counted.</summary>
     public int Total => ByState.Values.Sum();
 

@@ -32,7 +32,7 @@ public static class SiteBoundary
         services.PostConfigure<HostFilteringOptions>(options =>
         {
             if (!string.IsNullOrWhiteSpace(configuration["AllowedHosts"])) return;
-            options.AllowedHosts = HostsOf(configuration["urls"] ?? configuration["Urls"]);
+            options.AllowedHosts = HostsOf(configuration["urls"]); // keys ignore case: Urls, --urls, ASPNETCORE_URLS
         });
         return services;
     }

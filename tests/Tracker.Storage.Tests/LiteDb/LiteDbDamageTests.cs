@@ -58,30 +58,19 @@ public sealed class LiteDbDamageTests : IDisposable
         Assert.False(File.Exists(LiteDbFileCheck.LogPath(DatabasePath)));
     }
 
-    [Fact]
-    public async Task CutMidPage_Refused_Untouched()
-    {
-        long pages = await RealDatabaseAsync();
-        using (var file = new FileStream(DatabasePath, FileMode.Open)) file.SetLength(pages * LiteDbFileCheck.PageSize - 1000);
-        var before = Hash(DatabasePath);
-
-        var error = Refused();
-
-        Assert.Contains("not a whole number", error.Reason);
-        Assert.Equal(before, Hash(DatabasePath));
-    }
-
-    [Fact]
-    public async Task CutAtAPageBoundary_Refused_Untouched()
+    [Theory]
+    [InlineData(1000, "not a whole number")]                        // mid-page
+    [InlineData(2 * LiteDbFileCheck.PageSize, "cut short")]         // at a page boundary
+    public async Task CutShort_Refused_Untouched(int bytesCut, string reason)
     {
         long pages = await RealDatabaseAsync();
         Assert.True(pages > 4, $"the sample database has {pages} pages");
-        using (var file = new FileStream(DatabasePath, FileMode.Open)) file.SetLength((pages - 2) * LiteDbFileCheck.PageSize);
+        using (var file = new FileStream(DatabasePath, FileMode.Open)) file.SetLength(pages * LiteDbFileCheck.PageSize - bytesCut);
         var before = Hash(DatabasePath);
 
         var error = Refused();
 
-        Assert.Contains("cut short", error.Reason);
+        Assert.Contains(reason, error.Reason);
         Assert.Equal(before, Hash(DatabasePath));
     }
 

@@ -123,11 +123,10 @@ public partial class ExperimentPage : LiveComponentBase
         }
         else
         {
-            var direction = experiment.Spec.Objective.Direction;
-            var tally = await Stores.Trials.TallyTrialsAsync(Id, direction);
-            trialCount = tally.Total;
-            best = tally.BestTrialId is { } bestId ? await Stores.Trials.GetTrialAsync(bestId) : null;
-            all = await ExperimentTrials.LoadAsync(Stores.Trials, Id, direction);
+            // The reduced trials give the count and pick the best (by the tally's rules); only the best is read in full.
+            all = await ExperimentTrials.LoadAsync(Stores.Trials, Id, experiment.Spec.Objective.Direction);
+            trialCount = all.Items.Count;
+            best = all.Best is { } top ? await Stores.Trials.GetTrialAsync(top.Id) : null;
         }
         if (table is not null) await table.ReloadServerData();
         await LoadStudiesAsync();
