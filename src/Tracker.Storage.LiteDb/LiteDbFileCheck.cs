@@ -44,12 +44,14 @@ public static class LiteDbFileCheck
             throw new StoreDamagedException(databasePath, $"it is not a LiteDB database (no LiteDB header in its first {Math.Min(read, PageSize)} bytes); a text file or another program's data, perhaps.");
         if (header[VersionOffset] != FileVersion)
             throw new StoreDamagedException(databasePath, $"it is LiteDB file format {header[VersionOffset]}; this server reads format {FileVersion}.");
-        if (length % PageSize != 0)
+        var log = new FileInfo(LogPath(databasePath));
+        long logPages = log.Exists ? log.Length / PageSize : 0;
+        // A torn last page is what a checkpoint that ran out of disk leaves: the log, which the checkpoint empties only
+        // once every page is copied, still holds that page. Without a log it is a file cut short.
+        if (length % PageSize != 0 && logPages == 0)
             throw new StoreDamagedException(databasePath, $"its length, {length:N0} bytes, is not a whole number of {PageSize}-byte pages: the file was cut short or damaged.");
 
         long pages = length / PageSize;
-        var log = new FileInfo(LogPath(databasePath));
-        long logPages = log.Exists ? log.Length / PageSize : 0;
         uint lastPageId = BinaryPrimitives.ReadUInt32LittleEndian(header.AsSpan(LastPageIdOffset));
         // With a log, pages the header counts may still be there waiting for the checkpoint; without one they must be here.
         if (logPages == 0 && lastPageId != uint.MaxValue && lastPageId >= pages)

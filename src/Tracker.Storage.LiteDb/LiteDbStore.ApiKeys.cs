@@ -11,7 +11,7 @@ public sealed partial class LiteDbStore
     public Task AddApiKeyAsync(ApiKeyRecord key, CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        lock (gate) apiKeys.Insert(ToBson(key, key.Id));
+        Atomic(() => apiKeys.Insert(ToBson(key, key.Id)));
         return Task.CompletedTask;
     }
 
@@ -34,25 +34,25 @@ public sealed partial class LiteDbStore
     public Task<ApiKeyRecord?> RevokeApiKeyAsync(string id, DateTimeOffset revokedAt, CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        lock (gate)
+        return Task.FromResult(Atomic(() =>
         {
             var key = FromBson<ApiKeyRecord>(apiKeys.FindById(id));
-            if (key is null || key.RevokedAt is not null) return Task.FromResult(key);
+            if (key is null || key.RevokedAt is not null) return key;
             var revoked = key with { RevokedAt = revokedAt };
             apiKeys.Update(ToBson(revoked, revoked.Id));
-            return Task.FromResult<ApiKeyRecord?>(revoked);
-        }
+            return revoked;
+        }));
     }
 
     /// <inheritdoc />
     public Task RecordApiKeyUseAsync(string id, DateTimeOffset usedAt, CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        lock (gate)
+        Atomic(() =>
         {
             var key = FromBson<ApiKeyRecord>(apiKeys.FindById(id));
             if (key is not null && !(key.LastUsedAt >= usedAt)) apiKeys.Update(ToBson(key with { LastUsedAt = usedAt }, key.Id));
-        }
+        });
         return Task.CompletedTask;
     }
 }

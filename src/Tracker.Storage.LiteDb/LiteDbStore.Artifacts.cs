@@ -40,7 +40,7 @@ public sealed partial class LiteDbStore
     public Task SaveArtifactMetadataAsync(ArtifactMetadata metadata, CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        lock (gate) artifacts.Upsert(ToBson(metadata, $"{metadata.TrialId}/{metadata.Path}"));
+        Atomic(() => artifacts.Upsert(ToBson(metadata, $"{metadata.TrialId}/{metadata.Path}")));
         return Task.CompletedTask;
     }
 

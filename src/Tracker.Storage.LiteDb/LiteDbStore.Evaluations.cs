@@ -12,7 +12,7 @@ public sealed partial class LiteDbStore
     public Task SaveReportAsync(EvaluationReport report, CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        lock (gate) reports.Upsert(ToBson(report, $"{report.TrialId}:{report.Split}:{report.Step}"));
+        Atomic(() => reports.Upsert(ToBson(report, $"{report.TrialId}:{report.Split}:{report.Step}")));
         return Task.CompletedTask;
     }
 

@@ -10,11 +10,11 @@ public sealed partial class LiteDbStore
     public Task SaveExperimentAsync(Experiment experiment, CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        lock (gate)
+        Atomic(() =>
         {
             RefuseTakenName(experiment);
             experiments.Upsert(ToBson(experiment, experiment.Id));
-        }
+        });
         return Task.CompletedTask;
     }
 
@@ -22,17 +22,17 @@ public sealed partial class LiteDbStore
     public Task<Experiment?> UpdateExperimentAsync(string id, Func<Experiment, Experiment?> change, CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        // Under the write lock nobody can write in between, so change runs once.
-        lock (gate)
+        // Under the write lock nobody can write in between, so change sees the stored experiment.
+        return Task.FromResult(Atomic(() =>
         {
             var current = FromBson<Experiment>(experiments.FindById(id));
-            if (current is null) return Task.FromResult<Experiment?>(null);
+            if (current is null) return null;
             var changed = change(current);
-            if (changed is null) return Task.FromResult<Experiment?>(current);
+            if (changed is null) return current;
             RefuseTakenName(changed);
             experiments.Upsert(ToBson(changed, changed.Id));
-            return Task.FromResult<Experiment?>(changed);
-        }
+            return changed;
+        }));
     }
 
     /// <inheritdoc />

@@ -32,7 +32,6 @@ public sealed partial class LiteDbStore
     private const long StepOffset = 1L << 31;
     private const int OldDocumentBatch = 2000;
 
-    private ILiteCollection<BsonDocument> series = null!, seriesPoints = null!, latest = null!;
     private long nextSeries;
 
     private void EnsureSeriesIndexes()

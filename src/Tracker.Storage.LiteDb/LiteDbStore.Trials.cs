@@ -21,13 +21,13 @@ public sealed partial class LiteDbStore
     public Task<int> NextTrialNumberAsync(string experimentId, CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        lock (gate)
+        return Task.FromResult(Atomic(() =>
         {
             var counter = counters.FindById(experimentId);
             int next = counter is null ? FirstFreeNumber(experimentId) : counter["next"].AsInt32;
             counters.Upsert(new BsonDocument { ["_id"] = experimentId, ["next"] = next + 1 });
-            return Task.FromResult(next);
-        }
+            return next;
+        }));
     }
 
     // Trials stored before the counter existed keep their numbers.
@@ -82,17 +82,17 @@ public sealed partial class LiteDbStore
     public Task<Trial?> UpdateTrialAnnotationsAsync(string trialId, IReadOnlyList<string>? tags, string? notes, CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        lock (gate)
+        return Task.FromResult(Atomic(() =>
         {
             var doc = trials.FindById(trialId);
-            if (doc is null) return Task.FromResult<Trial?>(null);
+            if (doc is null) return null;
             if (tags is not null) doc["tags"] = new BsonArray(NormaliseTags(tags).Select(t => new BsonValue(t)));
             if (notes is not null) doc["notes"] = string.IsNullOrWhiteSpace(notes) ? BsonValue.Null : new BsonValue(notes);
             var trial = FromBson<Trial>(doc)!;
             trials.Update(doc);
-            catalog?.Upsert([doc]);
-            return Task.FromResult<Trial?>(trial);
-        }
+            StageForCatalog([doc]);
+            return trial;
+        }));
     }
 
     /// <inheritdoc />

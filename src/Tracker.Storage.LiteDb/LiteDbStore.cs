@@ -21,9 +21,11 @@ namespace Tracker.Storage.LiteDb;
 public sealed partial class LiteDbStore : IExperimentStore, ITrialStore, IMetricStore, IEvaluationStore, IArtifactStore, IApiKeyStore, IDisposable
 {
     private readonly FileStream lockFile;
-    private readonly LiteDatabase db;
     private readonly ArtifactFiles files;
-    private readonly ILiteCollection<BsonDocument> experiments, trials, counters, reports, predictions, artifacts, apiKeys;
+
+    // The open LiteDB engine and its collections, swapped as one when the store recovers from an I/O error; null while
+    // it is being reopened (see Recover).
+    private volatile Engine? engine;
 
     // Every write goes through this lock. LiteDB's explicit transactions belong to the calling thread, so each one is
     // begun, committed or rolled back inside one synchronous critical section, never across an await.
@@ -49,23 +51,7 @@ public sealed partial class LiteDbStore : IExperimentStore, ITrialStore, IMetric
         lockFile = TakeLock(DatabasePath);
         try
         {
-            LiteDbFileCheck.Check(DatabasePath); // before LiteDB, which would reset or rewrite a damaged file
-            db = new LiteDatabase(new ConnectionString { Filename = DatabasePath, Connection = ConnectionType.Direct });
-            experiments = db.GetCollection("experiments");
-            trials = db.GetCollection("trials");
-            counters = db.GetCollection("counters");
-            reports = db.GetCollection("reports");
-            predictions = db.GetCollection("predictions");
-            artifacts = db.GetCollection("artifacts");
-            apiKeys = db.GetCollection("apiKeys");
-            series = db.GetCollection(SeriesCollection, BsonAutoId.Int64);
-            seriesPoints = db.GetCollection("seriesPoints");
-            latest = db.GetCollection("latest");
-            trials.EnsureIndex("experimentId");
-            trials.EnsureIndex("state");
-            reports.EnsureIndex("trialId");
-            artifacts.EnsureIndex("trialId");
-            apiKeys.EnsureIndex("sha256", unique: true);
+            engine = Engine.Open(DatabasePath);
             EnsureSeriesIndexes();
             ConvertOldMetrics();
             files = new ArtifactFiles(ArtifactRoot);
@@ -73,7 +59,7 @@ public sealed partial class LiteDbStore : IExperimentStore, ITrialStore, IMetric
         }
         catch
         {
-            db?.Dispose();
+            engine?.Dispose();
             lockFile.Dispose();
             throw;
         }
@@ -88,10 +74,28 @@ public sealed partial class LiteDbStore : IExperimentStore, ITrialStore, IMetric
     /// <summary>The absolute folder of the trials' files.</summary>
     public string ArtifactRoot { get; }
 
+    /// <summary>
+    /// How long the store waits after an I/O error before it tries to reopen the database, and between tries; writes
+    /// meanwhile are refused at once.
+    /// </summary>
+    public TimeSpan RecoveryInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Whether writes are being refused after an I/O error (see <see cref="StoreUnavailableException"/>).</summary>
+    public bool IsRefusingWrites => failure is not null;
+
     /// <inheritdoc />
     public void Dispose()
     {
-        db.Dispose();
+        lock (gate)
+        {
+            if (engine is { } open)
+            {
+                // A clean close folds the log into the file; after an I/O error the log stays, and the next open replays it.
+                if (failure is null) open.TryCheckpoint();
+                open.Dispose();
+            }
+            engine = null;
+        }
         lockFile.Dispose(); // DeleteOnClose removes the sidecar
     }
 
@@ -208,10 +212,11 @@ public sealed partial class LiteDbStore : IExperimentStore, ITrialStore, IMetric
         return mine.Outcome<T>();
     }
 
-    // Under the write lock: the group in one transaction, or each of its writes alone when that fails.
+    // Under the write lock: the group in one transaction, or each of its writes alone when that fails. An I/O error
+    // fails the group's writes and every later one until the store has recovered (see Fail).
     private void Commit(List<QueuedWrite> group)
     {
-        if (group.Count > 1)
+        if (group.Count > 1 && ReadyToWrite())
         {
             try
             {
@@ -223,6 +228,10 @@ public sealed partial class LiteDbStore : IExperimentStore, ITrialStore, IMetric
                 foreach (var write in group) write.Completed = true;
                 return;
             }
+            catch (Exception error) when (IsIoFailure(error))
+            {
+                Fail(error);
+            }
             catch (Exception)
             {
                 // Rolled back: each write again on its own, so that the error reaches only the write that throws it.
@@ -232,7 +241,12 @@ public sealed partial class LiteDbStore : IExperimentStore, ITrialStore, IMetric
         {
             try
             {
-                write.Result = Transaction(write.Write);
+                write.Result = ReadyToWrite() ? Transaction(write.Write) : throw Unavailable();
+            }
+            catch (Exception error) when (IsIoFailure(error))
+            {
+                Fail(error);
+                write.Error = Unavailable();
             }
             catch (Exception error)
             {
@@ -246,33 +260,38 @@ public sealed partial class LiteDbStore : IExperimentStore, ITrialStore, IMetric
     private T Transaction<T>(Func<T> write)
     {
         CatalogRolledBack();
-        if (!db.BeginTrans())
+        var database = db;
+        if (!database.BeginTrans())
         {
             // A transaction that a failed rollback left on this thread: discard it rather than join it.
-            db.Rollback();
-            db.BeginTrans();
+            database.Rollback();
+            database.BeginTrans();
         }
+        T result;
         try
         {
-            var result = write();
-            db.Commit();
-            CatalogCommitted(); // the trial catalog learns a write only once it is stored
-            return result;
+            result = write();
+            database.Commit();
         }
         catch (Exception error)
         {
             CatalogRolledBack();
             try
             {
-                db.Rollback();
+                database.Rollback();
             }
             catch (Exception rollbackError)
             {
-                // The transaction may still be open on this thread; the next transaction on it discards it (see above).
+                // The transaction may still be open on this thread: the next transaction on it discards it (see above),
+                // and after an I/O error the thread lets go of it, so that the engine can be closed and opened again.
+                if (IsIoFailure(rollbackError)) Current.ForgetThreadTransaction();
                 throw new AggregateException(error, rollbackError);
             }
             throw;
         }
+        CatalogCommitted(); // the trial catalog learns a write only once it is stored
+        CheckpointIfDue();
+        return result;
     }
 
     /// <summary>A write waiting for <see cref="Atomic{T}"/>'s writer, and its outcome.</summary>

@@ -61,6 +61,18 @@ public sealed class StoreDamagedException(string path, string reason)
 }
 
 /// <summary>
+/// The store could not keep a write because of an I/O error (a full disk, a file it may no longer write, a lost
+/// connection to the database server). Nothing of the refused write was kept, and the store refuses further writes until
+/// it has recovered, so that it never acknowledges what it did not keep. Servers answer 503 with <c>Retry-After</c>.
+/// </summary>
+public sealed class StoreUnavailableException(string reason, Exception? cause = null)
+    : IOException($"The store cannot keep writes now: {reason}. Writes are refused until it recovers; nothing of this one was kept.", cause)
+{
+    /// <summary>What failed, in a few words.</summary>
+    public string Reason { get; } = reason;
+}
+
+/// <summary>
 /// A save or update would give a logged experiment (<see cref="TrialExecution.Logged"/>) the name of another logged
 /// experiment, deleted or not; nothing was written. The store enforces this across processes, as MLflow's clients expect
 /// an experiment name to find one experiment.
