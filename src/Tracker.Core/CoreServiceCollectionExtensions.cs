@@ -43,6 +43,7 @@ public static class CoreServiceCollectionExtensions
         services.AddOptions<RunnerOptions>().Bind(builder.Configuration.GetSection("Runner"))
             .Validate(o => o.TrialsPerDevice >= 1, "Runner:TrialsPerDevice must be at least 1.")
             .Validate(o => o.TorchThreads >= 0, "Runner:TorchThreads must be 0 (automatic) or positive.")
+            .Validate(o => o.MaxTrialAttempts >= 1, "Runner:MaxTrialAttempts must be at least 1.")
             .ValidateOnStart();
 
         services.AddOptions<ModelOptions>().Bind(builder.Configuration.GetSection("Models"))

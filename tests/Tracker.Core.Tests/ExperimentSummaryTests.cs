@@ -41,5 +41,8 @@ public sealed class ExperimentSummaryTests
         Assert.Equal("2 / 10", ExperimentSummary.From(Experiment(TrialExecution.Builtin), [Trial(1, 0.1), Trial(2, 0.2)]).TrialProgress);
         Assert.Equal("2 runs", ExperimentSummary.From(Experiment(TrialExecution.Logged), [Trial(1, 0.1), Trial(2, 0.2)]).TrialProgress);
         Assert.Equal("1 run", ExperimentSummary.From(Experiment(TrialExecution.Logged), [Trial(1, 0.1)]).TrialProgress);
+        // An interrupted trial leaves its place in the budget to another.
+        Assert.Equal("2 / 10", ExperimentSummary.From(Experiment(TrialExecution.Builtin),
+            [Trial(1, 0.1), Trial(2, null) with { State = TrialState.Interrupted }, Trial(3, 0.3)]).TrialProgress);
     }
 }

@@ -104,6 +104,13 @@ public sealed record Trial
     /// <summary>Problems that did not stop the trial (e.g. corrupt images skipped while loading the data).</summary>
     public List<string> Warnings { get; init; } = [];
 
+    /// <summary>
+    /// How many times the server has started the trial: 1 for a trial that ran once, more when a server stop cut it off
+    /// and it was run again (see <see cref="Running.RunnerOptions.MaxTrialAttempts"/>); 0 for a trial that never started
+    /// here (logged runs, suggestions refused before they started) and for records written before attempts were counted.
+    /// </summary>
+    public int Attempts { get; init; }
+
     /// <summary>When the strategy asked for it.</summary>
     public DateTimeOffset CreatedAt { get; init; }
 

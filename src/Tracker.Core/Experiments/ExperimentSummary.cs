@@ -24,11 +24,12 @@ public sealed record ExperimentSummary(
         From(experiment, await trials.TallyTrialsAsync(experiment.Id, experiment.Spec.Objective.Direction, cancellationToken));
 
     /// <summary>
-    /// The trial count as lists show it: "n / budget" for a search, "n runs" for runs a client logs, which have no budget.
+    /// The trial count as lists show it: "n / budget" for a search, where n counts the trials that use the budget
+    /// (interrupted ones do not), and "n runs" for runs a client logs, which have no budget.
     /// </summary>
     public string TrialProgress => Experiment.Spec.Execution == TrialExecution.Logged
         ? RunCount(TrialCount)
-        : $"{TrialCount} / {Experiment.Spec.MaxTrials}";
+        : $"{TrialCount - TrialsByState.GetValueOrDefault(TrialState.Interrupted)} / {Experiment.Spec.MaxTrials}";
 
     /// <summary>"1 run", "2 runs": a count of runs a client logged.</summary>
     public static string RunCount(int count) => $"{count} {(count == 1 ? "run" : "runs")}";

@@ -78,6 +78,18 @@ public sealed class PluginCatalog
                 Load(file);
     }
 
+    /// <summary>A catalog of plugins already created, with no folder scanned (the engine's tests use it).</summary>
+    internal static PluginCatalog Of(params object[] instances)
+    {
+        var catalog = new PluginCatalog([], Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+        foreach (var instance in instances)
+        {
+            var type = instance.GetType();
+            catalog.Register(instance, type.Assembly.GetName().Version?.ToString(3) ?? "?", type.Assembly.Location);
+        }
+        return catalog;
+    }
+
     /// <summary>Every entry, in load order.</summary>
     public IReadOnlyList<PluginInfo> Entries => entries;
 
@@ -170,25 +182,41 @@ public sealed class PluginCatalog
 
     private void Instantiate(Type type, string version, string path)
     {
-        var kind = typeof(IModelPlugin).IsAssignableFrom(type) ? PluginKind.Model
-            : typeof(ISearchStrategyPlugin).IsAssignableFrom(type) ? PluginKind.Strategy : PluginKind.Pruner;
         object instance;
-        string name, description;
         try
         {
             instance = Activator.CreateInstance(type)!;
+        }
+        catch (Exception e)
+        {
+            var inner = e is TargetInvocationException { InnerException: { } ie } ? ie : e;
+            Add(new(type.FullName ?? type.Name, KindOf(type), version, PluginStatus.Faulted, $"threw while being created: {inner.GetType().Name}: {inner.Message}", path, null));
+            return;
+        }
+        Register(instance, version, path);
+    }
+
+    private static PluginKind KindOf(Type type) =>
+        typeof(IModelPlugin).IsAssignableFrom(type) ? PluginKind.Model
+        : typeof(ISearchStrategyPlugin).IsAssignableFrom(type) ? PluginKind.Strategy : PluginKind.Pruner;
+
+    private void Register(object instance, string version, string path)
+    {
+        var kind = KindOf(instance.GetType());
+        string name, description;
+        try
+        {
             (name, description) = instance switch
             {
                 IModelPlugin m => (m.Name, m.Description),
                 ISearchStrategyPlugin s => (s.Name, s.Description),
                 IPrunerPlugin p => (p.Name, p.Description),
-                _ => throw new InvalidOperationException("unreachable"),
+                _ => throw new ArgumentException($"{instance.GetType().Name} is not a model, strategy or pruner plugin.", nameof(instance)),
             };
         }
-        catch (Exception e)
+        catch (Exception e) when (e is not ArgumentException)
         {
-            var inner = e is TargetInvocationException { InnerException: { } ie } ? ie : e;
-            Add(new(type.FullName ?? type.Name, kind, version, PluginStatus.Faulted, $"threw while being created: {inner.GetType().Name}: {inner.Message}", path, null));
+            Add(new(instance.GetType().FullName ?? instance.GetType().Name, kind, version, PluginStatus.Faulted, $"threw while being created: {e.GetType().Name}: {e.Message}", path, null));
             return;
         }
 

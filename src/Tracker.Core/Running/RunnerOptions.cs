@@ -21,4 +21,12 @@ public sealed class RunnerOptions
 
     /// <summary>How often the runner re-checks experiments when nothing wakes it, in milliseconds. Defaults to 1000.</summary>
     public int PollMilliseconds { get; set; } = 1000;
+
+    /// <summary>
+    /// How many times a built-in trial may be started in all. A trial that a server stop or crash cuts off is queued to
+    /// run again (same id, number and parameters, resuming from its last epoch checkpoint) until it has been started
+    /// this many times; after that it ends <c>Failed</c>, saying how many attempts were made. 1 never re-runs a trial.
+    /// Defaults to 3.
+    /// </summary>
+    public int MaxTrialAttempts { get; set; } = 3;
 }

@@ -38,8 +38,10 @@ public sealed class StudyCoordinator(IExperimentStore experimentStore, ITrialSto
     private readonly ConcurrentDictionary<string, IPruner?> pruners = new();
 
     /// <summary>
-    /// Asks for the next trial of a running experiment. A suggestion outside the search space is recorded as a failed
-    /// trial and the strategy is asked again; the trial budget bounds this.
+    /// Asks for the next trial of a running experiment. A trial queued to run again (one a server stop cut off) comes
+    /// first, as it is: the strategy is not asked in its place. A suggestion outside the search space is recorded as a
+    /// failed trial and the strategy is asked again; the trial budget bounds this. The budget counts trials that
+    /// finished for good (completed, pruned, failed) and those running or queued; an interrupted one leaves its place.
     /// </summary>
     /// <param name="experiment">The experiment (its stored state is re-read).</param>
     /// <param name="prepare">Completes a new trial before it is stored (e.g. the resolved parameters); may throw
@@ -58,8 +60,17 @@ public sealed class StudyCoordinator(IExperimentStore experimentStore, ITrialSto
             while (true)
             {
                 int active = trials.Count(t => !t.IsFinished);
+                if (trials.Where(t => t.State == TrialState.Queued && t.Logged is null).MinBy(t => t.Number) is { } queued)
+                {
+                    if (trials.Count(t => t.State == TrialState.Running) >= spec.MaxConcurrentTrials) return new AskOutcome.Wait();
+                    var again = await RestartLockedAsync(queued, prepare, cancellationToken);
+                    trials[trials.IndexOf(queued)] = again;
+                    if (again.State == TrialState.Running) return new AskOutcome.Started(again);
+                    continue; // it could not start again (its model is gone) and has failed
+                }
+
                 StrategyDecision decision;
-                if (trials.Count >= spec.MaxTrials)
+                if (trials.Count(UsesBudget) >= spec.MaxTrials)
                     decision = new StrategyDecision.Done($"the budget of {spec.MaxTrials} trials is used");
                 else if (active >= spec.MaxConcurrentTrials)
                     return new AskOutcome.Wait();
@@ -231,6 +242,43 @@ public sealed class StudyCoordinator(IExperimentStore experimentStore, ITrialSto
         return new AskOutcome.Done(message);
     }
 
+    /// <summary>
+    /// Whether a trial counts against the experiment's budget: it finished for good (completed, pruned or failed) or
+    /// may still (running, or queued to run again). An interrupted trial (cancelled by a user, or an external worker's
+    /// trial cut off by a restart) does not: the search asks for another in its place.
+    /// </summary>
+    public static bool UsesBudget(Trial trial) => trial.State is not TrialState.Interrupted;
+
+    // A trial queued after a server stop cut it off starts its next attempt: same id, number, parameters and history,
+    // so the strategy keeps seeing one trial. The parameters it first resolved stay, so a plugin updated meanwhile does
+    // not change a trial halfway; prepare still runs, to fail the trial when its model is gone.
+    private async Task<Trial> RestartLockedAsync(Trial queued, Func<Trial, Trial>? prepare, CancellationToken cancellationToken)
+    {
+        var now = DateTimeOffset.UtcNow;
+        Trial prepared;
+        try
+        {
+            prepared = prepare?.Invoke(queued) ?? queued;
+        }
+        catch (InvalidOperationException e)
+        {
+            logger.LogWarning("Trial {Number} of experiment {Experiment} cannot run again: {Problem}", queued.Number, queued.ExperimentId, e.Message);
+            return await FinishLockedAsync(queued with { State = TrialState.Failed, Error = e.Message, FinishedAt = now }, cancellationToken);
+        }
+        var trial = queued with
+        {
+            State = TrialState.Running,
+            Attempts = Math.Max(1, queued.Attempts) + 1,
+            ResolvedParameters = queued.ResolvedParameters.Count > 0 ? queued.ResolvedParameters : prepared.ResolvedParameters,
+            StartedAt = queued.StartedAt ?? now,
+            Error = null,
+        };
+        await SaveAsync(trial, cancellationToken);
+        logger.LogInformation("Trial {Number} of experiment {Experiment} starts attempt {Attempt} after {Epochs} epoch(s)",
+            trial.Number, trial.ExperimentId, trial.Attempts, trial.EpochsDone);
+        return trial;
+    }
+
     private async Task<Trial> CreateAsync(Experiment experiment, TrialRequest request, IReadOnlyList<Trial> trials, Func<Trial, Trial>? prepare,
         CancellationToken cancellationToken)
     {
@@ -257,7 +305,7 @@ public sealed class StudyCoordinator(IExperimentStore experimentStore, ITrialSto
         {
             try
             {
-                trial = (prepare?.Invoke(trial) ?? trial) with { State = TrialState.Running, StartedAt = now };
+                trial = (prepare?.Invoke(trial) ?? trial) with { State = TrialState.Running, StartedAt = now, Attempts = 1 };
             }
             catch (InvalidOperationException e)
             {
@@ -301,13 +349,17 @@ public sealed class StudyCoordinator(IExperimentStore experimentStore, ITrialSto
         return options;
     }
 
-    /// <summary>The strategy's view of an experiment.</summary>
+    /// <summary>
+    /// The strategy's view of an experiment. Its <see cref="StudyView.MaxTrials"/> is the budget plus the trials that do
+    /// not use it (see <see cref="UsesBudget"/>), so a strategy that counts the trials asked for asks for their
+    /// replacements too.
+    /// </summary>
     public static StudyView View(Experiment experiment, IReadOnlyList<Trial> trials) => new()
     {
         Space = experiment.Spec.SearchSpace,
         Trials = trials.Select(t => t.ToRecord()).ToList(),
         Direction = experiment.Spec.Objective.Direction,
-        MaxTrials = experiment.Spec.MaxTrials,
+        MaxTrials = experiment.Spec.MaxTrials + trials.Count(t => !UsesBudget(t)),
         Epochs = experiment.Spec.Epochs,
     };
 

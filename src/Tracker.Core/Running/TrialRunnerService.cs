@@ -18,7 +18,9 @@ namespace Tracker.Core.Running;
 /// Coordinates and runs trials: for every running experiment it asks the strategy for trials while slots are free,
 /// checks each suggestion against the search space, and trains it on a slot's device on a thread of its own.
 /// Slots are devices × <see cref="RunnerOptions.TrialsPerDevice"/>. A failing trial ends <c>Failed</c> with its reason
-/// and the others go on; a server restart marks what was running <c>Interrupted</c> and the search continues.
+/// and the others go on. A trial that a server stop cuts off (a shutdown, or a crash found at the next start) is queued
+/// to run again, resuming from its last epoch checkpoint, until it has been started
+/// <see cref="RunnerOptions.MaxTrialAttempts"/> times; then it ends <c>Failed</c>.
 /// </summary>
 public sealed class TrialRunnerService : BackgroundService
 {
@@ -103,24 +105,77 @@ public sealed class TrialRunnerService : BackgroundService
             }
         }
 
+        // The trials still running are not ended: each is queued for its next attempt (see Execute), as after a crash.
         foreach (var trial in running.Values)
         {
-            trial.Reason = "the server shut down while the trial was running";
+            if (trial.Reason is null) // a trial a user cancelled just before ends as they asked
+            {
+                trial.Reason = ShutdownReason;
+                trial.ShuttingDown = true;
+            }
             trial.Cancellation.Cancel();
         }
         await Task.WhenAll(running.Values.Select(r => r.Task));
     }
 
+    private const string ShutdownReason = "the server shut down while the trial was running";
+
+    private const string CrashReason = "the server stopped while the trial was running";
+
     private async Task RecoverInterruptedAsync(CancellationToken cancellationToken)
     {
         // Runs logged by clients (MLflow and the like) live in their client's process, not ours: a restart leaves them open.
         var open = await trialStore.ListTrialsInStateAsync([TrialState.Queued, TrialState.Running], cancellationToken);
+        var experiments = new Dictionary<string, Experiment?>();
         foreach (var trial in open.Where(t => t.Logged is null))
         {
-            var ended = trial with { State = TrialState.Interrupted, Error = "the server stopped while the trial was running", FinishedAt = DateTimeOffset.UtcNow };
+            if (!experiments.TryGetValue(trial.ExperimentId, out var experiment))
+                experiments[trial.ExperimentId] = experiment = await experimentStore.GetExperimentAsync(trial.ExperimentId, cancellationToken);
+            // Built-in trials of a search that goes on run again. An external worker's trial is its worker's to run, and
+            // the trials of an ended experiment have nothing to go back to: those end here.
+            if (experiment is { Spec.Execution: TrialExecution.Builtin, State: ExperimentState.Running or ExperimentState.Paused })
+            {
+                if (trial.State == TrialState.Running) await RequeueOrFailAsync(trial, CrashReason, cancellationToken);
+                continue; // a queued trial waits for its next attempt
+            }
+            var ended = trial with { State = TrialState.Interrupted, Error = CrashReason, FinishedAt = DateTimeOffset.UtcNow };
             await trialStore.SaveTrialAsync(ended, cancellationToken: cancellationToken);
             logger.LogWarning("Trial {Trial} of experiment {Experiment} was interrupted by a restart", trial.Id, trial.ExperimentId);
         }
+    }
+
+    /// <summary>
+    /// A trial that a server stop cut off: queued to run again (it keeps its id, number, parameters and progress, and
+    /// the strategy is not told anything), or, once it has been started <see cref="RunnerOptions.MaxTrialAttempts"/>
+    /// times, ended <c>Failed</c> with how many attempts were made.
+    /// </summary>
+    private async Task RequeueOrFailAsync(Trial trial, string reason, CancellationToken cancellationToken)
+    {
+        int attempts = Math.Max(1, trial.Attempts), allowed = Math.Max(1, options.MaxTrialAttempts);
+        if (attempts >= allowed)
+        {
+            await coordinator.FinishAsync(trial with
+            {
+                State = TrialState.Failed,
+                Attempts = attempts,
+                Error = $"{reason}, on its last allowed attempt: it was started {attempts} time{(attempts == 1 ? "" : "s")} "
+                    + $"(Runner:MaxTrialAttempts is {allowed}) and is not run again.",
+                FinishedAt = DateTimeOffset.UtcNow,
+            }, cancellationToken);
+            logger.LogWarning("Trial {Trial} of experiment {Experiment} failed: the server stopped during each of its {Attempts} attempts",
+                trial.Id, trial.ExperimentId, attempts);
+            return;
+        }
+        var queued = trial with
+        {
+            State = TrialState.Queued,
+            Attempts = attempts,
+            Warnings = [.. trial.Warnings, $"attempt {attempts} was cut off after epoch {trial.EpochsDone}: {reason}."],
+        };
+        await trialStore.SaveTrialAsync(queued, cancellationToken: cancellationToken);
+        feed.Publish(new TrialChanged(queued));
+        logger.LogWarning("Trial {Trial} of experiment {Experiment} was cut off after epoch {Epoch} ({Reason}); it is queued for attempt {Next} of {Allowed}",
+            trial.Id, trial.ExperimentId, trial.EpochsDone, reason, attempts + 1, allowed);
     }
 
     private async Task ScheduleAsync()
@@ -174,7 +229,7 @@ public sealed class TrialRunnerService : BackgroundService
     private void Execute(Experiment experiment, Trial trial, IModelPlugin model, string device, RunningTrial entry)
     {
         var spec = experiment.Spec;
-        bool endedElsewhere = false;
+        bool endedElsewhere = false, cutOff = false;
         string workFolder = CheckpointTransfer.NewWorkFolder(trial.Id);
         var uploaded = new Dictionary<string, DateTime>();
         try
@@ -189,7 +244,7 @@ public sealed class TrialRunnerService : BackgroundService
             var data = datasets.Load(spec.Dataset.Name, spec.Dataset.Options, spec.Seed);
             if (data.Warnings.Count > 0)
             {
-                trial = trial with { Warnings = [.. data.Warnings] };
+                trial = trial with { Warnings = [.. trial.Warnings, .. data.Warnings.Where(w => !trial.Warnings.Contains(w))] };
                 Wait(trialStore.SaveTrialAsync(trial));
             }
             var job = new TrainingJob(model, trial.ResolvedParameters, data, trial.Epochs, Seeds.Derive(spec.Seed, trial.Number), device)
@@ -199,13 +254,33 @@ public sealed class TrialRunnerService : BackgroundService
                 Maximize = spec.Objective.Direction == ObjectiveDirection.Maximize,
                 InitialWeights = spec.InitialWeights is null ? null : weights.Resolve(spec.InitialWeights),
             };
-            if (trial.ResumedFrom is { } from)
+            // A trial run again after a server stop continues its own last checkpoint, its epoch count and its best
+            // epoch so far. Checkpoints are uploaded before each epoch is recorded, so the stored one is at least as far.
+            string? own = trial.EpochsDone > 0
+                ? Wait(CheckpointTransfer.DownloadAsync(artifacts, trial.Id, Path.Combine(workFolder, "resume"), [Checkpoints.Last]))
+                : null;
+            if (own is not null)
+                job = job with { ResumeFrom = own, StartEpoch = trial.EpochsDone + 1, BestObjective = Best(trial.Intermediate, job.Maximize) };
+            else
             {
-                // A promotion continues the earlier trial's weights and epoch count (Hyperband's rungs).
-                var source = Wait(trialStore.GetTrialAsync(from)) ?? throw new TrainingFailedException($"the trial to continue from, '{from}', does not exist.");
-                string checkpoint = Wait(CheckpointTransfer.DownloadAsync(artifacts, source.Id, Path.Combine(workFolder, "resume"), [Checkpoints.Last]))
-                    ?? throw new TrainingFailedException($"the trial to continue from, #{source.Number}, has no checkpoint.");
-                job = job with { ResumeFrom = checkpoint, StartEpoch = source.EpochsDone + 1 };
+                if (trial.EpochsDone > 0 || trial.Intermediate.Count > 0)
+                {
+                    // Progress without a checkpoint to continue from: the attempt starts over.
+                    trial = trial with
+                    {
+                        EpochsDone = 0, Intermediate = [], FinalMetrics = [],
+                        Warnings = [.. trial.Warnings, $"attempt {trial.Attempts} found no checkpoint of epoch {trial.EpochsDone} and started over."],
+                    };
+                    Wait(trialStore.SaveTrialAsync(trial));
+                }
+                if (trial.ResumedFrom is { } from)
+                {
+                    // A promotion continues the earlier trial's weights and epoch count (Hyperband's rungs).
+                    var source = Wait(trialStore.GetTrialAsync(from)) ?? throw new TrainingFailedException($"the trial to continue from, '{from}', does not exist.");
+                    string checkpoint = Wait(CheckpointTransfer.DownloadAsync(artifacts, source.Id, Path.Combine(workFolder, "resume"), [Checkpoints.Last]))
+                        ?? throw new TrainingFailedException($"the trial to continue from, #{source.Number}, has no checkpoint.");
+                    job = job with { ResumeFrom = checkpoint, StartEpoch = source.EpochsDone + 1 };
+                }
             }
 
             bool pruned = false;
@@ -233,6 +308,10 @@ public sealed class TrialRunnerService : BackgroundService
             };
             trial = trial with { State = TrialState.Completed, Objective = trial.Intermediate.LastOrDefault().Value, FinalMetrics = finalMetrics };
         }
+        catch (OperationCanceledException) when (entry.ShuttingDown)
+        {
+            cutOff = true;
+        }
         catch (OperationCanceledException)
         {
             trial = trial with { State = TrialState.Interrupted, Error = entry.Reason ?? "cancelled" };
@@ -250,7 +329,8 @@ public sealed class TrialRunnerService : BackgroundService
         {
             try
             {
-                if (!endedElsewhere) Wait(coordinator.FinishAsync(trial with { FinishedAt = DateTimeOffset.UtcNow }));
+                if (cutOff) Wait(RequeueOrFailAsync(trial, ShutdownReason, CancellationToken.None));
+                else if (!endedElsewhere) Wait(coordinator.FinishAsync(trial with { FinishedAt = DateTimeOffset.UtcNow }));
             }
             catch (Exception e)
             {
@@ -261,6 +341,13 @@ public sealed class TrialRunnerService : BackgroundService
             freeSlots.Enqueue(device);
             Wake();
         }
+    }
+
+    // The best objective among the epochs already trained, or null when none is finite.
+    private static double? Best(IEnumerable<IntermediateValue> values, bool maximize)
+    {
+        var finite = values.Select(v => v.Value).Where(double.IsFinite).ToList();
+        return finite.Count == 0 ? null : maximize ? finite.Max() : finite.Min();
     }
 
     private static T Wait<T>(Task<T> task) => task.GetAwaiter().GetResult();
@@ -283,5 +370,8 @@ public sealed class TrialRunnerService : BackgroundService
         public CancellationTokenSource Cancellation { get; } = cancellation;
         public Task Task { get; set; } = Task.CompletedTask;
         public volatile string? Reason;
+
+        /// <summary>Set when the server shuts down: the trial is queued for its next attempt rather than ended.</summary>
+        public volatile bool ShuttingDown;
     }
 }

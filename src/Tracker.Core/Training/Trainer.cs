@@ -29,6 +29,13 @@ public sealed record TrainingJob(
     public int StartEpoch { get; init; } = 1;
 
     /// <summary>
+    /// The best <see cref="ObjectiveMetric"/> of the epochs before <see cref="StartEpoch"/>, when a trial continues its own
+    /// checkpoint: <c>best.pt</c> is then written only by an epoch that beats it. <c>null</c> (the default): the first
+    /// epoch trained writes it.
+    /// </summary>
+    public double? BestObjective { get; init; }
+
+    /// <summary>
     /// Pretrained weights for transfer learning: a PyTorch <c>state_dict</c> (<c>.pt</c>, <c>.pth</c>, <c>.bin</c>), a
     /// safetensors file, or a TorchSharp file (anything else). Every parameter but the classifier head is loaded.
     /// </summary>
@@ -115,7 +122,7 @@ public sealed class Trainer
         model.to(device);
 
         using var optimizer = CreateOptimizer(settings, model);
-        double? best = null;
+        double? best = job.BestObjective;
         for (int epoch = job.StartEpoch; epoch <= job.Epochs; epoch++)
         {
             bool frozen = epoch <= settings.FreezeBackboneEpochs;

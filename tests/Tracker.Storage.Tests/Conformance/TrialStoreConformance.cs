@@ -31,6 +31,26 @@ public abstract class TrialStoreConformance : StoreConformance
         Assert.Equal(TrialState.Completed, read.State);
         Assert.Equal(T0.AddMinutes(3), read.FinishedAt);
         Assert.Equal("run t1", read.RunTags["mlflow.runName"]);
+        Assert.Equal(2, read.Attempts);
+    }
+
+    [Fact]
+    public async Task Attempts_TrialQueuedAndStartedAgain_KeepsItsCountThroughSavesUpdatesAndReopen()
+    {
+        // The runner's path for a trial a server stop cut off: running, queued for its next attempt, running again.
+        var trial = Trial("t", "e1", 0, TrialState.Running) with { Attempts = 1, EpochsDone = 2 };
+        await Trials.SaveTrialAsync(trial);
+        await Trials.SaveTrialAsync(trial with { State = TrialState.Queued });
+        Assert.Equal(["t"], (await Trials.ListTrialsInStateAsync([TrialState.Queued, TrialState.Running])).Select(t => t.Id));
+
+        await ReopenAsync();
+        await Trials.UpdateTrialAsync("t", t => new TrialWrite(t with { State = TrialState.Running, Attempts = t.Attempts + 1 }));
+        await ReopenAsync();
+
+        var read = await Trials.GetTrialAsync("t");
+        Assert.Equal((TrialState.Running, 2, 2), (read!.State, read.Attempts, read.EpochsDone));
+        Assert.Equal(2, Assert.Single(await Trials.ListTrialsAsync("e1")).Attempts);
+        Assert.Empty(await Trials.ListTrialsInStateAsync([TrialState.Queued]));
     }
 
     [Fact]

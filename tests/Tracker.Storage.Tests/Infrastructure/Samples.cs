@@ -72,6 +72,7 @@ public static class Samples
         ResumedFrom = number > 0 ? "t0" : null,
         Error = state == TrialState.Failed ? "loss became NaN at epoch 2" : null,
         Warnings = ["skipped 2 corrupt images"],
+        Attempts = 2,
         CreatedAt = T0,
         StartedAt = T0.AddSeconds(1.5),
         FinishedAt = state is TrialState.Queued or TrialState.Running ? null : T0.AddMinutes(3),

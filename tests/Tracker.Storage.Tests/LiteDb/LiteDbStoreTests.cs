@@ -205,6 +205,23 @@ public sealed class LiteDbStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task GetTrialAsync_OldTrialWithoutAnAttemptCount_ReadsZeroAndKeepsACountOnceSaved()
+    {
+        WriteOld(raw =>
+        {
+            var doc = OldDocument(Trial("old", "e1", 0, TrialState.Running) with { Attempts = 5 }, "old");
+            doc.Remove("attempts");
+            raw.GetCollection("trials").Insert(doc);
+        });
+        var store = Open();
+
+        var read = (await store.GetTrialAsync("old"))!;
+        Assert.Equal((TrialState.Running, 0), (read.State, read.Attempts));
+        await store.SaveTrialAsync(read with { State = TrialState.Queued, Attempts = 1 });
+        Assert.Equal(1, (await store.GetTrialAsync("old"))!.Attempts);
+    }
+
+    [Fact]
     public async Task NextTrialNumberAsync_OldTrialsWithoutACounter_ContinuesAfterTheirNumbers()
     {
         WriteOld(raw => raw.GetCollection("trials").InsertBulk(new[] { 0, 1, 7 }.Select(n => OldDocument(Trial($"t{n}", "e1", n), $"t{n}"))));
