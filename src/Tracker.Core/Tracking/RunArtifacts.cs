@@ -127,6 +127,11 @@ public sealed class RunArtifacts(IArtifactStore artifacts, ITrialStore trials, R
             {
                 return new TrackingError(TrackingErrorKind.Conflict, $"Cannot store the artifact '{path}': a file and a folder cannot share a path.", "path");
             }
+            catch (ArgumentException refused) when (refused.ParamName == "path")
+            {
+                // CheckPath took the path, so what the folder refuses is a symbolic link on the way (ArtifactFiles).
+                return BadPath(path, "it passes a symbolic link in the artifact folder, which is never written through");
+            }
             var metadata = new ArtifactMetadata(run.Id, path, mediaType.Value!, labels.Caption, labels.TrueLabel, labels.PredictedLabel, DateTimeOffset.UtcNow);
             await artifacts.SaveArtifactMetadataAsync(metadata, cancellationToken);
             var view = ViewOf(metadata, size);
