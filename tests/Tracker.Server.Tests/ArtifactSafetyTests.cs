@@ -1,3 +1,5 @@
+using System.Buffers.Binary;
+using System.IO.Compression;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
@@ -8,8 +10,8 @@ namespace Tracker.Server.Tests;
 
 /// <summary>
 /// Artifacts stay in the server's artifact folder: an experiment's artifact location must lie inside it; no request path
-/// (dot segments, encoded or not, absolute paths, symbolic links inside the folder) reads, lists or writes outside it.
-/// Through the real server, on LiteDB.
+/// (dot segments, encoded or not, absolute paths, symbolic links inside the folder) reads, lists or writes outside it;
+/// and an image over the pixel limit is refused from its header, before it is decoded. Through the real server, on LiteDB.
 /// </summary>
 public sealed class ArtifactSafetyTests(MlflowServer server) : IClassFixture<MlflowServer>
 {
@@ -147,4 +149,88 @@ public sealed class ArtifactSafetyTests(MlflowServer server) : IClassFixture<Mlf
             if (!target.Contains("path=link-dir", StringComparison.Ordinal)) Assert.Contains("ok.txt", body);
         }
     }
+
+    // ---- Image pixel limit ----
+
+    [Fact]
+    public async Task Upload_ImagesOverThePixelLimit_RefusedFromTheirHeaderAndTheServerKeepsServing()
+    {
+        var created = await client.PostAsJsonAsync("/api/runs", new { experiment = Unique("pixels") });
+        string run = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
+        byte[] png = SolidGreyPng(7000, 7000);
+        Assert.True(png.Length < 150_000, $"the PNG has {png.Length} bytes");
+        byte[] jpeg = JpegHeader(width: 8000, height: 6000);
+
+        foreach (var (path, bytes, type, size) in new[] { ("huge.png", png, "image/png", "7000×7000"), ("huge.jpg", jpeg, "image/jpeg", "8000×6000") })
+        {
+            using var content = new ByteArrayContent(bytes);
+            content.Headers.ContentType = new MediaTypeHeaderValue(type);
+            var response = await client.PutAsync($"/api/runs/{run}/artifacts/{path}", content);
+
+            Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+            Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+            string detail = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail").GetString()!;
+            Assert.Contains($"The image is {size} pixels", detail);
+            Assert.Contains("at most 40,000,000 are allowed (Tracking:MaxImagePixels)", detail);
+        }
+
+        Assert.Empty(await client.GetFromJsonAsync<JsonElement[]>($"/api/runs/{run}/artifacts") ?? []);
+        var health = await client.GetFromJsonAsync<JsonElement>("/healthz");
+        Assert.Equal("ok", health.GetProperty("status").GetString());
+    }
+
+    /// <summary>A valid 8-bit grey PNG of one colour: every row is filter 0 and zeros, which deflate shrinks about 1000 times.</summary>
+    private static byte[] SolidGreyPng(int width, int height)
+    {
+        using var output = new MemoryStream();
+        output.Write([0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A]);
+        var header = new byte[13];
+        BinaryPrimitives.WriteInt32BigEndian(header, width);
+        BinaryPrimitives.WriteInt32BigEndian(header.AsSpan(4), height);
+        header[8] = 8; // bit depth; colour type 0 (grey), deflate, no filter method, no interlace
+        Chunk(output, "IHDR", header);
+        using (var compressed = new MemoryStream())
+        {
+            using (var zlib = new ZLibStream(compressed, CompressionLevel.SmallestSize, leaveOpen: true))
+            {
+                var row = new byte[1 + width];
+                for (int y = 0; y < height; y++) zlib.Write(row);
+            }
+            Chunk(output, "IDAT", compressed.ToArray());
+        }
+        Chunk(output, "IEND", []);
+        return output.ToArray();
+    }
+
+    private static void Chunk(Stream output, string type, byte[] data)
+    {
+        var word = new byte[4];
+        BinaryPrimitives.WriteInt32BigEndian(word, data.Length);
+        output.Write(word);
+        byte[] typed = [.. System.Text.Encoding.ASCII.GetBytes(type), .. data];
+        output.Write(typed);
+        BinaryPrimitives.WriteUInt32BigEndian(word, Crc32(typed));
+        output.Write(word);
+    }
+
+    private static uint Crc32(byte[] bytes)
+    {
+        uint crc = 0xFFFFFFFFu;
+        foreach (byte b in bytes)
+        {
+            crc ^= b;
+            for (int k = 0; k < 8; k++) crc = (crc & 1) != 0 ? 0xEDB88320u ^ (crc >> 1) : crc >> 1;
+        }
+        return crc ^ 0xFFFFFFFFu;
+    }
+
+    /// <summary>The start of a baseline JPEG: SOI, a JFIF segment and a frame header declaring the size, then EOI.</summary>
+    private static byte[] JpegHeader(int width, int height) =>
+    [
+        0xFF, 0xD8,
+        0xFF, 0xE0, 0x00, 0x10, (byte)'J', (byte)'F', (byte)'I', (byte)'F', 0x00, 0x01, 0x01, 0x00, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00,
+        0xFF, 0xC0, 0x00, 0x11, 0x08, (byte)(height >> 8), (byte)height, (byte)(width >> 8), (byte)width,
+        0x03, 0x01, 0x22, 0x00, 0x02, 0x11, 0x01, 0x03, 0x11, 0x01,
+        0xFF, 0xD9,
+    ];
 }
