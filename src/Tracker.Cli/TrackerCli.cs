@@ -79,6 +79,9 @@ public static class TrackerCli
                 db.SetDescription("The LiteDB database file.");
                 db.AddCommand<DbCheckCommand>("check").WithDescription("Check a database file without changing it: its pages, its log and every record.")
                     .WithExample("db", "check", "data/tracker.db");
+                db.AddCommand<DbBackupCommand>("backup").WithDescription("Copy a database no server holds into a new file, with its artifact folder, and check the copy.")
+                    .WithExample("db", "backup", "backups/tracker-2025-06-01.db")
+                    .WithExample("db", "backup", "backups/tracker-2025-06-01.db", "--db", "data/tracker.db");
             });
             config.AddCommand<BenchCommand>("bench")
                 .WithDescription("Benchmark a strategy plugin on a test function (Branin, Hartmann-6).")

@@ -22,6 +22,7 @@ public static class ServerExtensions
         services.AddRazorComponents().AddInteractiveServerComponents();
         services.AddMudServices();
         services.AddProblemDetails();
+        services.AddKestrelRejectionBodies();
         services.AddExceptionHandler<BadRequestProblems>();
         services.ConfigureHttpJsonOptions(o => TrackerJson.Configure(o.SerializerOptions));
         services.AddSignalR().AddJsonProtocol(o => TrackerJson.Configure(o.PayloadSerializerOptions));

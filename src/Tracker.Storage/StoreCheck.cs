@@ -13,16 +13,17 @@ public static class StoreCheck
 {
     /// <summary>
     /// Checks a LiteDB file that no process holds: the file and its log as the store checks them before opening
-    /// (<see cref="LiteDbFileCheck"/>), then every experiment and trial record, which must read back.
+    /// (<see cref="LiteDbFileCheck"/>), then every experiment and trial record, which must read back. The store opens with
+    /// its artifacts in <paramref name="artifactRoot"/> (<c>artifacts</c> beside the file when <c>null</c>).
     /// </summary>
     /// <exception cref="StoreDamagedException">The file, its log or a record is damaged; the message says which and why.</exception>
-    public static async Task<StoreCheckResult> CheckLiteDbAsync(string path, CancellationToken cancellationToken = default)
+    public static async Task<StoreCheckResult> CheckLiteDbAsync(string path, string? artifactRoot = null, CancellationToken cancellationToken = default)
     {
         LiteDbFileCheck.Check(path);
         try
         {
             int experiments = 0, trials = 0;
-            using var store = new LiteDbStore(path);
+            using var store = new LiteDbStore(path, artifactRoot);
             foreach (var experiment in await store.ListExperimentsAsync(cancellationToken))
             {
                 experiments++;

@@ -124,12 +124,14 @@ public sealed class MlflowApiTests(MlflowServer server) : IClassFixture<MlflowSe
     [Fact]
     public async Task Create_WithArtifactLocation_RunsKeepArtifactsBelowIt()
     {
-        var id = (await api.PostAsync("experiments/create", new { name = Unique("s3"), artifact_location = "s3://bucket/tracker" })).GetProperty("experiment_id").GetString()!;
+        // A location inside the server's artifact folder (one outside it is refused: ArtifactSafetyTests).
+        string location = new Uri(Path.Combine(server.Factory.ArtifactRoot, "team")).AbsoluteUri;
+        var id = (await api.PostAsync("experiments/create", new { name = Unique("team"), artifact_location = location })).GetProperty("experiment_id").GetString()!;
         var experiment = (await api.GetAsync($"experiments/get?experiment_id={id}")).GetProperty("experiment");
-        Assert.Equal("s3://bucket/tracker", experiment.GetProperty("artifact_location").GetString());
+        Assert.Equal(location, experiment.GetProperty("artifact_location").GetString());
         var run = await api.CreateRunAsync(id);
         string runId = run.GetProperty("info").GetProperty("run_id").GetString()!;
-        Assert.Equal($"s3://bucket/tracker/{runId}/artifacts", run.GetProperty("info").GetProperty("artifact_uri").GetString());
+        Assert.Equal($"{location}/{runId}/artifacts", run.GetProperty("info").GetProperty("artifact_uri").GetString());
     }
 
     [Fact]

@@ -30,7 +30,7 @@ public sealed class DbCheckCommand(IAnsiConsole console) : AsyncCommand<DbCheckS
         DatabaseFile.EnsureNotInUse(path, "Stop it first: a database in use is checked by the server that holds it when it starts.");
         try
         {
-            var read = await StoreCheck.CheckLiteDbAsync(path, cancellationToken);
+            var read = await StoreCheck.CheckLiteDbAsync(path, cancellationToken: cancellationToken);
             console.MarkupLine($"[green]ok:[/] {Markup.Escape(path)}: {read.Experiments:N0} experiments and {read.Trials:N0} trials read back.");
             return TrackerCli.Success;
         }

@@ -8,7 +8,8 @@ namespace Tracker.Core.Data;
 /// recursively), the way torchvision's <c>ImageFolder</c> reads them. Classes are the subfolder names in ordinal
 /// order; hidden folders and files (a leading '.') are ignored. Files ending in .jpg, .jpeg, .png, .bmp, .gif or .webp
 /// (any case) are decoded with SkiaSharp; other files are ignored silently, and a candidate that cannot be decoded
-/// (corrupt, truncated, empty, not an image) is skipped with a line in <see cref="DatasetSplits.Warnings"/>.
+/// (corrupt, truncated, empty, not an image, or more than <see cref="ImageHeader.DefaultMaxPixels"/> pixels to decode,
+/// which its header tells before decoding) is skipped with a line in <see cref="DatasetSplits.Warnings"/>.
 /// </summary>
 /// <remarks>
 /// Every image becomes an <c>image_size</c> square: its short side is scaled to <c>image_size</c> and the long side
@@ -240,10 +241,13 @@ public sealed class ImageFolderDataset : IDatasetProvider
         if (wanted < 1f && codec.GetScaledDimensions(wanted) is { Width: > 0, Height: > 0 } scaled
             && Math.Min(scaled.Width, scaled.Height) >= size && scaled != full)
             decodeSize = scaled;
+        // Decoding takes 4 bytes a pixel: the size the header declares is checked before any pixel is decoded.
+        if (TooLarge(decodeSize) is { } tooLarge) return (null, tooLarge);
         var bitmap = DecodePixels(codec, decodeSize, out var result);
         if (result == SKCodecResult.InvalidScale && decodeSize != full)
         {
             bitmap?.Dispose();
+            if (TooLarge(full) is { } tooLargeWhole) return (null, tooLargeWhole);
             bitmap = DecodePixels(codec, full, out result);
         }
         using (bitmap)
@@ -253,6 +257,12 @@ public sealed class ImageFolderDataset : IDatasetProvider
             return (ToSquare(bitmap, codec.EncodedOrigin, size, grayscale), null);
         }
     }
+
+    private static string? TooLarge(SKSizeI size) =>
+        (long)size.Width * size.Height > ImageHeader.DefaultMaxPixels
+            ? string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"too large to decode ({size.Width}×{size.Height} pixels; at most {ImageHeader.DefaultMaxPixels:N0})")
+            : null;
 
     private static SKBitmap? DecodePixels(SKCodec codec, SKSizeI size, out SKCodecResult result)
     {

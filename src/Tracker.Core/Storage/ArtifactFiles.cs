@@ -5,6 +5,11 @@ namespace Tracker.Core.Storage;
 /// <see cref="IArtifactStore"/> that every backend shares (the records of what the files are live in each backend's
 /// database). A local or shared file system lets MLflow clients and plain tools read the files too.
 /// </summary>
+/// <remarks>
+/// Every path stays below <see cref="Root"/>: artifact paths are relative, without <c>..</c> (<see cref="Normalise"/>), and
+/// a symbolic link below the root (to a file or a folder, inside or outside it) is never followed: it is not listed, not
+/// read (as if it were not there) and not written through. The root itself may be a link.
+/// </remarks>
 public sealed class ArtifactFiles
 {
     private const string UploadPrefix = ".upload-";
@@ -30,6 +35,8 @@ public sealed class ArtifactFiles
     public async Task<long> WriteAsync(string trialId, string path, Stream content, long maxBytes, CancellationToken cancellationToken)
     {
         string target = FilePath(trialId, path);
+        if (PassesLink(target))
+            throw new ArgumentException($"Invalid artifact path '{path}': it passes a symbolic link in the artifact folder, which is never written through.", nameof(path));
         string folder = Path.GetDirectoryName(target)!;
         if (Directory.Exists(target)) throw new ArtifactPathConflictException(path);
         try
@@ -71,7 +78,7 @@ public sealed class ArtifactFiles
     public Stream? Open(string trialId, string path)
     {
         string file = FilePath(trialId, path);
-        if (!File.Exists(file)) return null;
+        if (!File.Exists(file) || PassesLink(file)) return null;
         try
         {
             return new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 81920, useAsync: true);
@@ -87,9 +94,9 @@ public sealed class ArtifactFiles
     {
         string relative = Normalise(folder, allowEmpty: true);
         string directory = relative.Length == 0 ? TrialFolder(trialId) : Path.Combine(TrialFolder(trialId), relative);
-        if (!Directory.Exists(directory)) return [];
+        if (!Directory.Exists(directory) || PassesLink(directory)) return [];
         return new DirectoryInfo(directory).EnumerateFileSystemInfos()
-            .Where(f => !f.Name.StartsWith(UploadPrefix, StringComparison.Ordinal))
+            .Where(f => !f.Name.StartsWith(UploadPrefix, StringComparison.Ordinal) && !IsLink(f))
             .OrderBy(f => f.Name, StringComparer.Ordinal)
             .Select(f => new ArtifactEntry(relative.Length == 0 ? f.Name : $"{relative}/{f.Name}", f is DirectoryInfo, f is FileInfo file ? file.Length : null))
             .ToList();
@@ -99,12 +106,53 @@ public sealed class ArtifactFiles
     public IReadOnlyList<ArtifactEntry> ListAll(string trialId)
     {
         string top = TrialFolder(trialId);
-        if (!Directory.Exists(top)) return [];
-        return new DirectoryInfo(top).EnumerateFiles("*", SearchOption.AllDirectories)
-            .Where(f => !f.Name.StartsWith(UploadPrefix, StringComparison.Ordinal))
-            .Select(f => new ArtifactEntry(Path.GetRelativePath(top, f.FullName).Replace('\\', '/'), false, f.Length))
-            .OrderBy(e => e.Path, StringComparer.Ordinal)
-            .ToList();
+        if (!Directory.Exists(top) || PassesLink(top)) return [];
+        var files = new List<ArtifactEntry>();
+        var folders = new Stack<DirectoryInfo>([new DirectoryInfo(top)]);
+        while (folders.TryPop(out var folder))
+        {
+            // Walked by hand, so that a link to a folder is skipped rather than followed.
+            foreach (var entry in folder.EnumerateFileSystemInfos())
+            {
+                if (IsLink(entry)) continue;
+                if (entry is DirectoryInfo sub) folders.Push(sub);
+                else if (entry is FileInfo file && !file.Name.StartsWith(UploadPrefix, StringComparison.Ordinal))
+                    files.Add(new ArtifactEntry(Path.GetRelativePath(top, file.FullName).Replace('\\', '/'), false, file.Length));
+            }
+        }
+        return files.OrderBy(e => e.Path, StringComparer.Ordinal).ToList();
+    }
+
+    /// <summary>
+    /// Whether <paramref name="path"/> (below <see cref="Root"/>), or a folder on the way to it, is a symbolic link:
+    /// such a path is never read, listed or written through, wherever the link points.
+    /// </summary>
+    public bool PassesLink(string path)
+    {
+        string relative = Path.GetRelativePath(Root, Path.GetFullPath(path));
+        if (relative == ".") return false;
+        if (relative.StartsWith("..", StringComparison.Ordinal) || Path.IsPathRooted(relative)) return true; // not below the root at all
+        string current = Root;
+        foreach (var part in relative.Split(Path.DirectorySeparatorChar, StringSplitOptions.RemoveEmptyEntries))
+        {
+            current = Path.Combine(current, part);
+            var info = new FileInfo(current);
+            if (IsLink(info)) return true;
+            if (!Directory.Exists(current)) return false; // a file, or nothing: there is nothing further down to pass
+        }
+        return false;
+    }
+
+    private static bool IsLink(FileSystemInfo info)
+    {
+        try
+        {
+            return info.LinkTarget is not null;
+        }
+        catch (IOException)
+        {
+            return false; // not there (any more)
+        }
     }
 
     /// <summary>

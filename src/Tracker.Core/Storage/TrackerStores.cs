@@ -47,6 +47,9 @@ public sealed class StoreInUseException(string path, string holder)
 {
     /// <summary>The database file.</summary>
     public string DatabasePath { get; } = path;
+
+    /// <summary>Who holds it, e.g. <c>process 4242 on build-box</c>.</summary>
+    public string Holder { get; } = holder;
 }
 
 /// <summary>The database is damaged or is not a Tracker database; nothing was written to it.</summary>

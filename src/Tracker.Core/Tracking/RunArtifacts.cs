@@ -1,7 +1,9 @@
+using System.Globalization;
 using System.Net.Http.Headers;
 using System.Text.Json.Serialization;
 using Microsoft.Extensions.Options;
 using SkiaSharp;
+using Tracker.Core.Data;
 using Tracker.Core.Live;
 using Tracker.Core.Storage;
 
@@ -63,14 +65,11 @@ public sealed class RunArtifacts(IArtifactStore artifacts, ITrialStore trials, R
     /// <summary>The longest caption or label, in characters.</summary>
     public const int MaxLabelLength = 1000;
 
-    /// <summary>The most pixels an uploaded image may have, so that checking it cannot exhaust memory.</summary>
-    public const long MaxImagePixels = 50_000_000;
-
-    /// <summary>The image types, with the encoded format each must decode as.</summary>
-    private static readonly Dictionary<string, SKEncodedImageFormat> ImageFormats = new(StringComparer.Ordinal)
+    /// <summary>The image types, with the encoded format each must decode as and the name its header gives it.</summary>
+    private static readonly Dictionary<string, (SKEncodedImageFormat Codec, string Header)> ImageFormats = new(StringComparer.Ordinal)
     {
-        ["image/png"] = SKEncodedImageFormat.Png,
-        ["image/jpeg"] = SKEncodedImageFormat.Jpeg,
+        ["image/png"] = (SKEncodedImageFormat.Png, "PNG"),
+        ["image/jpeg"] = (SKEncodedImageFormat.Jpeg, "JPEG"),
     };
 
     /// <summary>The media types of images (checked by decoding, shown in the dashboard, announced live).</summary>
@@ -117,7 +116,8 @@ public sealed class RunArtifacts(IArtifactStore artifacts, ITrialStore trials, R
         {
             long size = await CopyAsync(content, temp, limit, cancellationToken);
             if (size > limit) return TooLarge(limit);
-            if (ImageFormats.TryGetValue(mediaType.Value!, out var format) && CheckImage(temp, format, mediaType.Value!) is { } badImage) return badImage;
+            if (ImageFormats.TryGetValue(mediaType.Value!, out var format)
+                && CheckImage(temp, format.Codec, format.Header, mediaType.Value!, options.Value.MaxImagePixels) is { } badImage) return badImage;
             try
             {
                 await using var upload = File.OpenRead(temp);
@@ -126,6 +126,11 @@ public sealed class RunArtifacts(IArtifactStore artifacts, ITrialStore trials, R
             catch (ArtifactPathConflictException)
             {
                 return new TrackingError(TrackingErrorKind.Conflict, $"Cannot store the artifact '{path}': a file and a folder cannot share a path.", "path");
+            }
+            catch (ArgumentException refused) when (refused.ParamName == "path")
+            {
+                // CheckPath took the path, so what the folder refuses is a symbolic link on the way (ArtifactFiles).
+                return BadPath(path, "it passes a symbolic link in the artifact folder, which is never written through");
             }
             var metadata = new ArtifactMetadata(run.Id, path, mediaType.Value!, labels.Caption, labels.TrueLabel, labels.PredictedLabel, DateTimeOffset.UtcNow);
             await artifacts.SaveArtifactMetadataAsync(metadata, cancellationToken);
@@ -191,8 +196,19 @@ public sealed class RunArtifacts(IArtifactStore artifacts, ITrialStore trials, R
         }
     }
 
-    private static TrackingError? CheckImage(string file, SKEncodedImageFormat format, string mediaType)
+    // The header first: its format, and its pixel count against the limit, before anything is decoded; then a whole decode.
+    private static TrackingError? CheckImage(string file, SKEncodedImageFormat format, string headerFormat, string mediaType, long maxPixels)
     {
+        ImageHeader? declared;
+        using (var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.Read, 4096))
+            declared = ImageHeader.Read(stream);
+        if (declared is not { } header) return CorruptImage(mediaType, "it does not decode (no PNG or JPEG header)");
+        if (header.Format != headerFormat) return CorruptImage(mediaType, $"it is {header.Format} data");
+        if (header.Width <= 0 || header.Height <= 0) return CorruptImage(mediaType, "it has no pixels");
+        if (header.Pixels > maxPixels)
+            return new TrackingError(TrackingErrorKind.TooLarge, string.Create(CultureInfo.InvariantCulture,
+                $"The image is {header.Width}×{header.Height} pixels ({header.Pixels:N0}); at most {maxPixels:N0} are allowed (Tracking:MaxImagePixels). ")
+                + "It was not decoded, and nothing was stored.", "body");
         try
         {
             using var data = SKData.Create(file);
@@ -201,8 +217,7 @@ public sealed class RunArtifacts(IArtifactStore artifacts, ITrialStore trials, R
             if (codec.EncodedFormat != format) return CorruptImage(mediaType, $"it is {codec.EncodedFormat.ToString().ToUpperInvariant()} data");
             var info = new SKImageInfo(codec.Info.Width, codec.Info.Height, SKColorType.Rgba8888, SKAlphaType.Premul);
             if (info.Width <= 0 || info.Height <= 0) return CorruptImage(mediaType, "it has no pixels");
-            if ((long)info.Width * info.Height > MaxImagePixels)
-                return CorruptImage(mediaType, $"it has {info.Width}×{info.Height} pixels; at most {MaxImagePixels} are allowed");
+            if (info.Width != header.Width || info.Height != header.Height) return CorruptImage(mediaType, "its header does not match its data");
             using var bitmap = new SKBitmap(info);
             var result = codec.GetPixels(info, bitmap.GetPixels());
             return result == SKCodecResult.Success ? null

@@ -48,12 +48,16 @@ public sealed class RunRegistry(IExperimentStore experiments, ITrialStore trials
 
     // ---- Experiments ----
 
-    /// <summary>Creates an experiment; names are unique among logged experiments, deleted ones included.</summary>
+    /// <summary>
+    /// Creates an experiment; names are unique among logged experiments, deleted ones included. An artifact location must
+    /// lie inside the store's artifact folder (<see cref="ArtifactLocations"/>).
+    /// </summary>
     public async Task<TrackingResult<Experiment>> CreateExperimentAsync(string name, string? artifactLocation = null,
         IReadOnlyList<KeyValuePair<string, string>>? tags = null, CancellationToken cancellationToken = default)
     {
         await EnsureDefaultExperimentAsync(cancellationToken);
         if (LoggingRules.CheckExperimentName(name) is { } badName) return badName;
+        if (ArtifactLocations.Check(artifactLocation, ArtifactRoot(), out var location) is { } badLocation) return badLocation;
         var tagMap = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var (key, value) in tags ?? []) tagMap[key] = value;
         if (LoggingRules.CheckTags(tagMap) is { } badTag) return badTag;
@@ -64,7 +68,7 @@ public sealed class RunRegistry(IExperimentStore experiments, ITrialStore trials
         {
             if (await FindByNameAsync(name, cancellationToken) is not null)
                 return new TrackingError(TrackingErrorKind.AlreadyExists, $"Experiment '{name}' already exists.");
-            return await AddExperimentAsync(name, objective.Value!, tagMap, artifactLocation, cancellationToken);
+            return await AddExperimentAsync(name, objective.Value!, tagMap, location, cancellationToken);
         }
         catch (ExperimentNameTakenException taken) // another process took the name since the look-up
         {
@@ -151,6 +155,9 @@ public sealed class RunRegistry(IExperimentStore experiments, ITrialStore trials
         string uri = artifacts.ArtifactUri(experiment.Id);
         return uri[..uri.LastIndexOf('/')];
     }
+
+    // The store's artifact folder: the one above any trial's folder.
+    private string ArtifactRoot() => Path.GetDirectoryName(new Uri(artifacts.ArtifactUri(DefaultExperimentId)).LocalPath)!;
 
     // ---- Runs ----
 

@@ -8,4 +8,10 @@ public sealed class TrackingOptions
 
     /// <summary>The largest artifact file, in bytes; larger uploads are refused before they are stored. Defaults to 16 MiB.</summary>
     public long MaxArtifactBytes { get; set; } = 16 * 1024 * 1024;
+
+    /// <summary>
+    /// The most pixels (width × height) an uploaded PNG or JPEG may have. It is read from the image's header and checked
+    /// before the image is decoded to check it, since decoding takes 4 bytes a pixel. Defaults to 40 000 000.
+    /// </summary>
+    public long MaxImagePixels { get; set; } = Data.ImageHeader.DefaultMaxPixels;
 }

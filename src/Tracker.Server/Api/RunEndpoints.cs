@@ -181,7 +181,7 @@ public static class RunEndpoints
             return saved.Succeeded ? Results.Created(saved.Value!.Url, saved.Value) : Problem(saved.Error!);
         })
         .WithName("PutRunArtifact").WithSummary("Upload an artifact")
-        .WithDescription("Stores the body as the run's artifact at `path` (relative, no `..`, at most 255 characters), replacing one there. The `Content-Type` must be image/png, image/jpeg, text/plain, text/csv, application/json or application/octet-stream; images must decode. `caption`, `trueLabel` and `predictedLabel` describe an image (e.g. a prediction), which is then shown on the run's page and sent live as `images`. Size limit: Tracking:MaxArtifactBytes (16 MiB by default).")
+        .WithDescription("Stores the body as the run's artifact at `path` (relative, no `..`, at most 255 characters), replacing one there. The `Content-Type` must be image/png, image/jpeg, text/plain, text/csv, application/json or application/octet-stream; images must decode, and have at most Tracking:MaxImagePixels pixels (40 million by default; checked from the header before decoding, 413 otherwise). `caption`, `trueLabel` and `predictedLabel` describe an image (e.g. a prediction), which is then shown on the run's page and sent live as `images`. Size limit: Tracking:MaxArtifactBytes (16 MiB by default).")
         .DocumentsUpload("application/octet-stream", "image/png", "image/jpeg", "text/plain", "text/csv", "application/json")
         .Produces<ArtifactView>(StatusCodes.Status201Created).ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound)
         .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status413PayloadTooLarge)
