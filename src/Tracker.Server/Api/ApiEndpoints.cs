@@ -8,6 +8,7 @@ using Tracker.Core.Plugins;
 using Tracker.Core.Running;
 using Tracker.Core.Storage;
 using Tracker.Server.Api.Mlflow;
+using Tracker.Server.Security;
 
 namespace Tracker.Server.Api;
 
@@ -59,16 +60,18 @@ public static class ApiEndpoints
     /// <summary>A prediction with a thumbnail.</summary>
     public sealed record SampleView(Prediction Prediction, string ImageUrl);
 
-    /// <summary>Maps every endpoint.</summary>
+    /// <summary>Maps every endpoint. Each write needs an editor's key at least (<see cref="RolePolicyConventions.WritesNeedEditor{TBuilder}"/>); a few need an admin's.</summary>
     public static IEndpointRouteBuilder MapTrackerApi(this IEndpointRouteBuilder app)
     {
         app.MapGet("/healthz", () => Results.Ok(new { status = "ok" }))
             .WithName("Health").WithSummary("Liveness check").WithTags("Server");
-        app.MapMlflowApi();
+        var routes = app.MapGroup("").WritesNeedEditor();
+        routes.MapMlflowApi();
 
-        var api = app.MapGroup("/api");
+        var api = routes.MapGroup("/api");
         api.MapTrialQueries();
         api.MapRunLogging();
+        api.MapApiKeys();
         api.MapGet("/plugins", (PluginCatalog catalog, PluginViews views) => catalog.Entries.Select(e => new PluginView(views.Public(e),
             e.Status == PluginStatus.Active && e.Kind == PluginKind.Model ? ExperimentService.HyperparametersOf(catalog.FindModel(e.Name)!) : null,
             e.Status == PluginStatus.Active && e.Kind == PluginKind.Strategy ? catalog.FindStrategy(e.Name)!.Options : null)))

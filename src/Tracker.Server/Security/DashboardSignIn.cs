@@ -8,10 +8,11 @@ namespace Tracker.Server.Security;
 
 /// <summary>
 /// Signing in to the dashboard with an API key: a plain HTML form at <see cref="SignInPath"/> (no circuit, no script)
-/// checks the key and sets an encrypted, HTTP-only session cookie that names the key by its hash. Every request
-/// re-checks that key, so revoking it ends its sessions at once. <see cref="ApiKeyMiddleware"/> decides who must sign
-/// in (<see cref="SecurityOptions.Dashboard"/>); a session also opens API reads and the hub to the browser, so that
-/// the dashboard's images and exports load, but never API writes, which still need the key itself.
+/// checks the key and sets an encrypted, HTTP-only session cookie that names the key by its hash and carries its role.
+/// Every request re-checks that key, so revoking it ends its sessions at once.
+/// <see cref="ApiKeyMiddleware"/> decides who must sign in (<see cref="SecurityOptions.Dashboard"/>); a session also
+/// opens API reads and the hub to the browser, so that the dashboard's images and exports load, but never API writes,
+/// which still need a key. What a session may do on the dashboard is its role's (<see cref="TrackerPolicies"/>).
 /// </summary>
 public static class DashboardSignIn
 {
@@ -27,9 +28,7 @@ public static class DashboardSignIn
     /// <summary>How long a session lasts without a visit; each visit in its second half renews it.</summary>
     public static readonly TimeSpan SessionLifetime = TimeSpan.FromDays(7);
 
-    private const string KeyHashClaim = "tracker:api_key_sha256";
-
-    /// <summary>Adds cookie authentication for dashboard sessions.</summary>
+    /// <summary>Adds cookie authentication for dashboard sessions and the role policies.</summary>
     public static IServiceCollection AddDashboardSignIn(this IServiceCollection services)
     {
         services.AddAuthentication(CookieAuthenticationDefaults.AuthenticationScheme).AddCookie(o =>
@@ -41,22 +40,35 @@ public static class DashboardSignIn
             o.ExpireTimeSpan = SessionLifetime;
             o.SlidingExpiration = true;
             o.LoginPath = SignInPath;
-            o.Events.OnValidatePrincipal = async context =>
-            {
-                var keys = context.HttpContext.RequestServices.GetRequiredService<ApiKeyService>();
-                if (context.Principal?.FindFirstValue(KeyHashClaim) is not { } hash || await keys.RecheckAsync(hash, context.HttpContext.RequestAborted) is null)
-                {
-                    context.RejectPrincipal();
-                    await context.HttpContext.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme);
-                }
-            };
+            o.Events.OnValidatePrincipal = ValidateSessionAsync;
         });
+        services.AddTrackerPolicies();
         services.AddCascadingAuthenticationState();
         return services;
     }
 
-    /// <summary>Whether the request carries a valid dashboard session.</summary>
-    public static bool HasSession(HttpContext context) => context.User.Identity?.IsAuthenticated == true;
+    // A key session lives as long as its key, with the key's role now (so that a role changed in configuration takes
+    // effect; sessions from before roles get their key's role here).
+    private static async Task ValidateSessionAsync(CookieValidatePrincipalContext context)
+    {
+        var keys = context.HttpContext.RequestServices.GetRequiredService<ApiKeyService>();
+        if (context.Principal?.FindFirstValue(TrackerClaims.KeyHashClaim) is not { } hash
+            || await keys.RecheckAsync(hash, context.HttpContext.RequestAborted) is not { } holder)
+        {
+            context.RejectPrincipal();
+            await context.HttpContext.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme);
+            return;
+        }
+        if (TrackerClaims.RoleOf(context.Principal) != holder.Role || !TrackerClaims.IsSession(context.Principal))
+        {
+            context.ReplacePrincipal(TrackerClaims.ForSession(holder.Name, holder.Role, holder.Sha256));
+            context.ShouldRenew = true;
+        }
+    }
+
+    /// <summary>Whether the request carries a valid dashboard session (read from its cookie).</summary>
+    public static bool HasSession(HttpContext context) =>
+        context.User.Identity is { IsAuthenticated: true, AuthenticationType: CookieAuthenticationDefaults.AuthenticationScheme };
 
     /// <summary>Maps the sign-in form, its target, and signing out.</summary>
     public static IEndpointRouteBuilder MapDashboardSignIn(this IEndpointRouteBuilder app)
@@ -87,10 +99,7 @@ public static class DashboardSignIn
                 return Form(context, antiforgery, returnUrl, key.Length == 0 ? "Enter an API key." : "That key is not valid: it is unknown or was revoked.",
                     signedIn: false, StatusCodes.Status401Unauthorized);
             }
-            var identity = new ClaimsIdentity(
-                [new Claim(ClaimTypes.Name, holder.Name), new Claim(KeyHashClaim, holder.Sha256)],
-                CookieAuthenticationDefaults.AuthenticationScheme);
-            await context.SignInAsync(CookieAuthenticationDefaults.AuthenticationScheme, new ClaimsPrincipal(identity));
+            await context.SignInAsync(CookieAuthenticationDefaults.AuthenticationScheme, TrackerClaims.ForSession(holder.Name, holder.Role, holder.Sha256));
             return Results.LocalRedirect(returnUrl);
         }).DisableAntiforgery().ExcludeFromDescription();
 

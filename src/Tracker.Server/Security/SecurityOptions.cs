@@ -1,3 +1,5 @@
+using Tracker.Core.Storage;
+
 namespace Tracker.Server.Security;
 
 /// <summary>Who may read the API and the live hub without a key, or open the dashboard without signing in.</summary>
@@ -15,8 +17,8 @@ public enum ReadAccess
 
 /// <summary>
 /// Options of the access rule, bound to <c>Security</c> in appsettings.json. Writes to <c>/api/**</c> always need a
-/// key; <see cref="Reads"/> says when reads do, and <see cref="Dashboard"/> when opening the dashboard needs signing in
-/// with one.
+/// key, of a role that may make them (<see cref="TrackerPolicies"/>); <see cref="Reads"/> says when reads do, and
+/// <see cref="Dashboard"/> when opening the dashboard needs signing in with one.
 /// </summary>
 public sealed class SecurityOptions
 {
@@ -44,6 +46,13 @@ public sealed class SecurityOptions
 
     /// <summary>Keys given in configuration, by hash: configuration never holds a key itself.</summary>
     public List<ConfiguredApiKey> ApiKeys { get; set; } = [];
+
+    /// <summary>
+    /// The role of a dashboard visitor whom <see cref="Dashboard"/> lets in without signing in: with the default
+    /// <see cref="ReadAccess.OpenOnLoopback"/>, the single user on the server's own machine. Defaults to
+    /// <see cref="TrackerRole.Admin"/>, as that user owns the server anyway (and could edit its configuration).
+    /// </summary>
+    public TrackerRole OpenAccessRole { get; set; } = TrackerRole.Admin;
 }
 
 /// <summary>A key from configuration: a name to show and the SHA-256 of the key (<c>printf %s "$KEY" | sha256sum</c>).</summary>
@@ -54,4 +63,7 @@ public sealed class ConfiguredApiKey
 
     /// <summary>The hex SHA-256 of the key's UTF-8 bytes (64 hex digits, either case).</summary>
     public string Sha256 { get; set; } = "";
+
+    /// <summary>What the key may do; unset, it is an editor (see <see cref="ApiKeyService.UnsetRole"/>).</summary>
+    public TrackerRole? Role { get; set; }
 }

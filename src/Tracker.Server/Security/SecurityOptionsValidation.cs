@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using Tracker.Core.Storage;
 
 namespace Tracker.Server.Security;
 
@@ -26,7 +27,12 @@ public sealed class SecurityOptionsValidation : IValidateOptions<SecurityOptions
                 failures.Add($"Security:ApiKeys:{i}:Name must be set.");
             if (key.Sha256.Length != 64 || !key.Sha256.All(char.IsAsciiHexDigit))
                 failures.Add($"Security:ApiKeys:{i}:Sha256 must be the 64 hex digits of the key's SHA-256 (printf %s \"$KEY\" | sha256sum), not the key.");
+            if (key.Role is { } role && !Enum.IsDefined(role))
+                failures.Add($"Security:ApiKeys:{i}:Role must be one of {TrackerRoles.All}.");
         }
+        if (!Enum.IsDefined(options.OpenAccessRole))
+            failures.Add($"Security:OpenAccessRole must be one of {TrackerRoles.All}.");
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
+
 }
