@@ -20,8 +20,8 @@ namespace Tracker.Server.Tests;
 
 /// <summary>
 /// Roles on the real server: a viewer's key reads but every write of every route family is refused with 403 (MLflow's
-/// routes: <c>PERMISSION_DENIED</c>) and changes nothing; an editor's key logs and runs experiments but does not manage
-/// keys; an admin's key does all. The keys are configured with their roles, beside the
+/// routes: <c>PERMISSION_DENIED</c>) and changes nothing; an editor's key logs and runs experiments but neither manages
+/// keys nor deletes experiments; an admin's key does all. The keys are configured with their roles, beside the
 /// factory's own key, which has none and so is an editor.
 /// </summary>
 public sealed class RoleTests(RoleTests.Server server) : IClassFixture<RoleTests.Server>
@@ -108,10 +108,11 @@ public sealed class RoleTests(RoleTests.Server server) : IClassFixture<RoleTests
         // MLflow
         ["mlflow log-batch"] = new("POST", "/api/2.0/mlflow/runs/log-batch", () => null, TrackerRole.Editor, HttpStatusCode.OK),
         ["mlflow create experiment"] = new("POST", "/api/2.0/mlflow/experiments/create", () => new { name = $"mlflow {Guid.NewGuid():N}" }, TrackerRole.Editor, HttpStatusCode.OK),
-        // Keys: admins only
+        // Keys and deletion: admins only
         ["list keys"] = new("GET", "/api/keys", () => null, TrackerRole.Admin, HttpStatusCode.OK),
         ["create key"] = new("POST", "/api/keys", () => new { name = "made by a test", role = "viewer" }, TrackerRole.Admin, HttpStatusCode.Created),
         ["revoke key"] = new("POST", "/api/keys/no-such-key/revoke", () => null, TrackerRole.Admin, HttpStatusCode.NotFound),
+        ["delete experiment"] = new("DELETE", "/api/experiments/no-such-experiment", () => null, TrackerRole.Admin, HttpStatusCode.NotFound),
     };
 
     public static TheoryData<string, TrackerRole> Cases()
@@ -180,10 +181,12 @@ public sealed class RoleTests(RoleTests.Server server) : IClassFixture<RoleTests
             Assert.Equal(HttpStatusCode.Forbidden, (await SendAsync(Routes[name], ViewerKey)).StatusCode);
         var tag = await Client(factory, ViewerKey).PatchAsJsonAsync("/api/trials/done-0", new { tags = new[] { "viewer-was-here" } }, Api.Json);
         Assert.Equal(HttpStatusCode.Forbidden, tag.StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await Client(factory, EditorKey).DeleteAsync("/api/experiments/done")).StatusCode);
 
         Assert.DoesNotContain("viewer-was-here", (await stores.Trials.GetTrialAsync("done-0"))!.Tags);
         Assert.Equal(keysBefore, (await stores.ApiKeys.ListApiKeysAsync()).Count);
         Assert.Equal(experimentsBefore, (await stores.Experiments.ListExperimentsAsync()).Count);
+        Assert.NotNull(await stores.Experiments.GetExperimentAsync("done"));
     }
 
     [Fact]
@@ -260,6 +263,7 @@ public sealed class RoleTests(RoleTests.Server server) : IClassFixture<RoleTests
             var client = Client(factory, key);
             Assert.Equal(HttpStatusCode.OK, (await client.PatchAsJsonAsync("/api/trials/done-0", new { tags = new[] { "old-key" } }, Api.Json)).StatusCode);
             Assert.Equal(HttpStatusCode.Forbidden, (await client.GetAsync("/api/keys")).StatusCode);
+            Assert.Equal(HttpStatusCode.Forbidden, (await client.DeleteAsync("/api/experiments/done")).StatusCode);
         }
         Assert.Equal(TrackerRole.Editor, (await factory.Services.GetRequiredService<ApiKeyService>().AuthenticateAsync(old))!.Role);
     }
@@ -366,6 +370,6 @@ public sealed class RoleTests(RoleTests.Server server) : IClassFixture<RoleTests
         Assert.Equal(["/api/2.0/mlflow/experiments/search", "/api/2.0/mlflow/runs/search"], unguarded.Select(p => "/" + p!.TrimStart('/')).Order());
         var admin = endpoints.Where(e => e.Metadata.GetOrderedMetadata<IAuthorizeData>().Any(a => a.Policy == TrackerPolicies.Admin))
             .Select(e => $"{e.Metadata.GetMetadata<Microsoft.AspNetCore.Routing.HttpMethodMetadata>()!.HttpMethods[0]} /{e.RoutePattern.RawText!.Trim('/')}").Order();
-        Assert.Equal(["POST /api/keys", "POST /api/keys/{id}/revoke"], admin);
+        Assert.Equal(["DELETE /api/experiments/{id}", "POST /api/keys", "POST /api/keys/{id}/revoke"], admin);
     }
 }

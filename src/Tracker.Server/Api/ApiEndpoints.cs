@@ -131,6 +131,35 @@ public static class ApiEndpoints
             .WithName("GetExperiment").WithSummary("An experiment").WithTags("Experiments")
             .Produces<ExperimentSummary>().ProducesProblem(StatusCodes.Status404NotFound);
 
+        api.MapDelete("/experiments/{id}", async (string id, ExperimentService experiments, ILoggerFactory loggers, CancellationToken ct) =>
+        {
+            var deletion = await experiments.DeleteAsync(id, ct);
+            switch (deletion.Outcome)
+            {
+                case ExperimentDeletionOutcome.NotFound:
+                    return NotFound("experiment", id);
+                case ExperimentDeletionOutcome.StillRunning:
+                    return Results.Problem(statusCode: 409, title: "Cancel the experiment first.",
+                        detail: $"Experiment '{id}' is {deletion.Experiment!.State}: cancel it (POST /api/experiments/{id}/cancel), then delete it.");
+                case ExperimentDeletionOutcome.TrialsStillRunning:
+                    return Results.Problem(statusCode: 409, title: "Its trials are still running.",
+                        detail: $"Experiment '{id}' has trials that have not ended yet (cancelled ones stop at their next batch); try again when they have.");
+            }
+            var deleted = deletion.Deleted!;
+            var logger = loggers.CreateLogger(typeof(ApiEndpoints));
+            logger.LogInformation("Experiment {Id} ('{Name}') deleted with its {Trials} trials", id, deleted.Experiment.Spec.Name, deleted.TrialIds.Count);
+            if (deleted.FoldersLeft.Count > 0)
+                logger.LogWarning("The files of {Count} deleted trials could not be removed: {Folders}", deleted.FoldersLeft.Count, string.Join(", ", deleted.FoldersLeft));
+            return Results.NoContent();
+        })
+        .RequireAuthorization(TrackerPolicies.Admin)
+        .WithName("DeleteExperiment").WithSummary("Delete an experiment for good").WithTags("Experiments")
+        .WithDescription("Deletes the experiment with its trials and everything they kept: metric series, reports, predictions and sample images, "
+            + "artifact files and records. It cannot be undone. Needs an admin's key. A running or paused experiment is refused with 409: cancel it first. "
+            + "(MLflow's `experiments/delete` only marks an experiment deleted, and `experiments/restore` brings it back.)")
+        .Produces(StatusCodes.Status204NoContent).ProducesProblem(StatusCodes.Status403Forbidden)
+        .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
+
         api.MapPost("/experiments/{id}/sensitivity", async (string id, SensitivityRequest body, ExperimentService experiments, CancellationToken ct) =>
         {
             var result = await experiments.StartSensitivityStudyAsync(id, body.Parameter ?? "learning_rate", body.Factors, body.Seeds ?? 3, ct);
