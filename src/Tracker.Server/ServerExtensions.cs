@@ -42,7 +42,7 @@ public static class ServerExtensions
             o.CreateSchemaReferenceId = MlflowOpenApi.SchemaId;
         });
         services.AddApiKeys(builder.Configuration);
-        services.AddDashboardSignIn();
+        services.AddDashboardSignIn(builder.Configuration);
         services.AddSingleton<IdempotentRequests>();
         services.AddSingleton<PluginViews>();
         services.AddSingleton<MlflowTracking>();

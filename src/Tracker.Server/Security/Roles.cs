@@ -8,12 +8,12 @@ namespace Tracker.Server.Security;
 /// <summary>
 /// Who a request is, as the claims of its user: a name, a role (<see cref="ClaimTypes.Role"/>, the role's lower-case
 /// name) and how it got in (<see cref="ViaClaim"/>). Every user that may do more than read is made here: the holder of
-/// an API key sent with the request (<see cref="ForKey"/>), a dashboard session signed in with a key
-/// (<see cref="ForSession"/>), and a dashboard visitor let in without signing in (<see cref="Open"/>).
+/// an API key sent with the request (<see cref="ForKey"/>), a dashboard session (signed in with a key or through
+/// OpenID Connect; <see cref="ForSession"/>), and a dashboard visitor let in without signing in (<see cref="Open"/>).
 /// </summary>
 public static class TrackerClaims
 {
-    /// <summary>How the user got in: one of <see cref="ViaKey"/>, <see cref="ViaKeySession"/>, <see cref="ViaOpen"/>.</summary>
+    /// <summary>How the user got in: one of <see cref="ViaKey"/>, <see cref="ViaKeySession"/>, <see cref="ViaOidcSession"/>, <see cref="ViaOpen"/>.</summary>
     public const string ViaClaim = "tracker:via";
 
     /// <summary>An API key sent with the request.</summary>
@@ -21,6 +21,9 @@ public static class TrackerClaims
 
     /// <summary>A dashboard session signed in with an API key.</summary>
     public const string ViaKeySession = "key-session";
+
+    /// <summary>A dashboard session signed in through OpenID Connect.</summary>
+    public const string ViaOidcSession = "oidc-session";
 
     /// <summary>A dashboard visitor let in without signing in (<see cref="SecurityOptions.Dashboard"/>).</summary>
     public const string ViaOpen = "open";
@@ -34,9 +37,10 @@ public static class TrackerClaims
     public static ClaimsPrincipal ForKey(ApiKeyHolder holder) =>
         Principal(KeyAuthentication, holder.Name, holder.Role, ViaKey, new Claim(KeyHashClaim, holder.Sha256));
 
-    /// <summary>A dashboard session signed in with a key (its hash given), kept in the session cookie.</summary>
-    public static ClaimsPrincipal ForSession(string name, TrackerRole role, string keySha256) =>
-        Principal(CookieAuthenticationDefaults.AuthenticationScheme, name, role, ViaKeySession, new Claim(KeyHashClaim, keySha256));
+    /// <summary>A dashboard session, kept in the session cookie: signed in with a key (its hash given) or through OpenID Connect.</summary>
+    public static ClaimsPrincipal ForSession(string name, TrackerRole role, string? keySha256) => keySha256 is null
+        ? Principal(CookieAuthenticationDefaults.AuthenticationScheme, name, role, ViaOidcSession)
+        : Principal(CookieAuthenticationDefaults.AuthenticationScheme, name, role, ViaKeySession, new Claim(KeyHashClaim, keySha256));
 
     /// <summary>A dashboard visitor let in without signing in.</summary>
     public static ClaimsPrincipal Open(TrackerRole role) => Principal(OpenAuthentication, "visitor", role, ViaOpen);
@@ -46,7 +50,7 @@ public static class TrackerClaims
         user?.Identity?.IsAuthenticated == true && TrackerRoles.TryParse(user.FindFirstValue(ClaimTypes.Role), out var role) ? role : null;
 
     /// <summary>Whether the user is a dashboard session (which the top bar offers to end).</summary>
-    public static bool IsSession(ClaimsPrincipal? user) => user?.FindFirstValue(ViaClaim) is ViaKeySession;
+    public static bool IsSession(ClaimsPrincipal? user) => user?.FindFirstValue(ViaClaim) is ViaKeySession or ViaOidcSession;
 
     /// <summary>The user in words, for refusals: "the API key 'ci' (viewer)".</summary>
     public static string Describe(ClaimsPrincipal? user)
@@ -57,6 +61,7 @@ public static class TrackerClaims
         {
             ViaKey => $"the API key '{name}'{role}",
             ViaKeySession => $"the dashboard session of the key '{name}'{role}",
+            ViaOidcSession => $"the dashboard session of '{name}'{role}",
             ViaOpen => $"a visitor who did not sign in{role}",
             _ => "an anonymous reader",
         };
