@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.SignalR;
 using MudBlazor.Services;
 using Scalar.AspNetCore;
 using Tracker.Core;
@@ -25,7 +26,7 @@ public static class ServerExtensions
         services.AddKestrelRejectionBodies();
         services.AddExceptionHandler<BadRequestProblems>();
         services.ConfigureHttpJsonOptions(o => TrackerJson.Configure(o.SerializerOptions));
-        services.AddSignalR().AddJsonProtocol(o => TrackerJson.Configure(o.PayloadSerializerOptions));
+        services.AddSignalR(o => o.AddFilter<HubRoleFilter>()).AddJsonProtocol(o => TrackerJson.Configure(o.PayloadSerializerOptions));
         services.AddSingleton<MetricsHubRelay>();
         services.AddHostedService(sp => sp.GetRequiredService<MetricsHubRelay>());
         services.AddOpenApi(o =>
@@ -42,7 +43,7 @@ public static class ServerExtensions
             o.CreateSchemaReferenceId = MlflowOpenApi.SchemaId;
         });
         services.AddApiKeys(builder.Configuration);
-        services.AddDashboardSignIn();
+        services.AddDashboardSignIn(builder.Configuration);
         services.AddSingleton<IdempotentRequests>();
         services.AddSingleton<PluginViews>();
         services.AddSingleton<MlflowTracking>();
@@ -51,7 +52,8 @@ public static class ServerExtensions
 
     /// <summary>
     /// Maps static files, the dashboard and its sign-in, the API, its OpenAPI document and reference page, and the hub;
-    /// all behind the access rule (<see cref="ApiKeyMiddleware"/>).
+    /// all behind the access rule (<see cref="ApiKeyMiddleware"/>), which says who a request is, and the role policies
+    /// (<see cref="TrackerPolicies"/>), which say what it may do.
     /// </summary>
     public static WebApplication MapTrackerServer(this WebApplication app)
     {
@@ -60,6 +62,7 @@ public static class ServerExtensions
         app.UseSameOrigin();
         app.UseAuthentication(); // reads the dashboard session cookie for the access rule
         app.UseApiKeys();
+        app.UseAuthorization(); // the role policies of the endpoints, for the user the access rule set
         app.UseStaticFiles();
         app.UseAntiforgery();
         app.MapStaticAssets();

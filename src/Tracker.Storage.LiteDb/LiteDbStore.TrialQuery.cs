@@ -21,6 +21,9 @@ public sealed partial class LiteDbStore
     // Trial documents written by the transaction under way: they enter the catalog once it commits (see Atomic).
     private readonly List<BsonDocument> uncommittedTrials = [];
 
+    // Ids of the trials that the transaction under way deletes: they leave the catalog once it commits.
+    private readonly List<string> uncommittedRemovals = [];
+
     /// <inheritdoc />
     public Task<TrialQueryResult> QueryTrialsAsync(TrialQuery query, CancellationToken cancellationToken = default)
     {
@@ -92,17 +95,44 @@ public sealed partial class LiteDbStore
     // Called under the write lock: the documents enter the catalog when the transaction commits, or never.
     private void StageForCatalog(IEnumerable<BsonDocument> documents)
     {
-        if (catalog is not null) uncommittedTrials.AddRange(documents);
+        if (catalog is null) return;
+        int start = uncommittedTrials.Count;
+        uncommittedTrials.AddRange(documents);
+        // A trial written again after a removal in the same transaction is there when it commits.
+        if (uncommittedRemovals.Count > 0)
+            for (int i = start; i < uncommittedTrials.Count; i++)
+                uncommittedRemovals.RemoveAll(id => string.Equals(id, uncommittedTrials[i]["_id"].AsString, StringComparison.OrdinalIgnoreCase));
+    }
+
+    // Called under the write lock: the trials leave the catalog when the transaction commits, or stay. A document of
+    // theirs staged earlier in the transaction is dropped, so that the catalog ends as the database does.
+    private void StageCatalogRemoval(IReadOnlyCollection<string> trialIds)
+    {
+        if (catalog is null || trialIds.Count == 0) return;
+        var removed = new HashSet<string>(trialIds, StringComparer.OrdinalIgnoreCase);
+        uncommittedTrials.RemoveAll(d => removed.Contains(d["_id"].AsString));
+        uncommittedRemovals.AddRange(removed);
     }
 
     private void CatalogCommitted()
     {
-        if (uncommittedTrials.Count == 0) return;
-        catalog?.Upsert(uncommittedTrials);
-        uncommittedTrials.Clear();
+        if (uncommittedTrials.Count > 0)
+        {
+            catalog?.Upsert(uncommittedTrials);
+            uncommittedTrials.Clear();
+        }
+        if (uncommittedRemovals.Count > 0)
+        {
+            catalog?.Remove(uncommittedRemovals);
+            uncommittedRemovals.Clear();
+        }
     }
 
-    private void CatalogRolledBack() => uncommittedTrials.Clear();
+    private void CatalogRolledBack()
+    {
+        uncommittedTrials.Clear();
+        uncommittedRemovals.Clear();
+    }
 
     private Dictionary<string, Experiment> ExperimentsById() => AllExperiments().ToDictionary(e => e.Id, StringComparer.OrdinalIgnoreCase);
 

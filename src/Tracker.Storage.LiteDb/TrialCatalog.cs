@@ -114,6 +114,33 @@ internal sealed class TrialCatalog
         }
     }
 
+    /// <summary>
+    /// Drops the entries of these trial ids (unknown ones are ignored). The last entry moves into each freed slot: the
+    /// queries' order never depends on slots, as it ends with the id.
+    /// </summary>
+    public void Remove(IEnumerable<string> trialIds)
+    {
+        rw.EnterWriteLock();
+        try
+        {
+            foreach (var id in trialIds)
+            {
+                if (!slotById.Remove(id, out int i)) continue;
+                int last = --count;
+                if (i != last)
+                {
+                    Move(last, i);
+                    slotById[ids[i]] = i;
+                }
+                Clear(last);
+            }
+        }
+        finally
+        {
+            rw.ExitWriteLock();
+        }
+    }
+
     // ---- Filling ----
 
     private void Put(BsonDocument doc)
@@ -227,6 +254,43 @@ internal sealed class TrialCatalog
         Array.Resize(ref paramValues, size);
         Array.Resize(ref runTags, size);
         Array.Resize(ref logged, size);
+    }
+
+    // Grow, Move and Clear each name every column.
+    private void Move(int from, int to)
+    {
+        ids[to] = ids[from];
+        experiment[to] = experiment[from];
+        number[to] = number[from];
+        state[to] = state[from];
+        stage[to] = stage[from];
+        flags[to] = flags[from];
+        created[to] = created[from];
+        finished[to] = finished[from];
+        startMs[to] = startMs[from];
+        objective[to] = objective[from];
+        text[to] = text[from];
+        tags[to] = tags[from];
+        metricSchema[to] = metricSchema[from];
+        paramSchema[to] = paramSchema[from];
+        metricValues[to] = metricValues[from];
+        paramValues[to] = paramValues[from];
+        runTags[to] = runTags[from];
+        logged[to] = logged[from];
+    }
+
+    // Lets go of what a freed slot referred to; its value columns are overwritten when the slot is used again.
+    private void Clear(int slot)
+    {
+        ids[slot] = null!;
+        text[slot] = null!;
+        tags[slot] = null;
+        metricSchema[slot] = null!;
+        paramSchema[slot] = null!;
+        metricValues[slot] = null!;
+        paramValues[slot] = null!;
+        runTags[slot] = null;
+        logged[slot] = null;
     }
 
     private Entry[]? Entries(BsonValue value)

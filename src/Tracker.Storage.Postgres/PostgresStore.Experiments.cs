@@ -73,6 +73,39 @@ public sealed partial class PostgresStore
     }
 
     /// <inheritdoc />
+    public async Task<DeletedExperiment?> DeleteExperimentAsync(string id, CancellationToken cancellationToken = default)
+    {
+        // One transaction; the experiment's row is locked first, so a concurrent update of it waits and then finds it gone.
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        Experiment experiment;
+        await using (var read = new NpgsqlCommand("SELECT doc::text FROM experiments WHERE id = @id FOR UPDATE", connection, transaction))
+        {
+            read.Parameters.AddWithValue("id", id);
+            if (await read.ExecuteScalarAsync(cancellationToken) is not string json) return null;
+            experiment = FromJson<Experiment>(json);
+        }
+        var trialIds = new List<string>();
+        await using (var trials = new NpgsqlCommand("DELETE FROM trials WHERE experiment_id = @id RETURNING id", connection, transaction))
+        {
+            trials.Parameters.AddWithValue("id", id);
+            await using var reader = await trials.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken)) trialIds.Add(reader.GetString(0));
+        }
+        await using (var batch = new NpgsqlBatch(connection, transaction))
+        {
+            // Every table keyed by trial; each is indexed by trial_id first.
+            foreach (var table in (string[])["metric_chunks", "metric_series", "metric_latest", "reports", "predictions", "sample_images", "artifact_metadata"])
+                batch.BatchCommands.Add(Command($"DELETE FROM {table} WHERE trial_id = ANY(@trials)", new NpgsqlParameter("trials", trialIds.ToArray())));
+            batch.BatchCommands.Add(Command("DELETE FROM trial_counters WHERE experiment_id = @id", new NpgsqlParameter("id", id)));
+            batch.BatchCommands.Add(Command("DELETE FROM experiments WHERE id = @id", new NpgsqlParameter("id", id)));
+            await batch.ExecuteNonQueryAsync(cancellationToken);
+        }
+        await transaction.CommitAsync(cancellationToken);
+        return new DeletedExperiment(experiment, trialIds, trialIds.Where(t => !files.DeleteTrial(t)).ToList());
+    }
+
+    /// <inheritdoc />
     public Task<Experiment?> GetExperimentAsync(string id, CancellationToken cancellationToken = default) =>
         ReadDocAsync<Experiment>("SELECT doc::text FROM experiments WHERE id = @id", cancellationToken, new NpgsqlParameter("id", id));
 

@@ -77,8 +77,9 @@ public sealed class ApiKeysPageTests : BunitContext
         string key = cut.WaitForElement("[data-testid=new-key]").TextContent.Trim();
         Assert.Matches("^trk_[A-Za-z0-9_-]{32}$", key);
         var stored = Assert.Single(await store.ListApiKeysAsync());
-        Assert.Equal(("laptop", ApiKeyService.Hash(key), key[..8]), (stored.Name, stored.Sha256, stored.Prefix));
+        Assert.Equal(("laptop", ApiKeyService.Hash(key), key[..8], TrackerRole.Editor), (stored.Name, stored.Sha256, stored.Prefix, stored.Role)); // editor unless chosen otherwise
         Assert.Equal(["ci", "laptop"], Column(cut, "key-row-name")); // configured keys first
+        Assert.Equal(["editor", "editor"], Column(cut, "key-role")); // a configured key without a role is an editor
         Assert.Contains($"{key[..8]}…", Column(cut, "key-prefix"));
         Assert.Contains("shown only this once", cut.Find("[data-testid=created-key]").TextContent);
 
@@ -108,7 +109,7 @@ public sealed class ApiKeysPageTests : BunitContext
     public async Task Revoke_Confirmed_KeyRefusedAndShownRevoked()
     {
         var keys = Services.GetRequiredService<ApiKeyService>();
-        var created = await keys.CreateAsync("old box");
+        var created = await keys.CreateAsync("old box", TrackerRole.Editor);
         var dialogs = Render<MudDialogProvider>();
         var cut = RenderPage();
 

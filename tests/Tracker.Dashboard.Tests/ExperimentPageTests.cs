@@ -104,6 +104,21 @@ public sealed class ExperimentPageTests : StoreBackedTest, IAsyncLifetime
         Assert.Equal(Enumerable.Range(0, ExperimentPage.PageSize).Select(n => $"#{n}"), RowNumbers(page));
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Controls_OnlyForARoleThatMayEdit(bool editor)
+    {
+        if (!editor) Authorization.SetPolicies(); // a viewer: signed in, admitted by no role policy
+
+        var page = RenderPage();
+
+        page.WaitForAssertion(() => Assert.Equal(ExperimentPage.PageSize, RowNumbers(page).Count));
+        string[] controls = ["pause-experiment", "cancel-experiment", "start-sensitivity"];
+        Assert.Equal(editor ? controls : [], controls.Where(id => page.FindAll($"[data-testid={id}]").Count > 0));
+        Assert.Equal("0.9900", page.Find("[data-testid=best-objective]").TextContent.Trim()); // what there is to read is there for both
+    }
+
     [Fact]
     public void ObjectiveSeries_ThousandsOfTrials_EachSeriesCapped_BestAndLastKept()
     {

@@ -79,5 +79,8 @@ public sealed class LiveUpdateTests : StoreBackedTest, IAsyncLifetime
 
         public Task<Experiment?> GetExperimentAsync(string id, CancellationToken cancellationToken = default) =>
             inner.GetExperimentAsync(id, cancellationToken);
+
+        public Task<DeletedExperiment?> DeleteExperimentAsync(string id, CancellationToken cancellationToken = default) =>
+            inner.DeleteExperimentAsync(id, cancellationToken);
     }
 }

@@ -1,10 +1,12 @@
 using Bunit;
+using Bunit.TestDoubles;
 using Microsoft.AspNetCore.Components;
 using Microsoft.Extensions.DependencyInjection;
 using MudBlazor;
 using MudBlazor.Services;
 using Tracker.Core.Live;
 using Tracker.Core.Storage;
+using Tracker.Server.Security;
 using Tracker.Storage.LiteDb;
 
 namespace Tracker.Dashboard.Tests;
@@ -12,6 +14,7 @@ namespace Tracker.Dashboard.Tests;
 /// <summary>
 /// A page test over a real LiteDB store in a temporary folder, with MudBlazor's services and a live feed, as the
 /// server has them. The store is registered as every store interface and <see cref="TrackerStores"/> unless the test registers its own view of it.
+/// The user is an admin, whom every role policy admits, unless the test says otherwise through <see cref="Authorization"/>.
 /// </summary>
 public abstract class StoreBackedTest : BunitContext
 {
@@ -24,8 +27,14 @@ public abstract class StoreBackedTest : BunitContext
         Services.AddMudServices();
         Services.AddSingleton(Feed);
         if (registerStore) Register(Store, Store);
+        Authorization = AddAuthorization();
+        Authorization.SetAuthorized("tester");
+        Authorization.SetPolicies(TrackerPolicies.Edit, TrackerPolicies.Admin);
         DefaultWaitTimeout = TimeSpan.FromSeconds(10);
     }
+
+    /// <summary>Who the pages' user is and which role policies admit them.</summary>
+    protected BunitAuthorizationContext Authorization { get; }
 
     /// <summary>The store, in a file of its own.</summary>
     protected LiteDbStore Store { get; }

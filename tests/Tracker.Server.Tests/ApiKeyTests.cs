@@ -138,7 +138,7 @@ public abstract class ApiKeyTests(ApiKeyTests.Server server)
     public async Task Write_DashboardKey_SucceedsAndRecordsItsUse_UntilRevoked()
     {
         var keys = factory.Services.GetRequiredService<ApiKeyService>();
-        var created = await keys.CreateAsync("  ci runner ", TestContext.Current.CancellationToken);
+        var created = await keys.CreateAsync("  ci runner ", TrackerRole.Editor, TestContext.Current.CancellationToken);
         Assert.Equal("ci runner", created.Record.Name);
         Assert.Null(created.Record.LastUsedAt);
         var client = WithKeyHeader(factory.CreateAnonymousClient(), created.Key);
@@ -320,7 +320,7 @@ public sealed class LiteDbApiKeyTests(ApiKeyTests.Server server) : ApiKeyTests(s
         CreatedApiKey created;
         await using (var owner = new TrackerServerFactory(folder))
         {
-            created = await owner.Services.GetRequiredService<ApiKeyService>().CreateAsync("stored", TestContext.Current.CancellationToken);
+            created = await owner.Services.GetRequiredService<ApiKeyService>().CreateAsync("stored", TrackerRole.Viewer, TestContext.Current.CancellationToken);
             var stored = (await owner.Services.GetRequiredService<IApiKeyStore>().FindApiKeyByHashAsync(ApiKeyService.Hash(created.Key), TestContext.Current.CancellationToken))!;
             Assert.Equal(created.Record, stored);
             Assert.Equal(created.Key[..8], stored.Prefix);
@@ -357,7 +357,7 @@ public sealed class PostgresApiKeyTests(ApiKeyTests.PostgresServer server) : Api
     public async Task DashboardKey_DatabaseHoldsItsHashAndPrefixOnly()
     {
         var factory = Factory;
-        var created = await factory.Services.GetRequiredService<ApiKeyService>().CreateAsync("stored", TestContext.Current.CancellationToken);
+        var created = await factory.Services.GetRequiredService<ApiKeyService>().CreateAsync("stored", TrackerRole.Viewer, TestContext.Current.CancellationToken);
 
         // Every row of every table, as text: the hash is there (so this is the right database), the key is not.
         await using var database = NpgsqlDataSource.Create(factory.Store.PostgresConnectionString!);

@@ -1,6 +1,7 @@
 using System.Net;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
+using Tracker.Core.Storage;
 using Tracker.Server.Security;
 
 namespace Tracker.Server.Tests;
@@ -148,7 +149,7 @@ public sealed class DashboardSignInTests(DashboardSignInTests.RemoteServer serve
     public async Task Session_KeyRevoked_NextPageAsksToSignInAgain()
     {
         var keys = factory.Services.GetRequiredService<ApiKeyService>();
-        var created = await keys.CreateAsync("laptop", TestContext.Current.CancellationToken);
+        var created = await keys.CreateAsync("laptop", TrackerRole.Viewer, TestContext.Current.CancellationToken);
         var browser = Browser(factory);
         await SignedInAsync(browser, created.Key);
         Assert.Equal(HttpStatusCode.OK, (await browser.GetAsync("/plugins")).StatusCode);

@@ -16,6 +16,28 @@ public sealed record CreateResult(Experiment? Experiment, IReadOnlyDictionary<st
     public bool Succeeded => Experiment is not null;
 }
 
+/// <summary>What <see cref="ExperimentService.DeleteAsync"/> did.</summary>
+public enum ExperimentDeletionOutcome
+{
+    /// <summary>The experiment and everything of its trials are gone.</summary>
+    Deleted,
+
+    /// <summary>There is no such experiment.</summary>
+    NotFound,
+
+    /// <summary>The experiment is running or paused; nothing was deleted.</summary>
+    StillRunning,
+
+    /// <summary>Some of its trials are queued or still running; nothing was deleted.</summary>
+    TrialsStillRunning,
+}
+
+/// <summary>The outcome of <see cref="ExperimentService.DeleteAsync"/>.</summary>
+/// <param name="Outcome">What happened.</param>
+/// <param name="Experiment">The experiment as it was, unless there was none.</param>
+/// <param name="Deleted">What was deleted, when it was.</param>
+public sealed record ExperimentDeletion(ExperimentDeletionOutcome Outcome, Experiment? Experiment, DeletedExperiment? Deleted);
+
 /// <summary>
 /// The entry point for creating and controlling experiments, used by the dashboard and the API alike: validates a
 /// spec against the loaded plugins, data sets and its own search space, stores it, and wakes the runner.
@@ -229,6 +251,26 @@ public sealed class ExperimentService(IExperimentStore experiments, ITrialStore 
     // Through the coordinator, under its lock: an Ask that is deciding at that moment sees one state or the other.
     private Task<Experiment?> SetStateAsync(string experimentId, ExperimentState from, ExperimentState to, string? message, CancellationToken cancellationToken) =>
         coordinator.TransitionAsync(experimentId, from, to, message, cancellationToken);
+
+    /// <summary>
+    /// Deletes an experiment for good, with its trials and everything they kept (<see cref="IExperimentStore.DeleteExperimentAsync"/>).
+    /// Only an experiment that nothing writes to any more: one running or paused is refused (cancel it first), and so is
+    /// one whose trials have not all ended yet (a cancelled trial stops at its next batch).
+    /// </summary>
+    public async Task<ExperimentDeletion> DeleteAsync(string experimentId, CancellationToken cancellationToken = default)
+    {
+        if (await experiments.GetExperimentAsync(experimentId, cancellationToken) is not { } experiment)
+            return new ExperimentDeletion(ExperimentDeletionOutcome.NotFound, null, null);
+        // A running or paused experiment may start trials; an ended one never changes state again, so this check holds.
+        if (experiment.State is ExperimentState.Running or ExperimentState.Paused)
+            return new ExperimentDeletion(ExperimentDeletionOutcome.StillRunning, experiment, null);
+        if ((await trials.ListTrialsAsync(experimentId, cancellationToken)).Any(t => !t.IsFinished))
+            return new ExperimentDeletion(ExperimentDeletionOutcome.TrialsStillRunning, experiment, null);
+        var deleted = await experiments.DeleteExperimentAsync(experimentId, cancellationToken);
+        return deleted is null
+            ? new ExperimentDeletion(ExperimentDeletionOutcome.NotFound, null, null)
+            : new ExperimentDeletion(ExperimentDeletionOutcome.Deleted, experiment, deleted);
+    }
 
     /// <summary>Cancels one running trial (the experiment goes on). Returns false if it is unknown or not running.</summary>
     public bool CancelTrial(string trialId) => runner.Cancel(trialId, "cancelled by user");

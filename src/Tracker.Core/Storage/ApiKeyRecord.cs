@@ -11,6 +11,9 @@ namespace Tracker.Core.Storage;
 /// <param name="CreatedAt">When the key was created.</param>
 /// <param name="LastUsedAt">When a request last presented the key (updated at most about once a minute).</param>
 /// <param name="RevokedAt">When the key was revoked; a revoked key is refused.</param>
+/// <param name="Role">
+/// What the key may do; <c>null</c> for a key stored before keys had roles (the server decides what such a key may do).
+/// </param>
 public sealed record ApiKeyRecord(
     string Id,
     string Name,
@@ -18,4 +21,5 @@ public sealed record ApiKeyRecord(
     string Prefix,
     DateTimeOffset CreatedAt,
     DateTimeOffset? LastUsedAt = null,
-    DateTimeOffset? RevokedAt = null);
+    DateTimeOffset? RevokedAt = null,
+    TrackerRole? Role = null);

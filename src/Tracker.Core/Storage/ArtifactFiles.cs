@@ -156,6 +156,24 @@ public sealed class ArtifactFiles
     }
 
     /// <summary>
+    /// Deletes a trial's folder with everything in it (links are removed, not followed); <c>true</c> when it is gone
+    /// afterwards, also when there was none, <c>false</c> when some of it could not be removed.
+    /// </summary>
+    public bool DeleteTrial(string trialId)
+    {
+        string folder = TrialFolder(trialId);
+        try
+        {
+            if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return !Directory.Exists(folder);
+        }
+    }
+
+    /// <summary>
     /// Deletes the half-written uploads that a crash left behind (they are never listed, but take space). Returns how
     /// many were removed.
     /// </summary>

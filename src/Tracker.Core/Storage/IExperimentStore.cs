@@ -27,4 +27,23 @@ public interface IExperimentStore
 
     /// <summary>All experiments, newest first.</summary>
     Task<IReadOnlyList<Experiment>> ListExperimentsAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Deletes an experiment for good, with everything of its trials: the trials, their metric series, classification
+    /// reports, predictions and sample images, the records of their files and the files themselves (their folders
+    /// under the store's artifact folder), and the experiment's trial counter. The records go in one atomic step, which
+    /// readers see whole or not at all; the files follow. Files elsewhere (an experiment's own artifact location) are
+    /// its logging client's and are left alone. Returns what was deleted, or <c>null</c> when there is no such
+    /// experiment. The caller makes sure that nothing writes to the experiment any more (see
+    /// <c>ExperimentService.DeleteAsync</c>): a trial written after the deletion would be stored on its own.
+    /// </summary>
+    Task<DeletedExperiment?> DeleteExperimentAsync(string id, CancellationToken cancellationToken = default);
 }
+
+/// <summary>What <see cref="IExperimentStore.DeleteExperimentAsync"/> deleted.</summary>
+/// <param name="Experiment">The experiment as it was stored.</param>
+/// <param name="TrialIds">Its trials.</param>
+/// <param name="FoldersLeft">
+/// Trials' file folders that could not be removed (e.g. a file held open elsewhere); their records are gone all the same.
+/// </param>
+public sealed record DeletedExperiment(Experiment Experiment, IReadOnlyList<string> TrialIds, IReadOnlyList<string> FoldersLeft);

@@ -8,6 +8,7 @@ using Tracker.Core.Plugins;
 using Tracker.Core.Running;
 using Tracker.Core.Storage;
 using Tracker.Server.Api.Mlflow;
+using Tracker.Server.Security;
 
 namespace Tracker.Server.Api;
 
@@ -59,16 +60,18 @@ public static class ApiEndpoints
     /// <summary>A prediction with a thumbnail.</summary>
     public sealed record SampleView(Prediction Prediction, string ImageUrl);
 
-    /// <summary>Maps every endpoint.</summary>
+    /// <summary>Maps every endpoint. Each write needs an editor's key at least (<see cref="RolePolicyConventions.WritesNeedEditor{TBuilder}"/>); a few need an admin's.</summary>
     public static IEndpointRouteBuilder MapTrackerApi(this IEndpointRouteBuilder app)
     {
         app.MapGet("/healthz", () => Results.Ok(new { status = "ok" }))
             .WithName("Health").WithSummary("Liveness check").WithTags("Server");
-        app.MapMlflowApi();
+        var routes = app.MapGroup("").WritesNeedEditor();
+        routes.MapMlflowApi();
 
-        var api = app.MapGroup("/api");
+        var api = routes.MapGroup("/api");
         api.MapTrialQueries();
         api.MapRunLogging();
+        api.MapApiKeys();
         api.MapGet("/plugins", (PluginCatalog catalog, PluginViews views) => catalog.Entries.Select(e => new PluginView(views.Public(e),
             e.Status == PluginStatus.Active && e.Kind == PluginKind.Model ? ExperimentService.HyperparametersOf(catalog.FindModel(e.Name)!) : null,
             e.Status == PluginStatus.Active && e.Kind == PluginKind.Strategy ? catalog.FindStrategy(e.Name)!.Options : null)))
@@ -127,6 +130,35 @@ public static class ApiEndpoints
                 ? Results.Ok(await ExperimentSummary.ReadAsync(e, stores.Trials, ct)) : NotFound("experiment", id))
             .WithName("GetExperiment").WithSummary("An experiment").WithTags("Experiments")
             .Produces<ExperimentSummary>().ProducesProblem(StatusCodes.Status404NotFound);
+
+        api.MapDelete("/experiments/{id}", async (string id, ExperimentService experiments, ILoggerFactory loggers, CancellationToken ct) =>
+        {
+            var deletion = await experiments.DeleteAsync(id, ct);
+            switch (deletion.Outcome)
+            {
+                case ExperimentDeletionOutcome.NotFound:
+                    return NotFound("experiment", id);
+                case ExperimentDeletionOutcome.StillRunning:
+                    return Results.Problem(statusCode: 409, title: "Cancel the experiment first.",
+                        detail: $"Experiment '{id}' is {deletion.Experiment!.State}: cancel it (POST /api/experiments/{id}/cancel), then delete it.");
+                case ExperimentDeletionOutcome.TrialsStillRunning:
+                    return Results.Problem(statusCode: 409, title: "Its trials are still running.",
+                        detail: $"Experiment '{id}' has trials that have not ended yet (cancelled ones stop at their next batch); try again when they have.");
+            }
+            var deleted = deletion.Deleted!;
+            var logger = loggers.CreateLogger(typeof(ApiEndpoints));
+            logger.LogInformation("Experiment {Id} ('{Name}') deleted with its {Trials} trials", id, deleted.Experiment.Spec.Name, deleted.TrialIds.Count);
+            if (deleted.FoldersLeft.Count > 0)
+                logger.LogWarning("The files of {Count} deleted trials could not be removed: {Folders}", deleted.FoldersLeft.Count, string.Join(", ", deleted.FoldersLeft));
+            return Results.NoContent();
+        })
+        .RequireAuthorization(TrackerPolicies.Admin)
+        .WithName("DeleteExperiment").WithSummary("Delete an experiment for good").WithTags("Experiments")
+        .WithDescription("Deletes the experiment with its trials and everything they kept: metric series, reports, predictions and sample images, "
+            + "artifact files and records. It cannot be undone. Needs an admin's key. A running or paused experiment is refused with 409: cancel it first. "
+            + "(MLflow's `experiments/delete` only marks an experiment deleted, and `experiments/restore` brings it back.)")
+        .Produces(StatusCodes.Status204NoContent).ProducesProblem(StatusCodes.Status403Forbidden)
+        .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
 
         api.MapPost("/experiments/{id}/sensitivity", async (string id, SensitivityRequest body, ExperimentService experiments, CancellationToken ct) =>
         {

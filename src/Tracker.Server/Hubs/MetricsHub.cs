@@ -6,7 +6,9 @@ namespace Tracker.Server.Hubs;
 /// <summary>
 /// Relays the live feed to external clients. A client joins an experiment or a trial and then receives
 /// <c>metrics</c> (<see cref="MetricsRecorded"/>), <c>trialChanged</c> (a trial), <c>experimentChanged</c>
-/// (an experiment) and <c>images</c> (<see cref="ImagesLogged"/>) messages for it.
+/// (an experiment) and <c>images</c> (<see cref="ImagesLogged"/>) messages for it. Joining and leaving change only what
+/// the connection receives, so any reader may (<see cref="HubReadAttribute"/>); a method that changes data needs an
+/// editor (<see cref="HubRoleFilter"/>).
 /// </summary>
 public sealed class MetricsHub(MetricsHubRelay relay) : Hub
 {
@@ -28,15 +30,19 @@ public sealed class MetricsHub(MetricsHubRelay relay) : Hub
     }
 
     /// <summary>Receive the events of one experiment and its trials.</summary>
+    [HubRead]
     public Task JoinExperiment(string experimentId) => Groups.AddToGroupAsync(Context.ConnectionId, ExperimentGroup(experimentId));
 
     /// <summary>Stop receiving an experiment's events.</summary>
+    [HubRead]
     public Task LeaveExperiment(string experimentId) => Groups.RemoveFromGroupAsync(Context.ConnectionId, ExperimentGroup(experimentId));
 
     /// <summary>Receive the events of one trial.</summary>
+    [HubRead]
     public Task JoinTrial(string trialId) => Groups.AddToGroupAsync(Context.ConnectionId, TrialGroup(trialId));
 
     /// <summary>Stop receiving a trial's events.</summary>
+    [HubRead]
     public Task LeaveTrial(string trialId) => Groups.RemoveFromGroupAsync(Context.ConnectionId, TrialGroup(trialId));
 
     internal static string ExperimentGroup(string id) => $"experiment:{id}";

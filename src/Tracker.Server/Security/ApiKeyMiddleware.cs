@@ -20,6 +20,11 @@ namespace Tracker.Server.Security;
 /// <c>MLFLOW_TRACKING_TOKEN</c>) or <c>X-Api-Key: &lt;key&gt;</c>; to a hub also as the <c>access_token</c> query
 /// parameter, as SignalR's clients send it where they cannot set headers. A key that is sent must be valid, even where
 /// none is needed. The rule runs after authentication, which reads the session cookie.
+/// <para>
+/// It also says who the request is (<see cref="TrackerClaims"/>), for the role policies that run after it
+/// (<see cref="TrackerPolicies"/>): the holder of the key sent, else the dashboard session, else, on the dashboard, a
+/// visitor let in without signing in, who has <see cref="SecurityOptions.OpenAccessRole"/>.
+/// </para>
 /// </summary>
 public sealed class ApiKeyMiddleware(RequestDelegate next, ApiKeyService keys, KeyGuessLimiter guesses, IOptions<SecurityOptions> options)
 {
@@ -52,8 +57,13 @@ public sealed class ApiKeyMiddleware(RequestDelegate next, ApiKeyService keys, K
 
         if (access == Access.Dashboard)
         {
-            if (OpenTo(options.Value.Dashboard, context.Connection.RemoteIpAddress) || DashboardSignIn.HasSession(context))
+            if (DashboardSignIn.HasSession(context))
                 await next(context);
+            else if (OpenTo(options.Value.Dashboard, context.Connection.RemoteIpAddress))
+            {
+                context.User = TrackerClaims.Open(options.Value.OpenAccessRole);
+                await next(context);
+            }
             else if (HttpMethods.IsGet(request.Method) && !request.Path.StartsWithSegments(CircuitRoot))
                 context.Response.Redirect(DashboardSignIn.SignInUrlFor(request));
             else
@@ -86,7 +96,8 @@ public sealed class ApiKeyMiddleware(RequestDelegate next, ApiKeyService keys, K
                 "The key sent is neither a configured key nor a dashboard key, or it was revoked. " + HowToSend);
             return;
         }
-        context.Items[typeof(ApiKeyHolder)] = holder;
+        // The key, not a session cookie the request may carry as well, says who the request is.
+        context.User = TrackerClaims.ForKey(holder);
         await next(context);
     }
 

@@ -24,8 +24,9 @@ public enum ApiKeySource
 /// <param name="CreatedAt">When it was created; <c>null</c> for a configured key.</param>
 /// <param name="LastUsedAt">When a request last presented it (for a configured key: since the server started).</param>
 /// <param name="RevokedAt">When it was revoked, if it was.</param>
+/// <param name="Role">What it may do.</param>
 public sealed record ApiKeyView(string? Id, string Name, string? Prefix, ApiKeySource Source,
-    DateTimeOffset? CreatedAt, DateTimeOffset? LastUsedAt, DateTimeOffset? RevokedAt);
+    DateTimeOffset? CreatedAt, DateTimeOffset? LastUsedAt, DateTimeOffset? RevokedAt, TrackerRole Role);
 
 /// <summary>A key just created: <see cref="Key"/> is shown once and then exists only with whoever copied it.</summary>
 /// <param name="Record">What the store keeps.</param>
@@ -36,7 +37,8 @@ public sealed record CreatedApiKey(ApiKeyRecord Record, string Key);
 /// <param name="Name">The key's name.</param>
 /// <param name="Source">Configuration or dashboard.</param>
 /// <param name="Sha256">The lower-case hex SHA-256 of the key, by which a dashboard session refers to it.</param>
-public sealed record ApiKeyHolder(string Name, ApiKeySource Source, string Sha256);
+/// <param name="Role">What the key may do.</param>
+public sealed record ApiKeyHolder(string Name, ApiKeySource Source, string Sha256, TrackerRole Role);
 
 /// <summary>
 /// API keys: makes new ones, and tells whether a presented key is one of the configured keys or an unrevoked
@@ -56,6 +58,16 @@ public sealed class ApiKeyService
 
     /// <summary>The longest name a dashboard key may have.</summary>
     public const int MaxNameLength = 100;
+
+    /// <summary>
+    /// The role of a key that has none: one stored before keys had roles, or configured without <c>Role</c>. Such keys
+    /// could make every write the API had, so they stay editors and everything they were used for keeps working. They
+    /// are not admins: that would give every old key, e.g. one on a training machine, the new power to delete
+    /// experiments for good. Keys made from a dashboard session were an admin's doing that an editor now loses; the
+    /// admin keeps it on the server's machine (<see cref="SecurityOptions.OpenAccessRole"/>), with a key created
+    /// as admin, or with a configured key given <c>"Role": "admin"</c>.
+    /// </summary>
+    public const TrackerRole UnsetRole = TrackerRole.Editor;
 
     private const string UrlSafeAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
@@ -110,26 +122,27 @@ public sealed class ApiKeyService
         if (match is not null)
         {
             if (recordUse) configuredUses[match] = now;
-            return new ApiKeyHolder(match.Name, ApiKeySource.Config, hex);
+            return new ApiKeyHolder(match.Name, ApiKeySource.Config, hex, match.Role ?? UnsetRole);
         }
 
         // The store is searched by the hash, which is all an attacker could learn anything about from timing.
         var stored = await store.FindApiKeyByHashAsync(hex, cancellationToken);
         if (stored is null || stored.RevokedAt is not null) return null;
         if (recordUse && (stored.LastUsedAt is not { } last || now - last >= UseResolution)) await store.RecordApiKeyUseAsync(stored.Id, now, cancellationToken);
-        return new ApiKeyHolder(stored.Name, ApiKeySource.Dashboard, hex);
+        return new ApiKeyHolder(stored.Name, ApiKeySource.Dashboard, hex, stored.Role ?? UnsetRole);
     }
 
     /// <summary>
-    /// Makes a dashboard key named <paramref name="name"/> (trimmed; 1 to <see cref="MaxNameLength"/> characters) and
-    /// stores its hash and display prefix.
+    /// Makes a key named <paramref name="name"/> (trimmed; 1 to <see cref="MaxNameLength"/> characters) that may do
+    /// what <paramref name="role"/> may, and stores its hash, display prefix and role.
     /// </summary>
-    /// <exception cref="ArgumentException">The name is empty or too long.</exception>
-    public async Task<CreatedApiKey> CreateAsync(string name, CancellationToken cancellationToken = default)
+    /// <exception cref="ArgumentException">The name is empty or too long, or the role is not one.</exception>
+    public async Task<CreatedApiKey> CreateAsync(string name, TrackerRole role, CancellationToken cancellationToken = default)
     {
         if (NameProblem(name) is { } problem) throw new ArgumentException(problem, nameof(name));
+        if (!Enum.IsDefined(role)) throw new ArgumentException($"A key's role is one of {TrackerRoles.All}.", nameof(role));
         string key = Generate();
-        var record = new ApiKeyRecord(Guid.NewGuid().ToString("N"), name.Trim(), Hash(key), key[..DisplayPrefixLength], time.GetUtcNow());
+        var record = new ApiKeyRecord(Guid.NewGuid().ToString("N"), name.Trim(), Hash(key), key[..DisplayPrefixLength], time.GetUtcNow(), Role: role);
         await store.AddApiKeyAsync(record, cancellationToken);
         return new CreatedApiKey(record, key);
     }
@@ -150,7 +163,8 @@ public sealed class ApiKeyService
     public async Task<IReadOnlyList<ApiKeyView>> ListAsync(CancellationToken cancellationToken = default) =>
     [
         .. configured.Select(c => new ApiKeyView(null, c.Key.Name, null, ApiKeySource.Config, null,
-            configuredUses.TryGetValue(c.Key, out var used) ? used : (DateTimeOffset?)null, null)),
-        .. (await store.ListApiKeysAsync(cancellationToken)).Select(k => new ApiKeyView(k.Id, k.Name, k.Prefix, ApiKeySource.Dashboard, k.CreatedAt, k.LastUsedAt, k.RevokedAt)),
+            configuredUses.TryGetValue(c.Key, out var used) ? used : (DateTimeOffset?)null, null, c.Key.Role ?? UnsetRole)),
+        .. (await store.ListApiKeysAsync(cancellationToken)).Select(k => new ApiKeyView(k.Id, k.Name, k.Prefix, ApiKeySource.Dashboard,
+            k.CreatedAt, k.LastUsedAt, k.RevokedAt, k.Role ?? UnsetRole)),
     ];
 }

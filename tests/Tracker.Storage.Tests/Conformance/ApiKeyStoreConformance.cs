@@ -93,4 +93,24 @@ public abstract class ApiKeyStoreConformance : StoreConformance
 
         Assert.Equal([key], await ApiKeys.ListApiKeysAsync());
     }
+
+    [Fact]
+    public async Task AddApiKeyAsync_WithRoles_KeepsEach_AndAKeyWithoutOneHasNone()
+    {
+        var viewer = Key("k1", 0) with { Role = TrackerRole.Viewer };
+        var admin = Key("k2", 1) with { Role = TrackerRole.Admin };
+        var older = Key("k3", 2); // stored before keys had roles
+        await ApiKeys.AddApiKeyAsync(viewer);
+        await ApiKeys.AddApiKeyAsync(admin);
+        await ApiKeys.AddApiKeyAsync(older);
+        await ApiKeys.RevokeApiKeyAsync("k2", T0.AddHours(1));
+        await ApiKeys.RecordApiKeyUseAsync("k1", T0.AddHours(2));
+
+        await ReopenAsync();
+
+        Assert.Equal(TrackerRole.Viewer, (await ApiKeys.FindApiKeyByHashAsync(viewer.Sha256))!.Role);
+        Assert.Equal(TrackerRole.Admin, (await ApiKeys.FindApiKeyByHashAsync(admin.Sha256))!.Role);
+        Assert.Null((await ApiKeys.FindApiKeyByHashAsync(older.Sha256))!.Role);
+        Assert.Equal(new TrackerRole?[] { null, TrackerRole.Admin, TrackerRole.Viewer }, (await ApiKeys.ListApiKeysAsync()).Select(k => k.Role));
+    }
 }

@@ -3,7 +3,7 @@ using static Tracker.Storage.Tests.Infrastructure.Samples;
 
 namespace Tracker.Storage.Tests.Conformance;
 
-/// <summary><see cref="IExperimentStore"/>: round trips, replacement, order and compare-and-swap updates.</summary>
+/// <summary><see cref="IExperimentStore"/>: round trips, replacement, order, compare-and-swap updates and deletion.</summary>
 public abstract class ExperimentStoreConformance : StoreConformance
 {
     [Fact]
@@ -164,5 +164,106 @@ public abstract class ExperimentStoreConformance : StoreConformance
 
         AssertSameRecord(experiment, await Experiments.GetExperimentAsync("exp1"));
         Assert.Equal(["exp1"], (await Experiments.ListExperimentsAsync()).Select(e => e.Id));
+    }
+
+    // A trial with something in every place a trial keeps things: two metric series (one over several chunks), a
+    // report, predictions with a thumbnail, a file and its record.
+    private async Task FillTrialAsync(string experimentId, string trialId)
+    {
+        await Trials.SaveTrialAsync(Trial(trialId, experimentId, await Trials.NextTrialNumberAsync(experimentId)));
+        await Metrics.AppendMetricsAsync(Enumerable.Range(0, 2500).Select(step => Point(trialId, "loss", step, 1.0 / (step + 1))).ToList());
+        await Metrics.AppendMetricsAsync([Point(trialId, "acc", 0, 0.5)]);
+        await Evaluations.SaveReportAsync(Report(trialId, "test", 1, [0, 1, 1], [0, 1, 0]));
+        await Evaluations.SavePredictionsAsync(new PredictionSet(trialId, "test", ["cat", "dog"], [new Prediction(0, 1, 1, 0.8)], [0]),
+            new Dictionary<int, byte[]> { [0] = [1, 2, 3] });
+        await Artifacts.WriteArtifactAsync(trialId, "plots/loss.png", new MemoryStream([7, 7, 7]));
+        await Artifacts.SaveArtifactMetadataAsync(new ArtifactMetadata(trialId, "plots/loss.png", "image/png", "loss", null, null, T0));
+    }
+
+    private async Task AssertTrialIntactAsync(string trialId)
+    {
+        Assert.NotNull(await Trials.GetTrialAsync(trialId));
+        Assert.Equal(["acc", "loss"], (await Metrics.LatestMetricsAsync(trialId)).Select(p => p.Key));
+        Assert.Equal(2500, (await Metrics.ReadMetricsAsync(trialId, "loss", MetricCursor.Start, 5000)).Points.Count);
+        Assert.NotNull(await Evaluations.GetLatestReportAsync(trialId));
+        Assert.NotNull(await Evaluations.GetPredictionsAsync(trialId));
+        Assert.Equal([1, 2, 3], await Evaluations.GetSampleImageAsync(trialId, 0));
+        Assert.Equal(["plots/loss.png"], (await Artifacts.ListAllArtifactsAsync(trialId)).Select(e => e.Path));
+        Assert.Equal(["plots/loss.png"], (await Artifacts.GetArtifactMetadataAsync(trialId)).Select(m => m.Path));
+    }
+
+    private async Task AssertTrialGoneAsync(string trialId)
+    {
+        Assert.Null(await Trials.GetTrialAsync(trialId));
+        Assert.Empty(await Metrics.LatestMetricsAsync(trialId));
+        Assert.Empty((await Metrics.ReadMetricsAsync(trialId, "loss", MetricCursor.Start, 5000)).Points);
+        Assert.Empty(await Metrics.ReadMetricsDownsampledAsync(trialId, "loss", 100));
+        Assert.Null(await Evaluations.GetLatestReportAsync(trialId));
+        Assert.Empty(await Evaluations.ListReportsAsync(trialId));
+        Assert.Null(await Evaluations.GetPredictionsAsync(trialId));
+        Assert.Null(await Evaluations.GetSampleImageAsync(trialId, 0));
+        Assert.Empty(await Evaluations.GetSampleImagesAsync(trialId));
+        Assert.Empty(await Artifacts.ListAllArtifactsAsync(trialId));
+        Assert.Empty(await Artifacts.GetArtifactMetadataAsync(trialId));
+        Assert.False(Directory.Exists(new Uri(Artifacts.ArtifactUri(trialId)).LocalPath), $"the files of {trialId} are still there");
+    }
+
+    [Fact]
+    public async Task DeleteExperimentAsync_RemovesItsTrialsAndAllTheyKept_AndNothingOfAnother()
+    {
+        await Experiments.SaveExperimentAsync(Experiment("gone") with { State = ExperimentState.Cancelled });
+        await Experiments.SaveExperimentAsync(Experiment("kept"));
+        await FillTrialAsync("gone", "g1");
+        await FillTrialAsync("gone", "g2");
+        await FillTrialAsync("kept", "k1");
+        Assert.Equal(3, (await Trials.QueryTrialsAsync(new TrialQuery())).Total); // the queries' indexes are built before the deletion
+
+        var deleted = await Experiments.DeleteExperimentAsync("gone");
+
+        Assert.NotNull(deleted);
+        Assert.Equal(("gone", ExperimentState.Cancelled), (deleted.Experiment.Id, deleted.Experiment.State));
+        Assert.Equal(["g1", "g2"], deleted.TrialIds.Order(StringComparer.Ordinal));
+        Assert.Empty(deleted.FoldersLeft);
+        Assert.Null(await Experiments.GetExperimentAsync("gone"));
+        Assert.Equal(["kept"], (await Experiments.ListExperimentsAsync()).Select(e => e.Id));
+        Assert.Empty(await Trials.ListTrialsAsync("gone"));
+        Assert.Empty((await Trials.TallyTrialsAsync("gone", ObjectiveDirection.Maximize)).ByState);
+        var left = await Trials.QueryTrialsAsync(new TrialQuery());
+        Assert.Equal((1, "k1"), (left.Total, left.Items.Single().Trial.Id));
+        Assert.Empty((await Trials.QueryTrialsAsync(new TrialQuery { ExperimentIds = ["gone"] })).Items);
+        await AssertTrialGoneAsync("g1");
+        await AssertTrialGoneAsync("g2");
+        await AssertTrialIntactAsync("k1");
+        Assert.Equal(0, await Trials.NextTrialNumberAsync("gone")); // its trial counter went too
+        Assert.Equal(1, await Trials.NextTrialNumberAsync("kept"));
+
+        await ReopenAsync();
+
+        Assert.Null(await Experiments.GetExperimentAsync("gone"));
+        Assert.Equal(["k1"], (await Trials.QueryTrialsAsync(new TrialQuery())).Items.Select(r => r.Trial.Id));
+        await AssertTrialGoneAsync("g1");
+        await AssertTrialIntactAsync("k1");
+    }
+
+    [Fact]
+    public async Task DeleteExperimentAsync_UnknownOrAlreadyDeleted_Null()
+    {
+        await Experiments.SaveExperimentAsync(Experiment("e1"));
+
+        Assert.Null(await Experiments.DeleteExperimentAsync("missing"));
+        Assert.Empty((await Experiments.DeleteExperimentAsync("e1"))!.TrialIds);
+        Assert.Null(await Experiments.DeleteExperimentAsync("e1"));
+        Assert.Empty(await Experiments.ListExperimentsAsync());
+    }
+
+    [Fact]
+    public async Task DeleteExperimentAsync_LoggedExperiment_FreesItsName()
+    {
+        await Experiments.SaveExperimentAsync(Experiment("first", "shared name", execution: TrialExecution.Logged));
+
+        await Experiments.DeleteExperimentAsync("first");
+        await Experiments.SaveExperimentAsync(Experiment("second", "shared name", execution: TrialExecution.Logged));
+
+        Assert.Equal(["second"], (await Experiments.ListExperimentsAsync()).Select(e => e.Id));
     }
 }

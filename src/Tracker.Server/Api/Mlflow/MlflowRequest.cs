@@ -25,6 +25,9 @@ public static class MlflowErrorCodes
     /// <summary>The request needs an API key, or its key is not valid (HTTP 401).</summary>
     public const string Unauthenticated = "UNAUTHENTICATED";
 
+    /// <summary>The request's key or session has a role that may not do this (HTTP 403).</summary>
+    public const string PermissionDenied = "PERMISSION_DENIED";
+
     /// <summary>Too many requests of a kind from one client, e.g. wrong API keys (HTTP 429).</summary>
     public const string RequestLimitExceeded = "REQUEST_LIMIT_EXCEEDED";
 
@@ -34,6 +37,7 @@ public static class MlflowErrorCodes
         ResourceDoesNotExist or EndpointNotFound => 404,
         InternalError => 500,
         Unauthenticated => 401,
+        PermissionDenied => 403,
         RequestLimitExceeded => 429,
         _ => 400,
     };
