@@ -25,6 +25,7 @@ public static class ServerExtensions
         services.AddProblemDetails();
         services.AddKestrelRejectionBodies();
         services.AddExceptionHandler<BadRequestProblems>();
+        services.AddExceptionHandler<StoreUnavailableProblems>();
         services.ConfigureHttpJsonOptions(o => TrackerJson.Configure(o.SerializerOptions));
         services.AddSignalR(o => o.AddFilter<HubRoleFilter>()).AddJsonProtocol(o => TrackerJson.Configure(o.PayloadSerializerOptions));
         services.AddSingleton<MetricsHubRelay>();

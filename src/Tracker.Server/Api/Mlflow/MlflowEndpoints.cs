@@ -162,6 +162,10 @@ public static class MlflowEndpoints
             {
                 return Error(e.Code, e.Message);
             }
+            catch (Exception e) when (StoreUnavailableProblems.Unwrap(e) is not null)
+            {
+                throw; // 503 with Retry-After: StoreUnavailableProblems
+            }
             catch (Exception e) when (e is not OperationCanceledException and not BadHttpRequestException) // the latter: BadRequestProblems
             {
                 loggers.CreateLogger(typeof(MlflowEndpoints)).LogError(e, "MLflow API {Method} {Path} failed", method, path);

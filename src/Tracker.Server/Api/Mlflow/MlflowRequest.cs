@@ -31,6 +31,9 @@ public static class MlflowErrorCodes
     /// <summary>Too many requests of a kind from one client, e.g. wrong API keys (HTTP 429).</summary>
     public const string RequestLimitExceeded = "REQUEST_LIMIT_EXCEEDED";
 
+    /// <summary>The server cannot keep writes now, e.g. its disk is full; try again later (HTTP 503).</summary>
+    public const string TemporarilyUnavailable = "TEMPORARILY_UNAVAILABLE";
+
     /// <summary>The HTTP status of a code.</summary>
     public static int StatusOf(string code) => code switch
     {
@@ -39,6 +42,7 @@ public static class MlflowErrorCodes
         Unauthenticated => 401,
         PermissionDenied => 403,
         RequestLimitExceeded => 429,
+        TemporarilyUnavailable => 503,
         _ => 400,
     };
 
