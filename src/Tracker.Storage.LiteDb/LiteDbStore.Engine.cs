@@ -169,6 +169,7 @@ public sealed partial class LiteDbStore
             {
                 // The store checkpoints after commits itself (CheckpointIfDue).
                 if (database.CheckpointSize != 0) database.CheckpointSize = 0;
+                CreateCollections(database);
                 var opened = new Engine(databasePath, database);
                 opened.Trials.EnsureIndex("experimentId");
                 opened.Trials.EnsureIndex("state");
@@ -182,6 +183,24 @@ public sealed partial class LiteDbStore
                 Quietly(database.Dispose);
                 throw;
             }
+        }
+
+        // LiteDB 5 makes a collection on its first write, and a reader that meets a collection while another thread's
+        // transaction is making it may read an empty page for it ("page type must be collection page"), after which the
+        // engine closes. So every collection the store uses is made when it opens, before anyone reads.
+        private static void CreateCollections(LiteDatabase database)
+        {
+            string[] names = ["experiments", "trials", "counters", "reports", "predictions", "artifacts", "apiKeys", SeriesCollection, "seriesPoints", "latest", "_files", "_chunks"];
+            var missing = names.Where(name => !database.CollectionExists(name)).ToList();
+            if (missing.Count == 0) return;
+            database.BeginTrans();
+            foreach (var name in missing)
+            {
+                var collection = database.GetCollection(name);
+                collection.Insert(new BsonDocument { ["_id"] = "collection-made-on-open" });
+                collection.Delete("collection-made-on-open");
+            }
+            database.Commit();
         }
 
         public long LogPages()

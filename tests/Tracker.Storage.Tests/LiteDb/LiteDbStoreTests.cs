@@ -73,6 +73,52 @@ public sealed class LiteDbStoreTests : IDisposable
         Assert.NotNull(holder);
     }
 
+    // LiteDB 5 makes a collection on its first write; a reader meeting it meanwhile could read an empty page for it
+    // ("page type must be collection page") and close the engine. The store makes every collection when it opens.
+    [Fact]
+    public void Constructor_NewFile_MakesEveryCollectionBeforeAnyoneReads()
+    {
+        Open().Dispose();
+        opened.Clear();
+        using var raw = new LiteDatabase(new ConnectionString { Filename = DatabasePath, Connection = ConnectionType.Direct });
+        string[] expected = ["experiments", "trials", "counters", "reports", "predictions", "artifacts", "apiKeys", "series", "seriesPoints", "latest", "_files", "_chunks"];
+        Assert.Equal(expected, expected.Where(raw.CollectionExists));
+        Assert.All(expected, name => Assert.Equal(0, raw.GetCollection(name).Count()));
+    }
+
+    [Fact]
+    public async Task FirstWritesOfEachKind_WhileReadersRead_NoReaderOrWriterFails()
+    {
+        var cancel = TestContext.Current.CancellationToken;
+        for (int round = 0; round < 20; round++)
+        {
+            foreach (var store in opened) store.Dispose();
+            opened.Clear();
+            if (Directory.Exists(Path.GetDirectoryName(DatabasePath))) Directory.Delete(Path.GetDirectoryName(DatabasePath)!, recursive: true);
+            var fresh = Open();
+            using var stop = new CancellationTokenSource();
+            var readers = Enumerable.Range(0, 3).Select(_ => Task.Run(async () =>
+            {
+                while (!stop.IsCancellationRequested)
+                {
+                    await fresh.GetExperimentAsync("e1", cancel);
+                    await fresh.GetTrialAsync("t1", cancel);
+                    await fresh.ReadMetricsAsync("t1", "loss", MetricCursor.Start, 10, cancel);
+                    await fresh.LatestMetricsAsync("t1", cancel);
+                    await fresh.GetLatestReportAsync("t1", cancellationToken: cancel);
+                    await fresh.ListApiKeysAsync(cancel);
+                }
+            }, cancel)).ToList();
+            await fresh.SaveExperimentAsync(Experiment("e1"), cancel);
+            await fresh.SaveTrialAsync(FullTrial("t1", "e1", 0, TrialState.Running), [Point("t1", "loss", 0, 1.0)], cancel);
+            await fresh.NextTrialNumberAsync("e1", cancel);
+            await fresh.AppendMetricsAsync([Point("t1", "acc", 0, 0.5)], cancel);
+            await stop.CancelAsync();
+            await Task.WhenAll(readers); // a reader's exception fails the test here
+            Assert.Equal(1.0, (await fresh.ReadMetricsAsync("t1", "loss", MetricCursor.Start, 10, cancel)).Points.Single().Value);
+        }
+    }
+
     [Fact]
     public async Task Constructor_AfterTheHolderIsDisposed_OpensAgainWithTheData()
     {
