@@ -18,6 +18,10 @@ public static class LiteDbFileCheck
     // LiteDB 5's header page: after the 32-byte page header, the signature, then the file format version.
     private const int SignatureOffset = 32, VersionOffset = 59, LastPageIdOffset = 64;
     private const byte FileVersion = 8;
+
+    // LiteDB 5's page header: the page's number (uint32), then its type (0 empty, 1 header, 2 collection, 3 index, 4 data).
+    private const int PageHeaderSize = 32, PageTypeOffset = 4;
+    private const byte MaxPageType = 4;
     private static readonly byte[] Signature = Encoding.ASCII.GetBytes("** This is a LiteDB file **");
 
     /// <summary>The log file LiteDB keeps beside <paramref name="databasePath"/> (<c>name-log.ext</c>).</summary>
@@ -56,7 +60,28 @@ public static class LiteDbFileCheck
         // With a log, pages the header counts may still be there waiting for the checkpoint; without one they must be here.
         if (logPages == 0 && lastPageId != uint.MaxValue && lastPageId >= pages)
             throw new StoreDamagedException(databasePath, $"the file holds {pages:N0} pages but its header counts {(long)lastPageId + 1:N0}: it was cut short.");
+        CheckPages(databasePath, pages);
         if (logPages > 0) CheckLog(databasePath, log.FullName, pages + logPages);
+    }
+
+    // Every page of the file starts with its own number and a page type LiteDB knows. Garbage written over a page's start
+    // (a bad copy, a disk that returned another file's blocks) fails that, and is refused here rather than answered
+    // with failures when the page is first read. Garbage inside a page past its header is not seen: LiteDB 5 pages carry
+    // no checksum. A page never written (all zeros) is allowed.
+    private static void CheckPages(string databasePath, long pages)
+    {
+        using var file = File.OpenHandle(databasePath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        Span<byte> pageHeader = stackalloc byte[PageHeaderSize];
+        for (long page = 1; page < pages; page++)
+        {
+            RandomAccess.Read(file, pageHeader, page * PageSize);
+            uint pageId = BinaryPrimitives.ReadUInt32LittleEndian(pageHeader);
+            byte pageType = pageHeader[PageTypeOffset];
+            if ((pageId == page && pageType <= MaxPageType) || !pageHeader.ContainsAnyExcept((byte)0)) continue;
+            throw new StoreDamagedException(databasePath,
+                $"page {page:N0} (bytes {page * PageSize:N0} to {(page + 1) * PageSize - 1:N0}) is damaged: it names itself page {pageId:N0} of type {pageType}. "
+                + "Restore a backup (tracker db backup), or copy out what can be read with LiteDB's own tools.");
+        }
     }
 
     // Each page of the log names the page of the file it replaces or adds; a page beyond every page there could be

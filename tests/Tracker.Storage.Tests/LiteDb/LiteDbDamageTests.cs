@@ -74,6 +74,29 @@ public sealed class LiteDbDamageTests : IDisposable
         Assert.Equal(before, Hash(DatabasePath));
     }
 
+    [Theory]
+    [InlineData(0.5, 20_000)] // over two page starts in the middle
+    [InlineData(0.9, 9_000)]  // over one page start near the end
+    public async Task GarbageInTheMiddle_Refused_Untouched(double at, int bytes)
+    {
+        long pages = await RealDatabaseAsync();
+        long offset = (long)(pages * at) * LiteDbFileCheck.PageSize - 100; // from just before a page's start
+        var garbage = new byte[bytes];
+        new Random(7).NextBytes(garbage);
+        using (var file = new FileStream(DatabasePath, FileMode.Open))
+        {
+            file.Position = offset;
+            file.Write(garbage);
+        }
+        var before = Hash(DatabasePath);
+
+        var error = Refused();
+
+        Assert.Contains($"page {offset / LiteDbFileCheck.PageSize + 1:N0} ", error.Reason);
+        Assert.Contains("damaged", error.Reason);
+        Assert.Equal(before, Hash(DatabasePath));
+    }
+
     [Fact]
     public async Task GarbageLog_Refused_NeitherFileTouched()
     {
