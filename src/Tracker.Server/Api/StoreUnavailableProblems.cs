@@ -1,3 +1,4 @@
+using System.Data.Common;
 using Microsoft.AspNetCore.Diagnostics;
 using Tracker.Core.Storage;
 using Tracker.Server.Api.Mlflow;
@@ -30,12 +31,23 @@ public sealed class StoreUnavailableProblems(ILogger<StoreUnavailableProblems> l
         return true;
     }
 
-    /// <summary>The store's refusal in <paramref name="exception"/>, if it is one or wraps one.</summary>
+    /// <summary>
+    /// The store's refusal in <paramref name="exception"/>, if it is one or wraps one. A database server's own
+    /// refusal counts too (read through ADO.NET's <see cref="DbException.SqlState"/>, so no driver is named here): a full
+    /// disk or another lack of resources (SQLSTATE class 53), an I/O or system error (58), a lost connection (08), or a
+    /// server shutting down or starting (57P01 to 57P03). The database kept nothing of a transaction it did not commit.
+    /// </summary>
     public static StoreUnavailableException? Unwrap(Exception? exception) => exception switch
     {
         StoreUnavailableException unavailable => unavailable,
+        DbException { SqlState: { } state } database when IsUnavailable(state) =>
+            new StoreUnavailableException($"the database server answered SQLSTATE {state}: {database.Message}", database),
         AggregateException many => many.InnerExceptions.Select(Unwrap).FirstOrDefault(e => e is not null),
         null => null,
         _ => Unwrap(exception.InnerException),
     };
+
+    private static bool IsUnavailable(string sqlState) =>
+        sqlState.StartsWith("53", StringComparison.Ordinal) || sqlState.StartsWith("58", StringComparison.Ordinal)
+        || sqlState.StartsWith("08", StringComparison.Ordinal) || sqlState is "57P01" or "57P02" or "57P03";
 }

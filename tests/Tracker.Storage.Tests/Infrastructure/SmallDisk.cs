@@ -14,11 +14,21 @@ public sealed class SmallDisk : IDisposable
     /// <summary>The mounted folder.</summary>
     public string Path { get; }
 
-    /// <summary>Mounts a tmpfs of <paramref name="mebibytes"/> MiB on a new temporary folder.</summary>
+    /// <summary>
+    /// Mounts a tmpfs of <paramref name="mebibytes"/> MiB on a new temporary folder, owned by <paramref name="owner"/>
+    /// (a user name, e.g. <c>postgres</c>) when given.
+    /// </summary>
     public static SmallDisk Mount(int mebibytes, string? owner = null)
     {
         string path = Directory.CreateTempSubdirectory("tracker-small-disk-").FullName;
-        string options = $"size={mebibytes}m" + (owner is null ? "" : $",uid={owner},gid={owner},mode=0700");
+        string options = $"size={mebibytes}m";
+        if (owner is not null)
+        {
+            var (uidCode, uid) = Run("id", "-u", owner);
+            var (gidCode, gid) = Run("id", "-g", owner);
+            if (uidCode != 0 || gidCode != 0) throw new InvalidOperationException($"No user {owner}: {uid} {gid}");
+            options += $",uid={uid},gid={gid},mode=0700";
+        }
         var (code, output) = Run("mount", "-t", "tmpfs", "-o", options, "tracker-small-disk", path);
         if (code != 0)
         {

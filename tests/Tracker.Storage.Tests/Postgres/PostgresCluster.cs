@@ -54,6 +54,41 @@ public sealed class PostgresCluster : IAsyncDisposable
     }
 
     /// <summary>
+    /// A new database holding the current schema whose files live in <paramref name="folder"/> (an empty folder the
+    /// <c>postgres</c> user owns), through a tablespace of its own: a small file system there makes a full disk for
+    /// this database alone.
+    /// </summary>
+    public async Task<string> CreateDatabaseInAsync(string folder)
+    {
+        await EnsureStartedAsync();
+        if (failure is not null) Assert.Skip($"PostgreSQL tests skipped: {failure}");
+        string tablespace = "ts_" + Guid.NewGuid().ToString("N");
+        await ExecuteAsync($"CREATE TABLESPACE {tablespace} LOCATION '{folder.Replace("'", "''")}'");
+        return await CreateAsync($"TEMPLATE {TemplateName} TABLESPACE {tablespace}");
+    }
+
+    /// <summary>Drops a database made by <see cref="CreateDatabaseInAsync"/> and then its tablespace, so that its folder is let go.</summary>
+    public async Task DropDatabaseAndTablespaceAsync(string connectionString)
+    {
+        await DropDatabaseAsync(connectionString);
+        await using var command = admin!.CreateCommand("SELECT spcname FROM pg_tablespace WHERE spcname LIKE 'ts\\_%'");
+        var names = new List<string>();
+        await using (var reader = await command.ExecuteReaderAsync())
+            while (await reader.ReadAsync()) names.Add(reader.GetString(0));
+        foreach (var name in names)
+        {
+            try
+            {
+                await ExecuteAsync($"DROP TABLESPACE {Quoted(name)}");
+            }
+            catch (NpgsqlException)
+            {
+                // Another test's tablespace still in use: it drops its own.
+            }
+        }
+    }
+
+    /// <summary>
     /// A new database without any table (as <c>createdb</c> makes one), for tests of the migrations themselves; skips
     /// the calling test when there is no cluster.
     /// </summary>
