@@ -3,9 +3,46 @@ using Tracker.Core.Storage;
 
 namespace Tracker.Storage.LiteDb;
 
-// A copy of a database that no process holds (tracker db backup).
-public sealed partial class LiteDbStore
+// A copy of a database that no process holds (tracker db backup), and one of the open database (the server's backup route).
+public sealed partial class LiteDbStore : IStoreBackup
 {
+    /// <inheritdoc />
+    /// <remarks>
+    /// Under the write lock no write commits and no checkpoint runs, so the file and its log, which LiteDB writes only then,
+    /// are one moment; readers go on meanwhile. The copy's log is then merged into the copy, which is checked as an open
+    /// checks a file.
+    /// </remarks>
+    public Task<StoreBackupResult> BackupAsync(string destination, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        string target = Path.GetFullPath(destination);
+        string targetLog = LiteDbFileCheck.LogPath(target);
+        if (File.Exists(target) || File.Exists(targetLog)) throw new IOException($"{target} exists already; a backup goes into a new file.");
+        Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+        DateTimeOffset takenAt;
+        lock (gate)
+        {
+            if (failure is not null) throw Unavailable();
+            takenAt = DateTimeOffset.UtcNow;
+            CopyShared(DatabasePath, target);
+            string log = LiteDbFileCheck.LogPath(DatabasePath);
+            if (File.Exists(log)) CopyShared(log, targetLog);
+        }
+        using (var copy = new LiteDatabase(new ConnectionString { Filename = target, Connection = ConnectionType.Direct }))
+            copy.Checkpoint();
+        LiteDbFileCheck.Check(target);
+        return Task.FromResult(new StoreBackupResult(target, new FileInfo(target).Length, takenAt));
+    }
+
+    // The open database's files, shared with the engine that has them open.
+    private static void CopyShared(string source, string target)
+    {
+        using var from = new FileStream(source, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1 << 16);
+        using var to = new FileStream(target, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16);
+        from.CopyTo(to, 1 << 20);
+        to.Flush(flushToDisk: true);
+    }
+
     /// <summary>
     /// Copies the database at <paramref name="databasePath"/> into the new file <paramref name="destination"/> without
     /// changing it. The copy is taken under the database's lock, so no store can open the file meanwhile: the file and its

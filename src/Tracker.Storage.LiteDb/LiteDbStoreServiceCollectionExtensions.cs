@@ -12,5 +12,6 @@ public static class LiteDbStoreServiceCollectionExtensions
     /// absolute path by then) behind every store interface; it is opened when first asked for.
     /// </summary>
     public static IServiceCollection AddLiteDbStore(this IServiceCollection services) =>
-        services.AddStoreBackend(sp => new LiteDbStore(sp.GetRequiredService<IOptions<StoreOptions>>().Value));
+        services.AddStoreBackend(sp => new LiteDbStore(sp.GetRequiredService<IOptions<StoreOptions>>().Value))
+            .AddSingleton<IStoreBackup>(sp => sp.GetRequiredService<LiteDbStore>());
 }

@@ -370,6 +370,6 @@ public sealed class RoleTests(RoleTests.Server server) : IClassFixture<RoleTests
         Assert.Equal(["/api/2.0/mlflow/experiments/search", "/api/2.0/mlflow/runs/search"], unguarded.Select(p => "/" + p!.TrimStart('/')).Order());
         var admin = endpoints.Where(e => e.Metadata.GetOrderedMetadata<IAuthorizeData>().Any(a => a.Policy == TrackerPolicies.Admin))
             .Select(e => $"{e.Metadata.GetMetadata<Microsoft.AspNetCore.Routing.HttpMethodMetadata>()!.HttpMethods[0]} /{e.RoutePattern.RawText!.Trim('/')}").Order();
-        Assert.Equal(["DELETE /api/experiments/{id}", "POST /api/keys", "POST /api/keys/{id}/revoke"], admin);
+        Assert.Equal(["DELETE /api/experiments/{id}", "POST /api/admin/backup", "POST /api/keys", "POST /api/keys/{id}/revoke"], admin);
     }
 }

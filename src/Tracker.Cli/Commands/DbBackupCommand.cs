@@ -45,7 +45,8 @@ public sealed class DbBackupSettings : CommandSettings
 /// <remarks>
 /// The copy is taken under the database's lock (<see cref="LiteDbStore.CopyDatabase"/>), so a server cannot start on the
 /// file meanwhile and the database and its artifact files are copied at one moment. A database a server holds is refused
-/// with the holder's process id: the server has no backup route, so it is stopped for the copy. Everything is written
+/// with the holder's process id and the server's own backup route (POST /api/admin/backup), which copies the database
+/// while it serves. Everything is written
 /// into a hidden folder beside DEST first and moved into place only once the copy reads back, so a failed backup leaves
 /// nothing at DEST. A PostgreSQL store is backed up with pg_dump, whose command is printed.
 /// </remarks>
@@ -93,8 +94,9 @@ public sealed class DbBackupCommand(IAnsiConsole console) : AsyncCommand<DbBacku
             catch (StoreInUseException e)
             {
                 throw new CliException($"The database {source} is in use by {e.Holder}, most likely a running Tracker server. "
-                    + "A backup needs the file to itself, so that it copies one consistent moment, and the server has no backup route: "
-                    + "stop the server, run tracker db backup, then start it again. (A plain file copy of a database in use may be inconsistent.)");
+                    + "A backup needs the file to itself, so that it copies one consistent moment. While the server runs, ask it for one with an admin's key "
+                    + "(curl -X POST -H 'Authorization: Bearer KEY' http://HOST/api/admin/backup writes backups/tracker-<time>.db beside the database), "
+                    + "or stop the server, run tracker db backup, then start it again. (A plain file copy of a database in use may be inconsistent.)");
             }
             catch (StoreDamagedException e)
             {

@@ -72,6 +72,7 @@ public static class ApiEndpoints
         api.MapTrialQueries();
         api.MapRunLogging();
         api.MapApiKeys();
+        api.MapBackup();
         api.MapGet("/plugins", (PluginCatalog catalog, PluginViews views) => catalog.Entries.Select(e => new PluginView(views.Public(e),
             e.Status == PluginStatus.Active && e.Kind == PluginKind.Model ? ExperimentService.HyperparametersOf(catalog.FindModel(e.Name)!) : null,
             e.Status == PluginStatus.Active && e.Kind == PluginKind.Strategy ? catalog.FindStrategy(e.Name)!.Options : null)))
