@@ -10,9 +10,10 @@ namespace Tracker.Storage.LiteDb;
 //
 // LiteDB closes its engine for good on some I/O errors and, on others (a commit that ran out of disk), leaves a
 // transaction it could not roll back on the calling thread; its page cache and free-page lists may then disagree with
-// the file. So after any I/O error in a write the store closes the engine, refuses writes (StoreUnavailableException)
-// and, every RecoveryInterval, reopens the file: the log replays exactly the transactions that committed, and the
-// trial catalog is rebuilt from them. A write is acknowledged only once LiteDB has written its commit to the log.
+// the file. So after any I/O error in a write the store refuses writes (StoreUnavailableException) and, every
+// RecoveryInterval, closes the engine and opens the file again: the log replays exactly the transactions that
+// committed, and the trial catalog is rebuilt from them. A write is acknowledged only once LiteDB has written its commit
+// to the log.
 public sealed partial class LiteDbStore
 {
     private const int CheckpointLogPages = 1000; // LiteDB's own default
@@ -99,6 +100,7 @@ public sealed partial class LiteDbStore
             GC.WaitForPendingFinalizers();
         }
     }
+
     // A frame of its own, so that no local of the caller's keeps the engine reachable.
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void DropEngine()
