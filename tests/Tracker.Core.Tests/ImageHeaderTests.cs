@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
-using System.IO.Compression;
 using SkiaSharp;
 using Tracker.Core.Data;
+using Tracker.Tests;
 
 namespace Tracker.Core.Tests;
 
@@ -59,7 +59,7 @@ public sealed class ImageHeaderTests
     public void TryDecode_ImageFolderPngOverThePixelLimit_RefusedBeforeDecoding()
     {
         string path = Path.Combine(Path.GetTempPath(), $"tracker-huge-{Guid.NewGuid():N}.png");
-        File.WriteAllBytes(path, SolidGreyPng(7000, 7000));
+        File.WriteAllBytes(path, TestImages.SolidGreyPng(7000, 7000));
         try
         {
             var (pixels, problem) = ImageFolderDataset.TryDecode(path, 16, grayscale: false);
@@ -78,49 +78,5 @@ public sealed class ImageHeaderTests
         var bytes = new byte[2];
         BinaryPrimitives.WriteUInt16BigEndian(bytes, (ushort)value);
         return bytes;
-    }
-
-    /// <summary>A valid 8-bit grey PNG of one colour (rows of zeros deflate about 1000 to 1).</summary>
-    internal static byte[] SolidGreyPng(int width, int height)
-    {
-        using var compressed = new MemoryStream();
-        using (var zlib = new ZLibStream(compressed, CompressionLevel.SmallestSize, leaveOpen: true))
-        {
-            var row = new byte[1 + width];
-            for (int y = 0; y < height; y++) zlib.Write(row);
-        }
-        // Png.Encode's own chunks for a 1×1 grey image, with the IHDR size and the IDAT replaced.
-        byte[] tiny = Png.Encode(new float[1], 1, 1, 1);
-        var header = tiny[16..29];
-        BinaryPrimitives.WriteInt32BigEndian(header, width);
-        BinaryPrimitives.WriteInt32BigEndian(header.AsSpan(4), height);
-        using var output = new MemoryStream();
-        output.Write(tiny[..8]);
-        Chunk(output, "IHDR"u8, header);
-        Chunk(output, "IDAT"u8, compressed.ToArray());
-        Chunk(output, "IEND"u8, []);
-        return output.ToArray();
-    }
-
-    private static void Chunk(Stream output, ReadOnlySpan<byte> type, byte[] data)
-    {
-        var word = new byte[4];
-        BinaryPrimitives.WriteInt32BigEndian(word, data.Length);
-        output.Write(word);
-        byte[] typed = [.. type, .. data];
-        output.Write(typed);
-        BinaryPrimitives.WriteUInt32BigEndian(word, Crc32(typed));
-        output.Write(word);
-    }
-
-    private static uint Crc32(byte[] bytes)
-    {
-        uint crc = 0xFFFFFFFFu;
-        foreach (byte b in bytes)
-        {
-            crc ^= b;
-            for (int k = 0; k < 8; k++) crc = (crc & 1) != 0 ? 0xEDB88320u ^ (crc >> 1) : crc >> 1;
-        }
-        return crc ^ 0xFFFFFFFFu;
     }
 }

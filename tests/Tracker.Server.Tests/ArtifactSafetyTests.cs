@@ -1,10 +1,10 @@
 using System.Buffers.Binary;
-using System.IO.Compression;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
+using Tracker.Tests;
 
 namespace Tracker.Server.Tests;
 
@@ -157,7 +157,7 @@ public sealed class ArtifactSafetyTests(MlflowServer server) : IClassFixture<Mlf
     {
         var created = await client.PostAsJsonAsync("/api/runs", new { experiment = Unique("pixels") });
         string run = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
-        byte[] png = SolidGreyPng(7000, 7000);
+        byte[] png = TestImages.SolidGreyPng(7000, 7000);
         Assert.True(png.Length < 150_000, $"the PNG has {png.Length} bytes");
         byte[] jpeg = JpegHeader(width: 8000, height: 6000);
 
@@ -179,52 +179,6 @@ public sealed class ArtifactSafetyTests(MlflowServer server) : IClassFixture<Mlf
         Assert.Equal("ok", health.GetProperty("status").GetString());
     }
 
-    /// <summary>A valid 8-bit grey PNG of one colour: every row is filter 0 and zeros, which deflate shrinks about 1000 times.</summary>
-    private static byte[] SolidGreyPng(int width, int height)
-    {
-        using var output = new MemoryStream();
-        output.Write([0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A]);
-        var header = new byte[13];
-        BinaryPrimitives.WriteInt32BigEndian(header, width);
-        BinaryPrimitives.WriteInt32BigEndian(header.AsSpan(4), height);
-        header[8] = 8; // bit depth; colour type 0 (grey), deflate, no filter method, no interlace
-        Chunk(output, "IHDR", header);
-        using (var compressed = new MemoryStream())
-        {
-            using (var zlib = new ZLibStream(compressed, CompressionLevel.SmallestSize, leaveOpen: true))
-            {
-                var row = new byte[1 + width];
-                for (int y = 0; y < height; y++) zlib.Write(row);
-            }
-            Chunk(output, "IDAT", compressed.ToArray());
-        }
-        Chunk(output, "IEND", []);
-        return output.ToArray();
-    }
-
-    private static void Chunk(Stream output, string type, byte[] data)
-    {
-        var word = new byte[4];
-        BinaryPrimitives.WriteInt32BigEndian(word, data.Length);
-        output.Write(word);
-        byte[] typed = [.. System.Text.Encoding.ASCII.GetBytes(type), .. data];
-        output.Write(typed);
-        BinaryPrimitives.WriteUInt32BigEndian(word, Crc32(typed));
-        output.Write(word);
-    }
-
-    private static uint Crc32(byte[] bytes)
-    {
-        uint crc = 0xFFFFFFFFu;
-        foreach (byte b in bytes)
-        {
-            crc ^= b;
-            for (int k = 0; k < 8; k++) crc = (crc & 1) != 0 ? 0xEDB88320u ^ (crc >> 1) : crc >> 1;
-        }
-        return crc ^ 0xFFFFFFFFu;
-    }
-
-    /// <summary>The start of a baseline JPEG: SOI, a JFIF segment and a frame header declaring the size, then EOI.</summary>
     private static byte[] JpegHeader(int width, int height) =>
     [
         0xFF, 0xD8,

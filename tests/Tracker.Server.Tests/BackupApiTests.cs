@@ -1,8 +1,8 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
-using Tracker.Core.Storage;
 using Tracker.Storage.LiteDb;
+using Tracker.Storage.Tests.Infrastructure;
 
 namespace Tracker.Server.Tests;
 
@@ -57,15 +57,7 @@ public sealed class BackupApiTests : IAsyncLifetime
 
         using var copy = new LiteDbStore(path, Path.Combine(factory.DataFolder, "copy-artifacts"));
         Assert.NotNull(await copy.GetTrialAsync(runId, cancel));
-        var steps = new List<int>();
-        var cursor = MetricCursor.Start;
-        while (true)
-        {
-            var page = await copy.ReadMetricsAsync(runId, "loss", cursor, 25_000, cancel);
-            steps.AddRange(page.Points.Select(p => p.Step));
-            if (page.Next is not { } next) break;
-            cursor = next;
-        }
+        var steps = (await copy.ReadAllMetricsAsync(runId, "loss", cancellationToken: cancel)).Select(p => p.Step).ToList();
         Assert.True(steps.Count >= 3 * BatchPoints, $"{steps.Count} points in the copy");
         Assert.Equal(0, steps.Count % BatchPoints); // whole batches: each is one transaction
         Assert.Equal(Enumerable.Range(0, steps.Count), steps);

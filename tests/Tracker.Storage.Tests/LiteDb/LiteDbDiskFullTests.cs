@@ -76,15 +76,7 @@ public sealed class LiteDbDiskFullTests
         }
 
         using var reopened = new LiteDbStore(database, files);
-        var stored = new List<MetricPoint>();
-        var cursor = MetricCursor.Start;
-        while (true)
-        {
-            var page = await reopened.ReadMetricsAsync("t1", "loss", cursor, 25_000);
-            stored.AddRange(page.Points);
-            if (page.Next is not { } next) break;
-            cursor = next;
-        }
+        var stored = await reopened.ReadAllMetricsAsync("t1", "loss");
         Assert.Equal(acknowledged, stored.Select(p => p.Step));
         Assert.All(stored, p => Assert.Equal(p.Step * 0.5, p.Value));
         Assert.Null((await reopened.GetTrialAsync("t1"))!.Notes is { Length: > 1_000_000 } ? "the refused note was stored" : null);

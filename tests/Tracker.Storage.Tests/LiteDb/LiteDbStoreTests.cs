@@ -1,6 +1,7 @@
 using LiteDB;
 using Tracker.Core;
 using Tracker.Storage.LiteDb;
+using Tracker.Storage.Tests.Infrastructure;
 using static Tracker.Storage.Tests.Infrastructure.Samples;
 
 namespace Tracker.Storage.Tests.LiteDb;
@@ -206,15 +207,7 @@ public sealed class LiteDbStoreTests : IDisposable
         opened.Clear();
 
         var store = Open();
-        var points = new List<MetricPoint>();
-        var cursor = MetricCursor.Start;
-        while (true)
-        {
-            var page = await store.ReadMetricsAsync("t1", "loss", cursor, 1000);
-            points.AddRange(page.Points);
-            if (page.Next is not { } next) break;
-            cursor = next;
-        }
+        var points = await store.ReadAllMetricsAsync("t1", "loss", pageSize: 1000);
 
         Assert.Equal(Enumerable.Range(1, 2500), points.Select(p => p.Step));
         var thinned = await store.ReadMetricsDownsampledAsync("t1", "loss", 50);
