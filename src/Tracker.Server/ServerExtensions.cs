@@ -45,7 +45,6 @@ public static class ServerExtensions
         });
         services.AddApiKeys(builder.Configuration);
         services.AddDashboardSignIn(builder.Configuration);
-        services.AddSingleton<IdempotentRequests>();
         services.AddSingleton<PluginViews>();
         services.AddSingleton<MlflowTracking>();
         return builder;

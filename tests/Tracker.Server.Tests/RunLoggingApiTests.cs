@@ -210,6 +210,48 @@ public abstract class RunLoggingApiTests(RunLoggingServer server)
     }
 
     [Fact]
+    public async Task Metrics_RetriedAfterARestart_LoggedOnce_UntilSixteenLaterKeysHaveGone()
+    {
+        // A client whose first attempt was stored just before the server went down retries against the new process:
+        // the key is in the store, not in the old process's memory.
+        var store = await server.Backend.NewStoreAsync();
+        string id;
+        static async Task<HttpResponseMessage> PostAsync(HttpClient to, string runId, string key, int points = 3)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, $"/api/runs/{runId}/metrics") { Content = JsonContent.Create(Points(points)) };
+            request.Headers.Add("Idempotency-Key", key);
+            return await to.SendAsync(request);
+        }
+        await using (var first = new TrackerServerFactory(store))
+        {
+            var before = first.CreateClient();
+            var created = await before.PostAsJsonAsync("/api/runs", new { experiment = Unique("restart") });
+            id = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
+            var stored = await PostAsync(before, id, "before-restart");
+            Assert.Equal(HttpStatusCode.OK, stored.StatusCode);
+            Assert.False(stored.Headers.Contains("Idempotent-Replayed"));
+        }
+        await using var second = new TrackerServerFactory(store);
+        var after = second.CreateClient();
+        var retry = await PostAsync(after, id, "before-restart");
+        Assert.Equal(HttpStatusCode.OK, retry.StatusCode);
+        Assert.Equal(["true"], retry.Headers.GetValues("Idempotent-Replayed"));
+        Assert.Equal(3, (await retry.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("accepted").GetInt32());
+        var history = await after.GetFromJsonAsync<JsonElement>($"/api/runs/{id}/metrics/loss?maxResults=1000");
+        Assert.Equal(3, history.GetProperty("points").GetArrayLength());
+
+        // The run remembers its 16 latest keys: 15 more writes keep the first, the 16th pushes it out.
+        for (int i = 1; i <= 15; i++) Assert.Equal(HttpStatusCode.OK, (await PostAsync(after, id, $"later-{i}", points: 1)).StatusCode);
+        Assert.True((await PostAsync(after, id, "before-restart")).Headers.Contains("Idempotent-Replayed"));
+        Assert.Equal(HttpStatusCode.OK, (await PostAsync(after, id, "later-16", points: 1)).StatusCode);
+        var forgotten = await PostAsync(after, id, "before-restart");
+        Assert.Equal(HttpStatusCode.OK, forgotten.StatusCode);
+        Assert.False(forgotten.Headers.Contains("Idempotent-Replayed"));
+        history = await after.GetFromJsonAsync<JsonElement>($"/api/runs/{id}/metrics/loss?maxResults=1000");
+        Assert.Equal(3 + 16 + 3, history.GetProperty("points").GetArrayLength());
+    }
+
+    [Fact]
     public async Task Parameters_SameValueAgainIsFine_AnotherValueOrAFinishedRunIsAConflict()
     {
         var run = await CreateRunAsync(new { experiment = Unique("params"), parameters = new { lr = 0.1 } });

@@ -30,6 +30,13 @@ public sealed record LoggedRunInfo
     /// replaces it only when it is newer by MLflow's rule (greater step, then later time, then greater value).
     /// </summary>
     public Dictionary<string, MetricStamp> Latest { get; init; } = [];
+
+    /// <summary>
+    /// The <c>Idempotency-Key</c>s of the latest metric writes that came with one, oldest first, at most
+    /// <see cref="LoggingRules.RememberedWriteKeys"/>: stored with the points they came with, so that a retry is
+    /// recognised after a restart and on any server process. Defaults to none.
+    /// </summary>
+    public List<string> RecentWriteKeys { get; init; } = [];
 }
 
 /// <summary>The step and time of a metric value.</summary>

@@ -25,6 +25,15 @@ public static class LoggingRules
     /// <summary>The most points of a metric's history on one page (also the default page).</summary>
     public const int MaxHistoryResults = 25_000;
 
+    /// <summary>The longest <c>Idempotency-Key</c> of a write, in characters.</summary>
+    public const int MaxWriteKeyLength = 200;
+
+    /// <summary>
+    /// How many of a run's latest write keys it remembers: a client retries one of its last few writes, seconds after
+    /// sending it, never one sent this many writes earlier.
+    /// </summary>
+    public const int RememberedWriteKeys = 16;
+
     /// <summary>The latest time a client may give, in ms since the Unix epoch.</summary>
     public static readonly long MaxMillis = DateTimeOffset.MaxValue.ToUnixTimeMilliseconds();
 

@@ -32,57 +32,89 @@ public sealed class RunIngest(RunRegistry registry, IExperimentStore experiments
     {
         var checkedParameters = LoggingRules.CheckParameters(parameters);
         if (!checkedParameters.Succeeded) return checkedParameters.Error!;
-        return await WriteAsync(runId, [], checkedParameters.Value!, [], refuseFinished: true, cancellationToken);
+        return (await WriteAsync(runId, [], checkedParameters.Value!, [], refuseFinished: true, writeKey: null, cancellationToken)).Result;
     }
 
     /// <summary>Sets tags of an active run (a later value replaces an earlier one).</summary>
     public async Task<TrackingResult<Trial>> SetTagsAsync(string runId, IReadOnlyDictionary<string, string> tags, CancellationToken cancellationToken = default) =>
-        LoggingRules.CheckTags(tags) ?? await WriteAsync(runId, [], [], [.. tags], refuseFinished: false, cancellationToken);
+        LoggingRules.CheckTags(tags) ?? (await WriteAsync(runId, [], [], [.. tags], refuseFinished: false, writeKey: null, cancellationToken)).Result;
 
     /// <summary>
     /// Logs metric points of an active run, any number at once, in one transaction: keys of 1 to
     /// <see cref="LoggingRules.MaxKeyLength"/> characters, finite values, 32-bit steps, times in ms since the Unix epoch.
     /// </summary>
     public async Task<TrackingResult<Trial>> LogMetricsAsync(string runId, IReadOnlyList<LoggedMetric> points, CancellationToken cancellationToken = default) =>
-        LoggingRules.CheckPoints(points) ?? await WriteAsync(runId, points, [], [], refuseFinished: false, cancellationToken);
+        LoggingRules.CheckPoints(points) ?? (await WriteAsync(runId, points, [], [], refuseFinished: false, writeKey: null, cancellationToken)).Result;
+
+    /// <summary>
+    /// Logs metric points as <see cref="LogMetricsAsync"/> does, once per <paramref name="writeKey"/> (a client's
+    /// <c>Idempotency-Key</c>): the key is kept in the run's record, in the transaction that stores the points, so a
+    /// retry whose first attempt was stored, before a restart or on another server process, stores nothing. The answer
+    /// says whether these points were logged now (<c>true</c>) or by an earlier request with the key (<c>false</c>).
+    /// The run remembers its <see cref="LoggingRules.RememberedWriteKeys"/> latest keys.
+    /// </summary>
+    public async Task<TrackingResult<bool>> LogMetricsOnceAsync(string runId, IReadOnlyList<LoggedMetric> points, string writeKey,
+        CancellationToken cancellationToken = default)
+    {
+        if (LoggingRules.CheckPoints(points) is { } refused) return refused;
+        var (result, replayed) = await WriteAsync(runId, points, [], [], refuseFinished: false, writeKey, cancellationToken);
+        return result.Succeeded ? !replayed : result.Error!;
+    }
 
     /// <summary>
     /// Logs metrics, params and tags that the caller has checked by its own API's rules (MLflow's endpoints do), all or
     /// nothing, in one store transaction; a param whose logged value differs is refused.
     /// </summary>
-    public Task<TrackingResult<Trial>> LogCheckedAsync(string runId, IReadOnlyList<LoggedMetric> metrics, IReadOnlyList<ParamWrite> parameters,
+    public async Task<TrackingResult<Trial>> LogCheckedAsync(string runId, IReadOnlyList<LoggedMetric> metrics, IReadOnlyList<ParamWrite> parameters,
         IReadOnlyList<KeyValuePair<string, string>> tags, CancellationToken cancellationToken = default) =>
-        WriteAsync(runId, metrics, parameters, tags, refuseFinished: false, cancellationToken);
+        (await WriteAsync(runId, metrics, parameters, tags, refuseFinished: false, writeKey: null, cancellationToken)).Result;
 
     /// <summary>
     /// The write of every logging call, after its checks: refuses a run that is not active (or, when
     /// <paramref name="refuseFinished"/> and there are parameters, one that has finished) and params whose value
     /// changes, then saves the run and its points in one store transaction, as one atomic update of the run, and
-    /// publishes them.
+    /// publishes them. With a <paramref name="writeKey"/> that the run already holds, it writes nothing and answers
+    /// <c>Replayed</c>; otherwise the key is stored with the write.
     /// </summary>
-    private async Task<TrackingResult<Trial>> WriteAsync(string runId, IReadOnlyList<LoggedMetric> metrics, IReadOnlyList<ParamWrite> parameters,
-        IReadOnlyList<KeyValuePair<string, string>> tags, bool refuseFinished, CancellationToken cancellationToken)
+    private async Task<(TrackingResult<Trial> Result, bool Replayed)> WriteAsync(string runId, IReadOnlyList<LoggedMetric> metrics,
+        IReadOnlyList<ParamWrite> parameters, IReadOnlyList<KeyValuePair<string, string>> tags, bool refuseFinished, string? writeKey,
+        CancellationToken cancellationToken)
     {
         var found = await registry.GetRunAsync(runId, cancellationToken);
-        if (!found.Succeeded) return found;
+        if (!found.Succeeded) return (found, false);
         var experiment = await experiments.GetExperimentAsync(found.Value!.ExperimentId, cancellationToken);
         string objectiveMetric = experiment?.Spec.Objective.Metric ?? new ObjectiveSpec().Metric;
         TrackingError? refused = null;
+        bool replayed = false;
         List<MetricPoint> points = [];
+        // The key is checked and kept inside the store's atomic update, so two attempts racing (or arriving at two
+        // server processes) still store the points once.
         var updated = await trials.UpdateTrialAsync(runId, run =>
         {
             refused = Refusal(run, runId, parameters, refuseFinished);
             if (refused is not null) return null;
+            replayed = writeKey is not null && run.Logged!.RecentWriteKeys.Contains(writeKey, StringComparer.Ordinal);
+            if (replayed) return null;
             points = new List<MetricPoint>(metrics.Count);
             var next = Apply(run, objectiveMetric, metrics, parameters, tags, points);
+            if (writeKey is not null) next = next with { Logged = next.Logged! with { RecentWriteKeys = Remember(next.Logged.RecentWriteKeys, writeKey) } };
             return new TrialWrite(next, points);
         }, cancellationToken);
-        if (refused is not null) return refused;
-        if (updated is null) return NoRun(runId);
+        if (refused is not null) return (refused, false);
+        if (updated is null) return (NoRun(runId), false);
+        if (replayed) return (updated, true);
         // Nobody follows the feed (no dashboard page open, no hub client connected): one event a step would be built for nothing.
         if (feed.HasSubscribers) PublishSteps(updated, points);
         feed.Publish(new TrialChanged(updated));
-        return updated;
+        return (updated, false);
+    }
+
+    // The run's latest write keys with one more, oldest dropped first.
+    private static List<string> Remember(List<string> keys, string key)
+    {
+        var kept = keys.Count < LoggingRules.RememberedWriteKeys ? new List<string>(keys) : keys.Skip(keys.Count - LoggingRules.RememberedWriteKeys + 1).ToList();
+        kept.Add(key);
+        return kept;
     }
 
     /// <summary>One <see cref="MetricsRecorded"/> per step of <paramref name="points"/>, in the order the steps first come, with each key's last value of the step.</summary>

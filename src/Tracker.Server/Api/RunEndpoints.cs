@@ -20,6 +20,12 @@ public static class RunEndpoints
     /// <summary>The tag of these endpoints in the OpenAPI document.</summary>
     public const string Tag = "Runs";
 
+    /// <summary>The request header that names a write; a client sends the same value on every attempt of one write.</summary>
+    public const string IdempotencyKeyHeader = "Idempotency-Key";
+
+    /// <summary>The answer header that says a write was stored by an earlier attempt with the same key.</summary>
+    public const string IdempotentReplayedHeader = "Idempotent-Replayed";
+
     /// <summary>The body of <c>POST /api/runs</c>: exactly one of <c>experiment</c> (a name) and <c>experimentId</c>.</summary>
     /// <param name="Experiment">The experiment's name; a logged experiment of that name is made when there is none.</param>
     /// <param name="ExperimentId">The id of an existing logged experiment.</param>
@@ -141,19 +147,17 @@ public static class RunEndpoints
         .DocumentsBody<Dictionary<string, string>>("application/json")
         .Produces<RunView>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound);
 
-        runs.MapPost("/{id}/metrics", async (string id, HttpRequest request, RunIngest ingest, IOptions<TrackingOptions> options, IdempotentRequests once) =>
+        runs.MapPost("/{id}/metrics", async (string id, HttpRequest request, RunIngest ingest, IOptions<TrackingOptions> options) =>
         {
-            string key = request.Headers[IdempotentRequests.Header].ToString().Trim();
-            if (key.Length > IdempotentRequests.MaxKeyLength)
-                return Validation(IdempotentRequests.Header, $"An idempotency key may have at most {IdempotentRequests.MaxKeyLength} characters.");
-            return key.Length == 0
-                ? await LogMetricsAsync(id, request, ingest, options.Value)
-                : await once.RunOnceAsync($"metrics/{id}", key, request.HttpContext.Response,
-                    () => LogMetricsAsync(id, request, ingest, options.Value), result => result is Ok<LogMetricsResponse>);
+            string key = request.Headers[IdempotencyKeyHeader].ToString().Trim();
+            if (key.Length > LoggingRules.MaxWriteKeyLength)
+                return Validation(IdempotencyKeyHeader, $"An idempotency key may have at most {LoggingRules.MaxWriteKeyLength} characters.");
+            return await LogMetricsAsync(id, key.Length == 0 ? null : key, request, ingest, options.Value);
         })
         .WithName("LogRunMetrics").WithSummary("Log metric points")
         .WithDescription("Logs a batch of metric points (`key`, finite `value`, `step`, optional `timestamp` in ms since the Unix epoch) in one transaction, and streams them live to `/hubs/metrics`. "
-            + "With an `Idempotency-Key` header, a retry of the same request (same key) answers as the first did, marked `Idempotent-Replayed: true`, without logging the points again.")
+            + "With an `Idempotency-Key` header, a retry of the same request (same key) answers as the first did, marked `Idempotent-Replayed: true`, without logging the points again; "
+            + $"the run keeps its {LoggingRules.RememberedWriteKeys} latest keys in the store, so this holds across restarts and server processes.")
         .DocumentsBody<LogMetricsRequest>("application/json")
         .Produces<LogMetricsResponse>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound);
 
@@ -209,7 +213,7 @@ public static class RunEndpoints
     /// The body is read whole into a pooled buffer and parsed by <see cref="MetricBatchReader"/>; a body it does not take
     /// is bound by <see cref="JsonSerializer"/> into <see cref="LogMetricsRequest"/> as it always was, which words the problem.
     /// </remarks>
-    private static async Task<IResult> LogMetricsAsync(string id, HttpRequest request, RunIngest ingest, TrackingOptions options)
+    private static async Task<IResult> LogMetricsAsync(string id, string? writeKey, HttpRequest request, RunIngest ingest, TrackingOptions options)
     {
         int limit = options.MaxMetricPointsPerRequest;
         long now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
@@ -230,8 +234,15 @@ public static class RunEndpoints
             ArrayPool<byte>.Shared.Return(buffer);
         }
         if (metrics.Count > limit) return TooManyPoints(limit, metrics.Count);
-        var logged = await ingest.LogMetricsAsync(id, metrics);
-        return logged.Succeeded ? TypedResults.Ok(new LogMetricsResponse(metrics.Count)) : Problem(logged.Error!);
+        if (writeKey is null)
+        {
+            var logged = await ingest.LogMetricsAsync(id, metrics);
+            return logged.Succeeded ? TypedResults.Ok(new LogMetricsResponse(metrics.Count)) : Problem(logged.Error!);
+        }
+        var once = await ingest.LogMetricsOnceAsync(id, metrics, writeKey);
+        if (!once.Succeeded) return Problem(once.Error!);
+        if (!once.Value) request.HttpContext.Response.Headers[IdempotentReplayedHeader] = "true";
+        return TypedResults.Ok(new LogMetricsResponse(metrics.Count));
     }
 
     // The serializer's binding of a metrics body, with the endpoint's answers to what it does not accept.
