@@ -82,6 +82,9 @@ public sealed partial class LiteDbStore
         {
             if (!IsIoFailure(error)) throw; // a damaged file is not a disk to wait for
             Fail(error);
+            // The engine that failed to open lets go of its files now, not at the next attempt: until then an operator
+            // could not, for one, unmount the disk to repair it.
+            Close();
             return false;
         }
     }
@@ -182,6 +185,9 @@ public sealed partial class LiteDbStore
             }
             catch
             {
+                // An open that failed on a write (the log not writable, say) leaves that transaction on this thread,
+                // holding the engine's files, as a failed commit does.
+                ForgetThreadTransaction(database);
                 Quietly(database.Dispose);
                 throw;
             }
@@ -221,9 +227,11 @@ public sealed partial class LiteDbStore
         /// thread-local of LiteDB's, which would otherwise keep the whole engine, and its open files, reachable for as
         /// long as the thread lives, so that the file could not be opened again. LiteDB has no public way to do this.
         /// </summary>
-        public void ForgetThreadTransaction()
+        public void ForgetThreadTransaction() => ForgetThreadTransaction(Database);
+
+        private static void ForgetThreadTransaction(LiteDatabase database)
         {
-            if (EngineField?.GetValue(Database) is not { } liteEngine) return;
+            if (EngineField?.GetValue(database) is not { } liteEngine) return;
             if (MonitorField?.GetValue(liteEngine) is not { } monitor) return;
             if (SlotField?.GetValue(monitor) is not { } slot || SlotValue?.GetValue(slot) is not { } transaction) return;
             // Its finalizer would discard pages of a cache that the closed engine no longer keeps, and throw on the

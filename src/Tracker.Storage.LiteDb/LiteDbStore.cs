@@ -42,6 +42,7 @@ public sealed partial class LiteDbStore : IExperimentStore, ITrialStore, IMetric
     /// </summary>
     /// <exception cref="StoreInUseException">Another store (in this process or another) has the file open.</exception>
     /// <exception cref="StoreDamagedException">The file or its log is damaged, or is not a LiteDB database (<see cref="LiteDbFileCheck"/>).</exception>
+    /// <exception cref="IOException">The file or its log cannot be written (opening writes); the message names the file and the reason.</exception>
     public LiteDbStore(string databasePath, string? artifactRoot = null)
     {
         DatabasePath = Path.GetFullPath(databasePath);
@@ -56,6 +57,13 @@ public sealed partial class LiteDbStore : IExperimentStore, ITrialStore, IMetric
             ConvertOldMetrics();
             files = new ArtifactFiles(ArtifactRoot);
             files.SweepOrphanUploads();
+        }
+        catch (Exception error) when (IsIoFailure(error))
+        {
+            Close(); // the failed engine's files too, so that nothing of the store holds the disk after it refused
+            lockFile.Dispose();
+            // Opening writes (indexes, the log's replay), so a file or log that cannot be written stops the start.
+            throw new IOException($"The database {DatabasePath} cannot be opened for writing: {error.Message}", error);
         }
         catch
         {

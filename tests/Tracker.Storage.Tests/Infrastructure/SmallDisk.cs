@@ -56,6 +56,38 @@ public sealed class SmallDisk : IDisposable
         return filler;
     }
 
+    /// <summary>
+    /// Makes one existing file read-only for everyone, root included, until the answer is disposed: the file is
+    /// bind-mounted onto itself and the bind remounted read-only, so opening it for writing fails with EROFS. Handles
+    /// opened before keep writing, as they would after a chmod.
+    /// </summary>
+    public static IDisposable ReadOnlyFile(string file)
+    {
+        var (code, output) = Run("mount", "--bind", file, file);
+        if (code != 0) throw new InvalidOperationException($"Cannot bind-mount {file} (exit {code}): {output}");
+        (code, output) = Run("mount", "-o", "remount,ro,bind", file, file);
+        if (code != 0)
+        {
+            Run("umount", file);
+            throw new InvalidOperationException($"Cannot make {file} read-only (exit {code}): {output}");
+        }
+        return new Unmount(file);
+    }
+
+    private sealed class Unmount(string path) : IDisposable
+    {
+        private bool done;
+
+        public void Dispose()
+        {
+            for (int attempt = 0; !done && attempt < 50; attempt++)
+            {
+                done = Run("umount", path).Code == 0;
+                if (!done) Thread.Sleep(100);
+            }
+        }
+    }
+
     /// <summary>Unmounts the file system and removes the folder.</summary>
     public void Dispose()
     {

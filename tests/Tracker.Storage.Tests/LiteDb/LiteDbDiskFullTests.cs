@@ -81,4 +81,98 @@ public sealed class LiteDbDiskFullTests
         Assert.All(stored, p => Assert.Equal(p.Step * 0.5, p.Value));
         Assert.Null((await reopened.GetTrialAsync("t1"))!.Notes is { Length: > 1_000_000 } ? "the refused note was stored" : null);
     }
+    // A log made unwritable while the store runs: LiteDB's open handles keep writing, so the test first fails a write
+    // on a full disk, which makes the store close the file and open it again. Reopening needs the log, so writes stay
+    // refused after the disk has room, until the log can be written; nothing acknowledged is lost, nothing refused kept.
+    [Fact]
+    public async Task LogUnwritable_WritesRefusedUntilItIsWritable_AcknowledgedEqualsStored()
+    {
+        using var disk = SmallDisk.Mount(8);
+        string database = Path.Combine(disk.Path, "tracker.db"), files = Path.Combine(disk.Path, "files");
+        var acknowledged = new SortedSet<int>();
+        int nextStep = 0;
+        string lastRefusal = "";
+        async Task<bool> TryBatchAsync(LiteDbStore s)
+        {
+            var steps = Enumerable.Range(nextStep, BatchPoints).ToList();
+            nextStep += BatchPoints;
+            try
+            {
+                await s.AppendMetricsAsync([.. steps.Select(step => Point("t1", "loss", step, step))]);
+                acknowledged.UnionWith(steps);
+                return true;
+            }
+            catch (StoreUnavailableException error)
+            {
+                lastRefusal = error.ToString();
+                return false;
+            }
+        }
+
+        var store = new LiteDbStore(database, files) { RecoveryInterval = TimeSpan.FromMilliseconds(100) };
+        IDisposable? readOnly = null;
+        try
+        {
+            await store.SaveExperimentAsync(Experiment("e1"));
+            await store.SaveTrialAsync(FullTrial("t1", "e1", 0, TrialState.Running));
+            for (int i = 0; i < 5; i++) Assert.True(await TryBatchAsync(store));
+            string filler = disk.Fill(leaveBytes: 64 * 1024);
+            for (int attempt = 0; attempt < 1000 && await TryBatchAsync(store); attempt++) { }
+            Assert.True(store.IsRefusingWrites);
+
+            readOnly = SmallDisk.ReadOnlyFile(LiteDbFileCheck.LogPath(database));
+            File.Delete(filler);
+            for (int i = 0; i < 5; i++)
+            {
+                await Task.Delay(150, TestContext.Current.CancellationToken); // past the recovery interval
+                Assert.False(await TryBatchAsync(store));
+            }
+            var refused = await Assert.ThrowsAsync<StoreUnavailableException>(() => store.SaveExperimentAsync(Experiment("e2")));
+            Assert.Contains("Read-only file system", refused.Message);
+
+            readOnly.Dispose();
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            while (!await TryBatchAsync(store))
+            {
+                Assert.True(DateTime.UtcNow < deadline, $"writes did not resume once the log was writable: {lastRefusal}");
+                await Task.Delay(50, TestContext.Current.CancellationToken);
+            }
+            Assert.False(store.IsRefusingWrites);
+        }
+        finally
+        {
+            store.Dispose();
+            readOnly?.Dispose();
+        }
+
+        using var reopened = new LiteDbStore(database, files);
+        Assert.Equal(acknowledged, (await reopened.ReadAllMetricsAsync("t1", "loss")).Select(p => p.Step));
+        Assert.Null(await reopened.GetExperimentAsync("e2"));
+    }
+
+    // The log made unwritable while the server was down (restored by another user, say): the store does not open, and
+    // says which file and why, rather than serving writes it cannot keep. Nothing in the file changes.
+    [Fact]
+    public async Task LogUnwritableAtOpen_Refused_WithThePathAndTheReason_FileUntouched()
+    {
+        using var disk = SmallDisk.Mount(16);
+        string database = Path.Combine(disk.Path, "tracker.db"), files = Path.Combine(disk.Path, "files");
+        using (var first = new LiteDbStore(database, files))
+        {
+            await first.SaveExperimentAsync(Experiment("e1"));
+            await first.AppendMetricsAsync([.. Enumerable.Range(0, 10).Select(step => Point("t1", "loss", step, step))]);
+        }
+        string log = LiteDbFileCheck.LogPath(database);
+        if (!File.Exists(log)) File.WriteAllBytes(log, []);
+        byte[] before = File.ReadAllBytes(database);
+        using (SmallDisk.ReadOnlyFile(log))
+        {
+            var refused = Assert.Throws<IOException>(() => new LiteDbStore(database, files));
+            Assert.Contains(database, refused.Message);
+            Assert.Contains("Read-only file system", refused.Message);
+        }
+        Assert.Equal(before, File.ReadAllBytes(database));
+        using var reopened = new LiteDbStore(database, files);
+        Assert.Equal(10, (await reopened.ReadAllMetricsAsync("t1", "loss")).Count);
+    }
 }
