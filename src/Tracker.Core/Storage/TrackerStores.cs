@@ -73,6 +73,27 @@ public sealed class StoreUnavailableException(string reason, Exception? cause = 
 {
     /// <summary>What failed, in a few words.</summary>
     public string Reason { get; } = reason;
+
+    /// <summary>
+    /// The refusal in <paramref name="exception"/>, if it is one or wraps one, else <c>null</c>. A database server's
+    /// own refusal counts too, read through ADO.NET's <see cref="System.Data.Common.DbException.SqlState"/> so that no
+    /// driver is named here: a full disk or another lack of resources (SQLSTATE class 53), an I/O or system error (58),
+    /// a lost connection (08), or a server shutting down or starting (57P01 to 57P03). A database server keeps nothing
+    /// of a transaction it did not commit, so these are refusals in the same sense.
+    /// </summary>
+    public static StoreUnavailableException? Recognise(Exception? exception) => exception switch
+    {
+        StoreUnavailableException unavailable => unavailable,
+        System.Data.Common.DbException { SqlState: { } state } database when IsUnavailable(state) =>
+            new StoreUnavailableException($"the database server answered SQLSTATE {state}: {database.Message}", database),
+        AggregateException many => many.InnerExceptions.Select(Recognise).FirstOrDefault(e => e is not null),
+        null => null,
+        _ => Recognise(exception.InnerException),
+    };
+
+    private static bool IsUnavailable(string sqlState) =>
+        sqlState.StartsWith("53", StringComparison.Ordinal) || sqlState.StartsWith("58", StringComparison.Ordinal)
+        || sqlState.StartsWith("08", StringComparison.Ordinal) || sqlState is "57P01" or "57P02" or "57P03";
 }
 
 /// <summary>

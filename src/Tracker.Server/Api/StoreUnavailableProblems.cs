@@ -1,4 +1,3 @@
-using System.Data.Common;
 using Microsoft.AspNetCore.Diagnostics;
 using Tracker.Core.Storage;
 using Tracker.Server.Api.Mlflow;
@@ -24,30 +23,10 @@ public sealed class StoreUnavailableProblems(ILogger<StoreUnavailableProblems> l
     /// <inheritdoc />
     public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken cancellationToken)
     {
-        if (Unwrap(exception) is not { } unavailable || context.Response.HasStarted) return false;
+        if (StoreUnavailableException.Recognise(exception) is not { } unavailable || context.Response.HasStarted) return false;
         logger.LogWarning("{Method} {Path} refused: {Reason}", context.Request.Method, context.Request.Path, unavailable.Reason);
         context.Response.Headers.RetryAfter = RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
         await Answer(context.Request.Path, unavailable).ExecuteAsync(context);
         return true;
     }
-
-    /// <summary>
-    /// The store's refusal in <paramref name="exception"/>, if it is one or wraps one. A database server's own
-    /// refusal counts too (read through ADO.NET's <see cref="DbException.SqlState"/>, so no driver is named here): a full
-    /// disk or another lack of resources (SQLSTATE class 53), an I/O or system error (58), a lost connection (08), or a
-    /// server shutting down or starting (57P01 to 57P03). The database kept nothing of a transaction it did not commit.
-    /// </summary>
-    public static StoreUnavailableException? Unwrap(Exception? exception) => exception switch
-    {
-        StoreUnavailableException unavailable => unavailable,
-        DbException { SqlState: { } state } database when IsUnavailable(state) =>
-            new StoreUnavailableException($"the database server answered SQLSTATE {state}: {database.Message}", database),
-        AggregateException many => many.InnerExceptions.Select(Unwrap).FirstOrDefault(e => e is not null),
-        null => null,
-        _ => Unwrap(exception.InnerException),
-    };
-
-    private static bool IsUnavailable(string sqlState) =>
-        sqlState.StartsWith("53", StringComparison.Ordinal) || sqlState.StartsWith("58", StringComparison.Ordinal)
-        || sqlState.StartsWith("08", StringComparison.Ordinal) || sqlState is "57P01" or "57P02" or "57P03";
 }

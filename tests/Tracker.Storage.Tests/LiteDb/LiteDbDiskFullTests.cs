@@ -12,9 +12,9 @@ public sealed class LiteDbDiskFullTests
 {
     private const int BatchPoints = 1000;
 
-    // 4 MiB fills the log before any checkpoint; 24 MiB runs out while checkpoints copy the log into the file.
+    // 24 MiB runs out while checkpoints copy the log into the file (a disk that the log fills first is the conformance
+    // suite's case, LiteDbHonestWriteTests).
     [Theory]
-    [InlineData(4)]
     [InlineData(24)]
     public async Task DiskFull_AcknowledgedPointsStored_RefusedPointsNot_WritesResumeWhenThereIsRoom(int mebibytes)
     {

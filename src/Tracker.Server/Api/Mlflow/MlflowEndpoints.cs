@@ -1,4 +1,5 @@
 using Microsoft.OpenApi;
+using Tracker.Core.Storage;
 using Tracker.Core.Tracking;
 using static Tracker.Server.Api.Mlflow.MlflowException;
 
@@ -162,7 +163,7 @@ public static class MlflowEndpoints
             {
                 return Error(e.Code, e.Message);
             }
-            catch (Exception e) when (StoreUnavailableProblems.Unwrap(e) is not null)
+            catch (Exception e) when (StoreUnavailableException.Recognise(e) is not null)
             {
                 throw; // 503 with Retry-After: StoreUnavailableProblems
             }
