@@ -26,6 +26,7 @@ public static class ServerExtensions
         services.AddKestrelRejectionBodies();
         services.AddExceptionHandler<BadRequestProblems>();
         services.AddExceptionHandler<StoreUnavailableProblems>();
+        services.AddExceptionHandler<StoreDamagedProblems>();
         services.ConfigureHttpJsonOptions(o => TrackerJson.Configure(o.SerializerOptions));
         services.AddSignalR(o => o.AddFilter<HubRoleFilter>()).AddJsonProtocol(o => TrackerJson.Configure(o.PayloadSerializerOptions));
         services.AddSingleton<MetricsHubRelay>();

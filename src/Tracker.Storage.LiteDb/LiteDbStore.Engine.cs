@@ -37,7 +37,9 @@ public sealed partial class LiteDbStore
     private ILiteCollection<BsonDocument> latest => Current.Latest;
 
     private StoreUnavailableException Unavailable() =>
-        failure is { } known ? new StoreUnavailableException(known.Reason, known.InnerException) : new StoreUnavailableException("the database is being reopened");
+        damage is { } damaged ? new StoreUnavailableException($"the database {DatabasePath} is damaged: {damaged.Reason}; it is left as it is: stop the server, keep a copy of the file and run `tracker db check`", damaged)
+        : failure is { } known ? new StoreUnavailableException(known.Reason, known.InnerException)
+        : new StoreUnavailableException("the database is being reopened");
 
     /// <summary>Whether <paramref name="error"/> (or one it wraps) is the disk's or the file's, not the write's.</summary>
     private static bool IsIoFailure(Exception error) => error switch
@@ -67,6 +69,7 @@ public sealed partial class LiteDbStore
     // earlier I/O error closed it and the interval has passed.
     private bool ReadyToWrite()
     {
+        if (damage is not null) return false; // never written again by this process
         if (failure is null) return true;
         if (Environment.TickCount64 - failedAt < (long)RecoveryInterval.TotalMilliseconds) return false;
         try

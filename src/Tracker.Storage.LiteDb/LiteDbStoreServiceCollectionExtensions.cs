@@ -13,5 +13,6 @@ public static class LiteDbStoreServiceCollectionExtensions
     /// </summary>
     public static IServiceCollection AddLiteDbStore(this IServiceCollection services) =>
         services.AddStoreBackend(sp => new LiteDbStore(sp.GetRequiredService<IOptions<StoreOptions>>().Value))
-            .AddSingleton<IStoreBackup>(sp => sp.GetRequiredService<LiteDbStore>());
+            .AddSingleton<IStoreBackup>(sp => sp.GetRequiredService<LiteDbStore>())
+            .AddSingleton<IStoreVerification>(sp => sp.GetRequiredService<LiteDbStore>());
 }

@@ -15,6 +15,7 @@ public static class StoreSelection
         string provider = builder.Configuration["Store:Provider"] is { Length: > 0 } p ? p : StoreOptions.LiteDb;
         if (provider == StoreOptions.Postgres) builder.Services.AddPostgresStore();
         else builder.Services.AddLiteDbStore();
+        builder.Services.AddHostedService<StoreVerificationService>();
         return builder;
     }
 

@@ -48,7 +48,7 @@ public sealed partial class DbBackupCommandTests : IDisposable
         var (code, output) = await Cli.RunAsync("db", "backup", destination, "--db", source);
 
         Assert.True(code == 0, output);
-        Assert.Contains("2 experiments and 5 trials read back", Words(output));
+        Assert.Contains("2 experiments and 5 trials among them", Words(output));
         Assert.Contains("artifacts: 3 files (1,712,345 bytes)", Words(output)); // the seeded files: 200,000 + 1,500,000 + 12,345 bytes
         Assert.True(File.Exists(destination));
         Assert.False(File.Exists(Path("backups", "tracker-copy-log.db")), "the copy is one file, its log merged into it");
@@ -58,7 +58,7 @@ public sealed partial class DbBackupCommandTests : IDisposable
 
         var (checkCode, checkOutput) = await Cli.RunAsync("db", "check", destination);
         Assert.True(checkCode == 0, checkOutput);
-        Assert.Contains("2 experiments and 5 trials read back", Words(checkOutput));
+        Assert.Contains("2 experiments and 5 trials among them", Words(checkOutput));
 
         await using var from = await OpenAsync(source);
         await using var copy = await OpenAsync(destination, Path("backups", "tracker-copy-artifacts"));

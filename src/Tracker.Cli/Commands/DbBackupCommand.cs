@@ -122,7 +122,7 @@ public sealed class DbBackupCommand(IAnsiConsole console) : AsyncCommand<DbBacku
             if (File.Exists(log)) File.Move(log, LiteDbFileCheck.LogPath(destination));
             if (Directory.Exists(copiedArtifacts)) Directory.Move(copiedArtifacts, artifactsTo);
 
-            console.MarkupLine($"[green]ok:[/] {Markup.Escape(destination)}: {read.Experiments:N0} experiments and {read.Trials:N0} trials read back.");
+            console.MarkupLine($"[green]ok:[/] {Markup.Escape(destination)}: {read.Records:N0} records read back, {read.Experiments:N0} experiments and {read.Trials:N0} trials among them.");
             if (hasArtifacts)
             {
                 console.MarkupLine($"    artifacts: {files.Files.ToString("N0", CultureInfo.InvariantCulture)} files ({files.Bytes.ToString("N0", CultureInfo.InvariantCulture)} bytes) in {Markup.Escape(artifactsTo)}");

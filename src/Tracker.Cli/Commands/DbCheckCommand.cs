@@ -31,7 +31,7 @@ public sealed class DbCheckCommand(IAnsiConsole console) : AsyncCommand<DbCheckS
         try
         {
             var read = await StoreCheck.CheckLiteDbAsync(path, cancellationToken: cancellationToken);
-            console.MarkupLine($"[green]ok:[/] {Markup.Escape(path)}: {read.Experiments:N0} experiments and {read.Trials:N0} trials read back.");
+            console.MarkupLine($"[green]ok:[/] {Markup.Escape(path)}: {read.Records:N0} records read back, {read.Experiments:N0} experiments and {read.Trials:N0} trials among them.");
             return TrackerCli.Success;
         }
         catch (StoreDamagedException damaged)

@@ -140,4 +140,51 @@ public sealed class LiteDbDamageTests : IDisposable
 
         Assert.Empty(await store.ListExperimentsAsync());
     }
+
+    // Garbage inside pages, past their headers: the open check does not see it (it reads headers only); reading every
+    // record does, and from then on the store writes nothing into the file.
+    [Theory]
+    [InlineData(0.3)]
+    [InlineData(0.5)]
+    [InlineData(0.7)]
+    public async Task GarbageInsideAPage_FoundByVerification_WritesRefused_FileUntouched(double at)
+    {
+        long pages = await RealDatabaseAsync();
+        long offset = (long)(pages * at) * LiteDbFileCheck.PageSize + 1000;
+        var garbage = new byte[3000];
+        new Random(7).NextBytes(garbage);
+        using (var file = new FileStream(DatabasePath, FileMode.Open))
+        {
+            file.Position = offset;
+            file.Write(garbage);
+        }
+        var before = Hash(DatabasePath);
+
+        using (var store = new LiteDbStore(DatabasePath, Path.Combine(folder, "files")))
+        {
+            Assert.False(store.IsDamaged);
+            var damaged = await Assert.ThrowsAsync<StoreDamagedException>(() => store.VerifyAsync());
+            Assert.Equal(DatabasePath, damaged.DatabasePath);
+            Assert.Contains("does not read back", damaged.Reason);
+            Assert.True(store.IsDamaged);
+
+            var refused = await Assert.ThrowsAsync<StoreUnavailableException>(() => store.SaveExperimentAsync(Experiment("e2")));
+            Assert.Contains("tracker db check", refused.Message);
+            await Assert.ThrowsAsync<StoreUnavailableException>(() => store.AppendMetricsAsync([Point("t0", "loss", 9999, 1)]));
+        }
+        Assert.Equal(before, Hash(DatabasePath));
+    }
+
+    [Fact]
+    public async Task HealthyDatabase_Verified_EveryRecordReadBack()
+    {
+        await RealDatabaseAsync();
+        using var store = new LiteDbStore(DatabasePath, Path.Combine(folder, "files"));
+
+        long records = await store.VerifyAsync();
+
+        Assert.True(records > 41, $"{records} records"); // the experiment, 40 trials, their series and points
+        Assert.False(store.IsDamaged);
+        await store.SaveExperimentAsync(Experiment("e2"));
+    }
 }
