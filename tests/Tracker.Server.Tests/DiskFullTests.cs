@@ -37,7 +37,16 @@ public sealed class DiskFullTests(PostgresCluster cluster)
         try
         {
             await using var factory = new TrackerServerFactory(new ServerStore(TrackerServerFactory.NewDataFolder(), connectionString));
-            await FillThenFreeAsync(factory, disk, leaveBytes: 4L * 1024 * 1024, "53100", beforeFreeing: () => { });
+            // A full tablespace makes the cluster's checkpoints fail, and with them other tests' CREATE and DROP DATABASE.
+            var held = await cluster.HoldDatabaseChangesAsync();
+            try
+            {
+                await FillThenFreeAsync(factory, disk, leaveBytes: 4L * 1024 * 1024, "53100", beforeFreeing: () => { });
+            }
+            finally
+            {
+                await held.DisposeAsync();
+            }
         }
         finally
         {

@@ -25,6 +25,12 @@ public abstract class HonestWriteConformance
     /// <summary>Opens a new, empty store whose data is on <paramref name="disk"/>.</summary>
     protected abstract Task<TrackerStores> OpenOnAsync(SmallDisk disk);
 
+    /// <summary>
+    /// Called before the disk is filled; what it returns is disposed once the disk has room again (a database server
+    /// holds back what a full disk would break for others, say).
+    /// </summary>
+    protected virtual Task<IAsyncDisposable?> WhileFullAsync() => Task.FromResult<IAsyncDisposable?>(null);
+
     /// <summary>Called when the disk has room again: a store that waits between its attempts to recover may try now.</summary>
     protected virtual void AllowRecovery()
     {
@@ -40,11 +46,13 @@ public abstract class HonestWriteConformance
     public async Task DiskFull_AcknowledgedAppendsStored_RefusedOnesNot_ReadsGoOn_WritesResumeWithRoom()
     {
         using var disk = SmallDisk.Mount(DiskMebibytes, DiskOwner);
+        IAsyncDisposable? whileFull = null;
         try
         {
             var store = await OpenOnAsync(disk);
             await store.Experiments.SaveExperimentAsync(Experiment("e1"));
             await store.Trials.SaveTrialAsync(FullTrial("t1", "e1", 0, TrialState.Running));
+            whileFull = await WhileFullAsync();
             string reserve = disk.Fill(LeaveBytes); // freed later
 
             var acknowledged = new SortedSet<int>();
@@ -79,6 +87,7 @@ public abstract class HonestWriteConformance
 
             AllowRecovery();
             File.Delete(reserve);
+            if (whileFull is not null) await whileFull.DisposeAsync();
             var deadline = DateTime.UtcNow.AddSeconds(60);
             while (!await TryBatchAsync())
             {
@@ -94,6 +103,7 @@ public abstract class HonestWriteConformance
         }
         finally
         {
+            if (whileFull is not null) await whileFull.DisposeAsync(); // released once only; a failed test must not hold it
             await CloseAsync();
         }
     }

@@ -63,7 +63,7 @@ public sealed class PostgresCluster : IAsyncDisposable
         await EnsureStartedAsync();
         if (failure is not null) Assert.Skip($"PostgreSQL tests skipped: {failure}");
         string tablespace = "ts_" + Guid.NewGuid().ToString("N");
-        await ExecuteAsync($"CREATE TABLESPACE {tablespace} LOCATION '{folder.Replace("'", "''")}'");
+        await ChangeDatabasesAsync($"CREATE TABLESPACE {tablespace} LOCATION '{folder.Replace("'", "''")}'");
         return await CreateAsync($"TEMPLATE {TemplateName} TABLESPACE {tablespace}");
     }
 
@@ -79,7 +79,7 @@ public sealed class PostgresCluster : IAsyncDisposable
         {
             try
             {
-                await ExecuteAsync($"DROP TABLESPACE {Quoted(name)}");
+                await ChangeDatabasesAsync($"DROP TABLESPACE {Quoted(name)}");
             }
             catch (NpgsqlException)
             {
@@ -105,6 +105,50 @@ public sealed class PostgresCluster : IAsyncDisposable
         return failure is null ? null : $"PostgreSQL tests skipped: {failure}";
     }
 
+    // Creating or dropping a database makes the cluster checkpoint, and a checkpoint fails while a test has filled the
+    // disk under a tablespace (the checkpointer cannot write that tablespace's pages). Such a test holds this gate from
+    // filling the disk until it has room again; creating and dropping databases wait meanwhile.
+    private readonly SemaphoreSlim fullDiskGate = new(1, 1);
+    private int databaseChanges; // creating or dropping now
+
+    /// <summary>
+    /// Holds back creating and dropping databases (waiting for those under way) until the answer is disposed: take it
+    /// before filling a disk under this cluster, and dispose it once the disk has room again.
+    /// </summary>
+    public async Task<IAsyncDisposable> HoldDatabaseChangesAsync()
+    {
+        await fullDiskGate.WaitAsync();
+        while (Volatile.Read(ref databaseChanges) > 0) await Task.Delay(20);
+        return new GateRelease(fullDiskGate);
+    }
+
+    private sealed class GateRelease(SemaphoreSlim gate) : IAsyncDisposable
+    {
+        private int released;
+
+        public ValueTask DisposeAsync()
+        {
+            if (Interlocked.Exchange(ref released, 1) == 0) gate.Release();
+            return ValueTask.CompletedTask;
+        }
+    }
+
+    // Runs a statement that creates or drops a database once no disk is being filled.
+    private async Task ChangeDatabasesAsync(string sql)
+    {
+        await fullDiskGate.WaitAsync();
+        Interlocked.Increment(ref databaseChanges);
+        fullDiskGate.Release();
+        try
+        {
+            await ExecuteAsync(sql);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref databaseChanges);
+        }
+    }
+
     /// <summary>Drops a database made by <see cref="CreateDatabaseAsync"/>, closing its connections; failures are ignored.</summary>
     public async Task DropDatabaseAsync(string connectionString)
     {
@@ -113,7 +157,7 @@ public sealed class PostgresCluster : IAsyncDisposable
         try
         {
             // WITH (FORCE) (PostgreSQL 13+) ends the sessions still open on it, e.g. a pool not yet disposed.
-            await ExecuteAsync($"DROP DATABASE IF EXISTS {Quoted(name)}{(serverMajor >= 13 ? " WITH (FORCE)" : "")}");
+            await ChangeDatabasesAsync($"DROP DATABASE IF EXISTS {Quoted(name)}{(serverMajor >= 13 ? " WITH (FORCE)" : "")}");
         }
         catch (NpgsqlException)
         {
@@ -126,7 +170,7 @@ public sealed class PostgresCluster : IAsyncDisposable
         string name = "t_" + Guid.NewGuid().ToString("N");
         try
         {
-            await ExecuteAsync($"CREATE DATABASE {name} {options}");
+            await ChangeDatabasesAsync($"CREATE DATABASE {name} {options}");
         }
         catch (NpgsqlException e)
         {
