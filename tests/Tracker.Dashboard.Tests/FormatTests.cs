@@ -17,4 +17,13 @@ public sealed class FormatTests
     [InlineData(0.0, "0")]
     public void Number_FourSignificantDigits_ScientificOnlyForVerySmallOrLarge(double value, string expected) =>
         Assert.Equal(expected, Format.Number(value));
+
+    [Theory]
+    [InlineData(0, "0 B")]
+    [InlineData(812, "812 B")]
+    [InlineData(1536, "1.5 KiB")]
+    [InlineData(10_547, "10.3 KiB")]
+    [InlineData(251_658_240, "240 MiB")]
+    [InlineData(3_221_225_472, "3 GiB")]
+    public void Bytes_InTheLargestUnitBelow1024(long bytes, string expected) => Assert.Equal(expected, Format.Bytes(bytes));
 }

@@ -378,12 +378,12 @@ public abstract class RunLoggingApiTests(RunLoggingServer server)
         Assert.Equal("text/plain", listed[0].GetProperty("contentType").GetString());
         await ProblemAsync(await client.GetAsync($"/api/runs/{id}/artifacts/broken.png"), HttpStatusCode.NotFound);
 
-        // The run's dashboard page shows its images with their caption and labels (here as prerendered), not its other files.
+        // The run's dashboard page shows its images with their caption and labels (here as prerendered), and links its other files.
         string runPage = await client.GetStringAsync($"/trials/{id}");
         Assert.Contains($"src=\"/api/runs/{id}/artifacts/samples/cat.png\"", runPage);
         Assert.Contains("first try", runPage);
-        Assert.Contains("Images (1)", runPage);
-        Assert.DoesNotContain("notes.txt", runPage);
+        Assert.Contains("Artifacts (2)", runPage);
+        Assert.Contains($"href=\"/api/runs/{id}/artifacts/notes.txt\"", runPage);
 
         // MLflow's artifact listing shows the same files.
         var mlflow = await client.GetFromJsonAsync<JsonElement>($"/api/2.0/mlflow/artifacts/list?run_id={id}");

@@ -38,6 +38,30 @@ public partial class TrialPage : LiveComponentBase
     private int? galleryPredicted;
     private bool misclassifiedOnly;
     private IReadOnlyList<ArtifactView> images = [];
+    private IReadOnlyList<ArtifactView> files = [];
+
+    /// <summary>A run a script logged (native or MLflow API), not a trial the server trained.</summary>
+    private bool IsLogged => trial?.Logged is not null;
+
+    /// <summary>The run's name where it has one, else its number; a built-in trial's number.</summary>
+    private string Heading => trial is null ? "" : !IsLogged ? $"Trial #{trial.Number}"
+        : RunRegistry.RunNameOf(trial) is { Length: > 0 } name ? name : $"Run {trial.Number}";
+
+    /// <summary>The run's tags, less the system tags MLflow clients set (<c>mlflow.*</c>: the name is the heading).</summary>
+    private IReadOnlyList<KeyValuePair<string, string>> VisibleRunTags => trial is null ? [] :
+        trial.RunTags.Where(t => !t.Key.StartsWith("mlflow.", StringComparison.Ordinal)).OrderBy(t => t.Key, StringComparer.Ordinal).ToList();
+
+    /// <summary>The steps a logged run's series cover, e.g. <c>steps 0–199</c>.</summary>
+    private string StepsText
+    {
+        get
+        {
+            var steps = series.Values.SelectMany(points => points).Select(p => p.X).ToList();
+            if (steps.Count == 0) return "no metrics yet";
+            double first = steps.Min(), last = steps.Max();
+            return first == last ? $"step {Format.Number(first)}" : $"steps {Format.Number(first)}–{Format.Number(last)}";
+        }
+    }
 
     private IReadOnlyList<string> ClassNames => report?.ClassNames ?? predictions?.ClassNames ?? [];
 
@@ -60,12 +84,20 @@ public partial class TrialPage : LiveComponentBase
         new("val_f1_macro", Points(MetricNames.ValF1Macro), "#43a047"),
     ];
 
+    /// <summary>The one series of a logged run's panel for <paramref name="key"/>.</summary>
+    private IReadOnlyList<ChartSeries> PanelSeries(string key) => [new(key, series[key], ChartPalette.Color(0))];
+
     /// <inheritdoc />
     protected override async Task OnParametersSetAsync()
     {
         trial = await Stores.Trials.GetTrialAsync(Id);
         series.Clear();
         foreach (var p in await ChartReads.AllSeriesAsync(Stores.Metrics, Id)) Points(p.Key).Add((p.Step, p.Value));
+        if (!IsLogged)
+        {
+            // The built-in charts' series, so that each shows its legend before its first point.
+            foreach (string key in (string[])[MetricNames.TrainLoss, MetricNames.ValLoss, MetricNames.ValAccuracy, MetricNames.ValF1Macro]) Points(key);
+        }
         await LoadEvaluationAsync();
         await LoadImagesAsync();
     }
@@ -119,11 +151,12 @@ public partial class TrialPage : LiveComponentBase
             ?? await Stores.Evaluations.GetLatestReportAsync(Id, "validation");
     }
 
-    /// <summary>A logged run's image artifacts, by path (a replaced file keeps its place).</summary>
+    /// <summary>A logged run's artifacts, by path (a replaced file keeps its place): images shown, other files listed.</summary>
     private async Task LoadImagesAsync()
     {
         var listed = trial?.Logged is null ? null : (await Artifacts.ListAsync(Id)).Value;
         images = listed?.Where(a => a.IsImage).ToList() ?? [];
+        files = listed?.Where(a => !a.IsImage).ToList() ?? [];
     }
 
     /// <summary>Clicking a gallery image opens it with its labels and its Grad-CAM overlay.</summary>

@@ -21,6 +21,22 @@ public static class Format
         return Math.Round(n, decimals, MidpointRounding.AwayFromZero).ToString("0.######", CultureInfo.InvariantCulture);
     }
 
+    /// <summary>A size in bytes, KiB, MiB or GiB, with up to three significant digits (<c>812 B</c>, <c>1.5 KiB</c>, <c>240 MiB</c>).</summary>
+    public static string Bytes(long bytes)
+    {
+        string[] units = ["B", "KiB", "MiB", "GiB", "TiB"];
+        double size = bytes;
+        int unit = 0;
+        while (Math.Abs(size) >= 1024 && unit < units.Length - 1)
+        {
+            size /= 1024;
+            unit++;
+        }
+        string number = unit == 0 || size >= 100 ? Math.Round(size).ToString("0", CultureInfo.InvariantCulture)
+            : size >= 10 ? size.ToString("0.#", CultureInfo.InvariantCulture) : size.ToString("0.##", CultureInfo.InvariantCulture);
+        return $"{number} {units[unit]}";
+    }
+
     /// <summary>A metric value with four decimals, or a dash when there is none.</summary>
     public static string Metric(double? value) =>
         value is { } v ? v.ToString("0.0000", CultureInfo.InvariantCulture) : "–";
