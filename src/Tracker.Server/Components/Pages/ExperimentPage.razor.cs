@@ -56,6 +56,12 @@ public partial class ExperimentPage : LiveComponentBase
 
     private Trial? Best => best;
 
+    /// <summary>Whether a client logs this experiment's runs (the words are then about runs, not the server's trials).</summary>
+    private bool IsLogged => experiment?.Spec.Execution == TrialExecution.Logged;
+
+    /// <summary>What the page calls one of the experiment's trials.</summary>
+    private string Unit => IsLogged ? "run" : "trial";
+
     private IReadOnlyList<Trial> Trials => all.Items;
 
     /// <summary>
