@@ -16,6 +16,15 @@ public static class ServerExtensions
     /// <summary>Where the interactive API reference (Scalar) is served; the OpenAPI document is at <c>/openapi/v1.json</c>.</summary>
     public const string ApiReferencePath = "/scalar";
 
+    /// <summary>The dashboard's page for an unknown address.</summary>
+    public const string NotFoundPath = "/not-found";
+
+    // A page load: a GET that accepts HTML, outside the API and the hub.
+    private static bool ForAPersonsBrowser(HttpContext context) =>
+        HttpMethods.IsGet(context.Request.Method)
+        && !context.Request.Path.StartsWithSegments("/api") && !context.Request.Path.StartsWithSegments("/hubs")
+        && context.Request.Headers.Accept.ToString().Contains("text/html", StringComparison.OrdinalIgnoreCase);
+
     /// <summary>Adds Razor components (interactive server), MudBlazor, problem details, JSON options, SignalR, API keys, dashboard sign-in and the OpenAPI document.</summary>
     public static IHostApplicationBuilder AddTrackerServer(this IHostApplicationBuilder builder)
     {
@@ -60,6 +69,11 @@ public static class ServerExtensions
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        // A browser that asks for an address the dashboard does not have gets the dashboard's own page, still as a 404;
+        // the API, the hub and other clients get problem details (above), which runs inside this.
+        app.UseWhen(ForAPersonsBrowser, browser => browser.UseStatusCodePagesWithReExecute(NotFoundPath, createScopeForStatusCodePages: true));
+        app.UseRouting(); // here, after the re-execution, so that the re-executed request finds its page
+
         app.UseSameOrigin();
         app.UseAuthentication(); // reads the dashboard session cookie for the access rule
         app.UseApiKeys();
