@@ -46,4 +46,74 @@ public sealed class LoggedRunTests(BrowserFixture fixture) : BrowserTest(fixture
         Assert.Empty(PageErrors);
         await ScreenshotAsync("logged-run");
     }
+
+    // The run page of a run logged over each API: its name, its tags, a chart per key, and a key logged while the page
+    // is open gets its chart without a reload.
+    [Theory]
+    [InlineData("native")]
+    [InlineData("mlflow")]
+    public async Task RunLoggedOverEitherApi_ItsPageShowsNameTagsAndEveryCurve_Live(string api)
+    {
+        using var http = new HttpClient { BaseAddress = Fixture.Server.BaseAddress };
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", TrackerServerFactory.TestKey);
+        string experimentName = $"{api} {Guid.NewGuid():N}"[..16];
+        string runId = api == "native" ? await StartNativeRunAsync(http, experimentName) : await StartMlflowRunAsync(http, experimentName);
+        async Task LogAsync(string key, int steps, int from = 0)
+        {
+            if (api == "native")
+            {
+                var batch = new { points = Enumerable.Range(from, steps).Select(s => new { key, value = 1.0 / (s + 1), step = s }).ToArray() };
+                Assert.Equal(HttpStatusCode.OK, (await http.PostAsJsonAsync($"/api/runs/{runId}/metrics", batch, Cancellation)).StatusCode);
+            }
+            else
+            {
+                var batch = new { run_id = runId, metrics = Enumerable.Range(from, steps).Select(s => new { key, value = 1.0 / (s + 1), timestamp = 1_700_000_000_000L + s, step = s }).ToArray() };
+                Assert.Equal(HttpStatusCode.OK, (await http.PostAsJsonAsync("/api/2.0/mlflow/runs/log-batch", batch, Cancellation)).StatusCode);
+            }
+        }
+        await LogAsync("train/loss", 50);
+        await LogAsync("val_f1", 50);
+
+        await OpenAsync($"/trials/{runId}");
+        await Assertions.Expect(Page.Locator("h1")).ToHaveTextAsync("baseline");
+        await Assertions.Expect(Page.Locator("[data-testid=run-tag]")).ToHaveTextAsync(["team: vision"]);
+        await Assertions.Expect(Page.Locator("[data-testid='metric-chart-train/loss']")).ToHaveAttributeAsync("data-points", "50");
+        await Assertions.Expect(Page.Locator("[data-testid='metric-chart-val_f1']")).ToHaveAttributeAsync("data-points", "50");
+        await Page.EvaluateAsync("() => { window.__marker = 1; }");
+
+        await LogAsync("val_f1", 10, from: 50);
+        await LogAsync("grad_norm", 5);
+        await Assertions.Expect(Page.Locator("[data-testid='metric-chart-grad_norm']")).ToHaveAttributeAsync("data-points", "5");
+        await Assertions.Expect(Page.Locator("[data-testid='metric-chart-val_f1']")).ToHaveAttributeAsync("data-points", "60");
+        Assert.Equal(1, await Page.EvaluateAsync<int?>("() => window.__marker")); // no reload happened
+        string text = await Page.Locator("[data-interactive=true]").InnerTextAsync();
+        Assert.DoesNotContain("epochs", text);
+        Assert.DoesNotContain("searched", text);
+        Assert.DoesNotContain("Confusion matrix", text);
+        Assert.Equal(0, await Page.Locator("[data-testid=cancel-trial]").CountAsync()); // the script ends its run
+        Assert.Empty(PageErrors);
+        if (api == "mlflow") await ScreenshotAsync("logged-run-page");
+    }
+
+    private static async Task<string> StartNativeRunAsync(HttpClient http, string experimentName)
+    {
+        var created = await http.PostAsJsonAsync("/api/runs", new { experiment = experimentName, name = "baseline", tags = new { team = "vision" } }, Cancellation);
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        return (await created.Content.ReadFromJsonAsync<JsonElement>(Cancellation)).GetProperty("id").GetString()!;
+    }
+
+    private static async Task<string> StartMlflowRunAsync(HttpClient http, string experimentName)
+    {
+        var experiment = await http.PostAsJsonAsync("/api/2.0/mlflow/experiments/create", new { name = experimentName }, Cancellation);
+        Assert.Equal(HttpStatusCode.OK, experiment.StatusCode);
+        string experimentId = (await experiment.Content.ReadFromJsonAsync<JsonElement>(Cancellation)).GetProperty("experiment_id").GetString()!;
+        var run = await http.PostAsJsonAsync("/api/2.0/mlflow/runs/create", new
+        {
+            experiment_id = experimentId,
+            start_time = 1_700_000_000_000L,
+            tags = new[] { new { key = "mlflow.runName", value = "baseline" }, new { key = "team", value = "vision" }, new { key = "mlflow.user", value = "ci" } },
+        }, Cancellation);
+        Assert.Equal(HttpStatusCode.OK, run.StatusCode);
+        return (await run.Content.ReadFromJsonAsync<JsonElement>(Cancellation)).GetProperty("run").GetProperty("info").GetProperty("run_id").GetString()!;
+    }
 }
