@@ -6,14 +6,26 @@ public sealed class ChartLayoutTests
 {
     private static ChartSeries Series(params (double X, double Y)[] points) => new("s", points, "#000");
 
+    // Where a value lands on an axis from low to high (SVG from start to end), with the layout's padding.
+    private static double At(double value, double low, double high, double padding, double start, double end)
+    {
+        double pad = (high - low) * padding;
+        return start + (value - (low - pad)) / (high - low + 2 * pad) * (end - start);
+    }
+
     [Fact]
-    public void Compute_LinearAxes_PointsSpanThePlotArea()
+    public void Compute_LinearAxes_PointsSpanThePlotAreaWithRoomAtBothEnds()
     {
         var layout = ChartLayout.Compute([Series((1, 0), (2, 5), (3, 10))]);
 
         var points = layout.Series[0].Points;
-        Assert.Equal([ChartLayout.Left, (ChartLayout.Left + ChartLayout.Right) / 2, ChartLayout.Right], points.Select(p => p.X));
-        Assert.Equal([ChartLayout.Bottom, (ChartLayout.Top + ChartLayout.Bottom) / 2, ChartLayout.Top], points.Select(p => p.Y));
+        double XAt(double x) => At(x, 1, 3, ChartLayout.XPadding, ChartLayout.Left, ChartLayout.Right);
+        double YAt(double y) => At(y, 0, 10, ChartLayout.YPadding, ChartLayout.Bottom, ChartLayout.Top);
+        Assert.Equal([XAt(1), (ChartLayout.Left + ChartLayout.Right) / 2, XAt(3)], points.Select(p => p.X));
+        Assert.Equal([YAt(0), (ChartLayout.Top + ChartLayout.Bottom) / 2, YAt(10)], points.Select(p => p.Y));
+        // No point on an axis: the lowest sits above the x axis, the first right of the y axis.
+        Assert.True(points[0].X > ChartLayout.Left && points[^1].X < ChartLayout.Right);
+        Assert.True(points[0].Y < ChartLayout.Bottom && points[^1].Y > ChartLayout.Top);
         Assert.Equal(["1", "2", "3"], layout.XTicks.Select(t => t.Label)); // integer x: whole ticks
         Assert.Equal("(2, 5)", points[1].Label);
     }
@@ -58,8 +70,8 @@ public sealed class ChartLayoutTests
         var xs = layout.Series[0].Points.Select(p => p.X).ToList();
         Assert.Equal(3, xs.Count); // x ≤ 0 has no place on a log axis
         Assert.Equal(xs[1] - xs[0], xs[2] - xs[1], 9);
-        Assert.Equal(ChartLayout.Left, xs[0], 9);
-        Assert.Equal(ChartLayout.Right, xs[2], 9);
+        Assert.Equal(At(-4, -4, -2, ChartLayout.XPadding, ChartLayout.Left, ChartLayout.Right), xs[0], 9);
+        Assert.Equal(At(-2, -4, -2, ChartLayout.XPadding, ChartLayout.Left, ChartLayout.Right), xs[2], 9);
         Assert.Equal(["1e-4", "1e-3", "0.01"], layout.XTicks.Select(t => t.Label));
         Assert.All(xs.Zip(layout.XTicks), pair => Assert.Equal(pair.First, pair.Second.Position, 9));
     }
@@ -104,11 +116,58 @@ public sealed class ChartLayoutTests
 
         var placed = layout.Series[0].Points;
         Assert.InRange(placed.Count, 2, ChartLayout.DefaultMaxPoints);
-        Assert.Equal(ChartLayout.Left, placed[0].X);
-        Assert.Equal(ChartLayout.Right, placed[^1].X);
-        Assert.Equal(ChartLayout.Top, placed.Min(p => p.Y), 9);    // the spike is the top of the plot
-        Assert.Equal(ChartLayout.Bottom, placed.Max(p => p.Y), 9); // the dip its bottom
+        Assert.Equal(At(0, 0, 99_999, ChartLayout.XPadding, ChartLayout.Left, ChartLayout.Right), placed[0].X, 9);
+        Assert.Equal(At(99_999, 0, 99_999, ChartLayout.XPadding, ChartLayout.Left, ChartLayout.Right), placed[^1].X, 9);
+        Assert.Equal(At(50, -50, 50, ChartLayout.YPadding, ChartLayout.Bottom, ChartLayout.Top), placed.Min(p => p.Y), 9); // the spike is the top
+        Assert.Equal(At(-50, -50, 50, ChartLayout.YPadding, ChartLayout.Bottom, ChartLayout.Top), placed.Max(p => p.Y), 9); // the dip the bottom
         Assert.True(placed.Zip(placed.Skip(1)).All(pair => pair.First.X <= pair.Second.X), "the order is kept");
+    }
+
+    [Fact]
+    public void Compute_SinglePoint_InTheMiddleOfAxesAboutItsOwnValue()
+    {
+        var layout = ChartLayout.Compute([Series((0, 0.018))], new ChartOptions(IntegerX: true));
+
+        var point = layout.Series[0].Points.Single();
+        Assert.Equal((ChartLayout.Left + ChartLayout.Right) / 2, point.X, 9);
+        Assert.Equal((ChartLayout.Top + ChartLayout.Bottom) / 2, point.Y, 9);
+        Assert.Equal(["0"], layout.XTicks.Select(t => t.Label)); // one whole tick, under the point
+        Assert.Equal(point.X, layout.XTicks[0].Position, 9);
+        // The y ticks are about 0.018 (±10 %), and the one at 0.018 is level with the point: not 0 on a −0.5 to 0.5 axis.
+        var middle = layout.YTicks.Single(t => Math.Abs(t.Position - point.Y) < 1e-6);
+        Assert.Equal("0.018", middle.Label);
+        Assert.DoesNotContain("0", layout.YTicks.Select(t => t.Label));
+    }
+
+    [Fact]
+    public void Compute_SinglePointAtZero_AxisFromMinusOneToOne()
+    {
+        var layout = ChartLayout.Compute([Series((3, 0))]);
+
+        Assert.Equal(["-1", "-0.5", "0", "0.5", "1"], layout.YTicks.Select(t => t.Label));
+    }
+
+    [Fact]
+    public void Compute_EmptyOrNonFiniteSeries_NoPointsNoTicks()
+    {
+        var layout = ChartLayout.Compute([Series(), Series((double.NaN, 1))]);
+
+        Assert.Equal(0, layout.PointCount);
+        Assert.Empty(layout.XTicks);
+        Assert.Empty(layout.YTicks);
+    }
+
+    [Fact]
+    public void StepSeries_GoesAcrossAtTheEarlierValueThenUpOrDown()
+    {
+        var layout = ChartLayout.Compute([new ChartSeries("best so far", [(0, 1), (1, 1), (2, 3)], "#000", Step: true)]);
+
+        var p = layout.Series[0].Points;
+        string F(double v) => v.ToString("0.##", System.Globalization.CultureInfo.InvariantCulture);
+        string expected = string.Join(' ', new[] { (p[0].X, p[0].Y), (p[1].X, p[0].Y), (p[1].X, p[1].Y), (p[2].X, p[1].Y), (p[2].X, p[2].Y) }.Select(v => $"{F(v.Item1)},{F(v.Item2)}"));
+        Assert.Equal(expected, layout.Series[0].Polyline);
+        var straight = ChartLayout.Compute([new ChartSeries("s", [(0, 1), (1, 1), (2, 3)], "#000")]);
+        Assert.Equal(3, straight.Series[0].Polyline.Split(' ').Length);
     }
 
     [Fact]

@@ -121,7 +121,7 @@ public sealed class ExperimentTrials
     /// </summary>
     public static IReadOnlyList<ChartSeries> ObjectiveSeries(ObjectiveDirection direction, IReadOnlyList<Trial> trials, int maxPoints = MaxChartPoints)
     {
-        const double lead = 0.6; // how far left of its trial the first epoch sits
+        const double lead = 0.4; // how far left of its trial the first epoch sits: inside the trial's own half-unit
         var finished = trials.Where(t => t.Objective is not null).ToList();
 
         var finals = Sample(finished, direction, maxPoints).Select(t => (X: (double)t.Number, Y: t.Objective!.Value)).ToList();
@@ -159,7 +159,7 @@ public sealed class ExperimentTrials
 
         return
         [
-            new ChartSeries("best so far", bestSoFar, "#43a047", Markers: false),
+            new ChartSeries("best so far", bestSoFar, "#43a047", Markers: false, Step: true),
             new ChartSeries("epochs", epochs, "#90a4ae", Line: false),
             new ChartSeries("trial result", finals, "#1e88e5", Line: false),
         ];

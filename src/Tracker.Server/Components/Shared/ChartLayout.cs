@@ -9,8 +9,12 @@ namespace Tracker.Server.Components.Shared;
 /// <param name="Line">Whether to join the points. Defaults to true.</param>
 /// <param name="Markers">Whether to mark each point. Defaults to true.</param>
 /// <param name="Labels">A hover label per point (e.g. "trial #3"), or null for none. Defaults to none.</param>
+/// <param name="Step">
+/// Join the points as steps (across at the earlier value, then up or down), for a value that holds until it changes,
+/// such as the best so far. Defaults to false: straight segments.
+/// </param>
 public sealed record ChartSeries(string Name, IReadOnlyList<(double X, double Y)> Points, string Color, bool Line = true, bool Markers = true,
-    IReadOnlyList<string>? Labels = null);
+    IReadOnlyList<string>? Labels = null, bool Step = false);
 
 /// <summary>The colours of compared series (experiments, runs, studies), told apart at a glance; they repeat after eight.</summary>
 public static class ChartPalette
@@ -52,10 +56,19 @@ public sealed record ChartLayout(IReadOnlyList<ChartLayout.PlacedSeries> Series,
     public sealed record PlacedPoint(double X, double Y, string Label);
 
     /// <summary>A series in SVG coordinates.</summary>
-    public sealed record PlacedSeries(string Name, string Color, bool Line, bool Markers, IReadOnlyList<PlacedPoint> Points)
+    public sealed record PlacedSeries(string Name, string Color, bool Line, bool Markers, IReadOnlyList<PlacedPoint> Points, bool Step = false)
     {
-        /// <summary>The SVG polyline "points" attribute.</summary>
-        public string Polyline => string.Join(' ', Points.Select(p => $"{F(p.X)},{F(p.Y)}"));
+        /// <summary>The SVG polyline "points" attribute: straight segments, or steps.</summary>
+        public string Polyline => string.Join(' ', Vertices().Select(v => $"{F(v.X)},{F(v.Y)}"));
+
+        private IEnumerable<(double X, double Y)> Vertices()
+        {
+            for (int i = 0; i < Points.Count; i++)
+            {
+                if (Step && i > 0) yield return (Points[i].X, Points[i - 1].Y); // across at the earlier value first
+                yield return (Points[i].X, Points[i].Y);
+            }
+        }
     }
 
     /// <summary>An axis tick at an SVG position.</summary>
@@ -82,14 +95,14 @@ public sealed record ChartLayout(IReadOnlyList<ChartLayout.PlacedSeries> Series,
         Func<double, double> toAxis = options.LogX ? Math.Log10 : x => x;
         var (x0, x1) = options.XCategories is { Count: > 0 } categories
             ? (-0.5, categories.Count - 0.5)
-            : Range(finite.Select(p => toAxis(p.X)));
-        var (y0, y1) = Range(finite.Select(p => p.Y));
+            : Domain(finite.Select(p => toAxis(p.X)), XPadding, options.IntegerX || finite.All(p => p.X == Math.Floor(p.X)));
+        var (y0, y1) = Domain(finite.Select(p => p.Y), YPadding, integers: false);
         double SX(double x) => Left + (toAxis(x) - x0) / (x1 - x0) * (Right - Left);
         double SY(double y) => Bottom - (y - y0) / (y1 - y0) * (Bottom - Top);
         string XLabel(double x) => options.XCategories is { } names && x == Math.Floor(x) && x >= 0 && x < names.Count ? names[(int)x] : Label(x);
         var placed = series.Select((s, k) => new PlacedSeries(s.Name, s.Color, s.Line, s.Markers,
             kept[k].Select(i => new PlacedPoint(SX(s.Points[i].X), SY(s.Points[i].Y),
-                (s.Labels is { } labels && i < labels.Count ? labels[i] + ": " : "") + $"({XLabel(s.Points[i].X)}, {Label(s.Points[i].Y)})")).ToList())).ToList();
+                (s.Labels is { } labels && i < labels.Count ? labels[i] + ": " : "") + $"({XLabel(s.Points[i].X)}, {Label(s.Points[i].Y)})")).ToList(), s.Step)).ToList();
         IEnumerable<double> xTicks = options.XCategories is { Count: > 0 } c ? Enumerable.Range(0, c.Count).Select(i => (double)i)
             : options.LogX ? LogTicks(x0, x1)
             : Ticks(x0, x1, options.IntegerX || finite.All(p => p.X == Math.Floor(p.X)));
@@ -142,11 +155,23 @@ public sealed record ChartLayout(IReadOnlyList<ChartLayout.PlacedSeries> Series,
         return Ticks(Math.Pow(10, low), Math.Pow(10, high)).Where(t => t > 0);
     }
 
-    private static (double Low, double High) Range(IEnumerable<double> values)
+    /// <summary>The share of the values' range left free at each end of the x and the y axis, so that no point sits on an axis.</summary>
+    public const double XPadding = 0.02, YPadding = 0.05;
+
+    /// <summary>
+    /// The axis domain of <paramref name="values"/>: their range with <paramref name="padding"/> of it free at each
+    /// end. A single value sits in the middle of ±10 % of itself (±1 at zero, ±0.5 on a whole-number axis), so
+    /// that an F1 of 0.018 reads 0.018 on its axis rather than 0 on a −0.5 to 0.5 one.
+    /// </summary>
+    internal static (double Low, double High) Domain(IEnumerable<double> values, double padding, bool integers)
     {
-        double low = values.Min(), high = values.Max();
-        if (high - low < 1e-12) { low -= 0.5; high += 0.5; }
-        return (low, high);
+        double low = values.Min(), high = values.Max(), span = high - low;
+        if (span <= 1e-12 * Math.Max(1, Math.Abs(high)))
+        {
+            double half = integers ? 0.5 : low == 0 ? 1 : Math.Abs(low) * 0.1;
+            return (low - half, high + half);
+        }
+        return (low - span * padding, high + span * padding);
     }
 
     /// <summary>About five ticks at multiples of 1, 2 or 5 times a power of ten, within [low, high].</summary>
