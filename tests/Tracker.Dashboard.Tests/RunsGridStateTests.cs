@@ -64,6 +64,21 @@ public sealed class RunsGridStateTests
     }
 
     [Fact]
+    public void Grouping_KeptInTheUrl_AWrongOneReported()
+    {
+        var state = new RunsGridState { GroupBy = new Tracker.Core.Analysis.RunGrouping(Tracker.Core.Analysis.RunGroupingKind.Tag, "team"), GroupMetric = "val_loss" };
+
+        var back = RunsGridState.FromUri(state.ToUrl());
+
+        Assert.Equal(state.GroupBy, back.GroupBy);
+        Assert.Equal("val_loss", back.GroupMetric);
+        Assert.Equal(state.ToUrl(), back.ToUrl());
+        var wrong = RunsGridState.FromUri("/runs?group=seed");
+        Assert.Null(wrong.GroupBy);
+        Assert.Contains("group", wrong.UrlErrors.Keys);
+    }
+
+    [Fact]
     public void ToUrl_Defaults_IsThePlainPath()
     {
         Assert.Equal("/runs", new RunsGridState().ToUrl());

@@ -195,4 +195,27 @@ public sealed class RunsPageTests : StoreBackedTest
         Assert.Equal("ran out of memory", (await Store.GetTrialAsync("t2"))!.Notes);
         cut.WaitForAssertion(() => Assert.Equal("oomretry", cut.Find("[data-testid=tags]").TextContent.Replace(" ", "").Trim()));
     }
+
+    [Fact]
+    public async Task GroupedByAParameter_MeanAndSdOfF1PerGroup_OverEveryMatchingRun_KeptInTheUrl()
+    {
+        await Store.SaveExperimentAsync(new Experiment { Id = "e1", CreatedAt = T0, State = ExperimentState.Completed, Spec = new ExperimentSpec { Name = "Seeds", Model = "small-cnn", Strategy = "grid" } });
+        // Three seeds at each of two learning rates; more runs than one page of 25.
+        var trials = new List<Trial>();
+        for (int seed = 0; seed < 15; seed++)
+        {
+            trials.Add(Trial($"a{seed}", 2 * seed, TrialState.Completed, 0.80 + (seed % 3 - 1) * 0.02, 0.01));
+            trials.Add(Trial($"b{seed}", 2 * seed + 1, TrialState.Completed, 0.60 + (seed % 3 - 1) * 0.04, 0.1));
+        }
+        await Store.SaveTrialsAsync(trials);
+
+        var cut = RenderAt("/runs?pageSize=25&group=param:learning_rate");
+
+        cut.WaitForAssertion(() => Assert.Equal(2, cut.FindAll("[data-testid=run-group]").Count));
+        var rows = cut.FindAll("[data-testid=run-group]").Select(r => r.QuerySelectorAll("td").Select(td => td.TextContent.Trim()).ToArray()).ToList();
+        Assert.Equal(["0.01", "15", "0.8000 ± 0.0169", "0.7800", "0.8200"], rows[0]);
+        Assert.Equal(["0.1", "15", "0.6000 ± 0.0338", "0.5600", "0.6400"], rows[1]);
+        Assert.Equal(25, cut.FindAll("[data-testid=trial-link]").Count); // the grid still pages
+        Assert.Contains("group=param%3Alearning_rate", Services.GetRequiredService<NavigationManager>().Uri.Replace(":", "%3A"));
+    }
 }

@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using Microsoft.Playwright;
 using Tracker.Abstractions;
 using Tracker.Core.Experiments;
@@ -58,5 +59,34 @@ public sealed class RunsPageTests(BrowserFixture fixture) : BrowserTest(fixture)
         await Assertions.Expect(Page.Locator("[data-testid=parameter-row][data-name=learning_rate]")).ToHaveClassAsync("differs");
         Assert.Empty(PageErrors);
         await ScreenshotAsync("run-compare");
+    }
+
+    // Runs of one setting repeated over seeds, compared as W&B's grouped runs are: F1's mean ± s.d. per learning rate.
+    [Fact]
+    public async Task RunsGroupedByAParameter_ShowMeanAndSdOfF1PerGroup()
+    {
+        using var http = new HttpClient { BaseAddress = Fixture.Server.BaseAddress };
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", TrackerServerFactory.TestKey);
+        string experiment = $"seeds {Guid.NewGuid():N}"[..14];
+        string? experimentId = null;
+        foreach (var (lr, f1) in new[] { (0.01, 0.80), (0.01, 0.84), (0.1, 0.60), (0.1, 0.70), (0.1, 0.65) })
+        {
+            var created = await http.PostAsJsonAsync("/api/runs", new { experiment, parameters = new { lr } }, Cancellation);
+            Assert.Equal(System.Net.HttpStatusCode.Created, created.StatusCode);
+            var run = await created.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>(Cancellation);
+            string id = run.GetProperty("id").GetString()!;
+            experimentId = run.GetProperty("experimentId").GetString();
+            var points = new { points = new[] { new { key = "val_f1_macro", value = f1, step = 1 } } };
+            Assert.Equal(System.Net.HttpStatusCode.OK, (await http.PostAsJsonAsync($"/api/runs/{id}/metrics", points, Cancellation)).StatusCode);
+        }
+
+        await OpenAsync($"/runs?experiment={experimentId}&group=param:lr");
+
+        var groups = Page.Locator("[data-testid=run-group]");
+        await Assertions.Expect(groups).ToHaveCountAsync(2);
+        await Assertions.Expect(groups.Nth(0).Locator("td")).ToHaveTextAsync(["0.01", "2", "0.8200 ± 0.0283", "0.8000", "0.8400"]);
+        await Assertions.Expect(groups.Nth(1).Locator("td")).ToHaveTextAsync(["0.1", "3", "0.6500 ± 0.0500", "0.6000", "0.7000"]);
+        Assert.Empty(PageErrors);
+        await ScreenshotAsync("runs-grouped");
     }
 }

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.WebUtilities;
 using Tracker.Abstractions;
+using Tracker.Core.Analysis;
 using Tracker.Core.Experiments;
 using Tracker.Core.Storage;
 
@@ -42,6 +43,12 @@ public sealed class RunsGridState
     /// <summary>The query-string key of a shown parameter or metric column (repeated, one per column).</summary>
     public const string ColumnKey = "col";
 
+    /// <summary>The query-string key of the grouping (<c>param:lr</c>, <c>tag:team</c> or <c>experiment</c>).</summary>
+    public const string GroupKey = "group";
+
+    /// <summary>The query-string key of the metric summarised per group.</summary>
+    public const string GroupMetricKey = "groupMetric";
+
     /// <summary>The columns shown when the URL names none.</summary>
     public static IReadOnlyList<TrialSortField> DefaultColumns { get; } = [TrialSortField.Metric(MetricNames.ValF1Macro), TrialSortField.Metric(MetricNames.ValLoss)];
 
@@ -77,6 +84,12 @@ public sealed class RunsGridState
 
     /// <summary>Whether the order is descending. Defaults to <c>true</c> (newest first).</summary>
     public bool Descending { get; set; } = true;
+
+    /// <summary>What the runs are grouped by, or <c>null</c> for no groups. Defaults to <c>null</c>.</summary>
+    public RunGrouping? GroupBy { get; set; }
+
+    /// <summary>The final metric summarised per group. Defaults to <see cref="MetricNames.ValF1Macro"/>.</summary>
+    public string GroupMetric { get; set; } = MetricNames.ValF1Macro;
 
     /// <summary>The page, from 0. Defaults to 0.</summary>
     public int Page { get; set; }
@@ -156,6 +169,12 @@ public sealed class RunsGridState
             }
         }
         var state = FromQuery(parse.Query, columns?.Distinct());
+        if (pairs.TryGetValue(GroupKey, out var group) && group.ToString() is { Length: > 0 } groupText)
+        {
+            if (RunGrouping.TryParse(groupText, out var grouping)) state.GroupBy = grouping;
+            else errors[GroupKey] = [$"'{groupText}' is not a grouping; use param:<name>, tag:<key> or experiment."];
+        }
+        if (pairs.TryGetValue(GroupMetricKey, out var metric) && metric.ToString() is { Length: > 0 } metricText) state.GroupMetric = metricText;
         state.UrlErrors = errors;
         return state;
     }
@@ -166,6 +185,11 @@ public sealed class RunsGridState
         var pairs = TrialQueryString.ToPairs(ToQuery()).ToList();
         if (!Columns.SequenceEqual(DefaultColumns))
             pairs.AddRange(Columns.Count == 0 ? [new(ColumnKey, "")] : Columns.Select(c => new KeyValuePair<string, string>(ColumnKey, c.ToString())));
+        if (GroupBy is { } grouping)
+        {
+            pairs.Add(new(GroupKey, grouping.ToString()));
+            if (GroupMetric != MetricNames.ValF1Macro) pairs.Add(new(GroupMetricKey, GroupMetric));
+        }
         return pairs.Count == 0 ? Path : $"{Path}?{TrialQueryString.Encode(pairs)}";
     }
 
