@@ -36,8 +36,14 @@ public sealed class StudyPagesTests(BrowserFixture fixture) : BrowserTest(fixtur
         await Page.Locator("[data-testid=confusion] tbody tr").First.Locator("td").First.ClickAsync();
         await Assertions.Expect(Page.Locator("[data-testid=cell-filter]")).ToBeVisibleAsync();
         await Assertions.Expect(items).ToHaveCountAsync(cell);
-        Assert.Empty(PageErrors);
+        await Assertions.Expect(Page.Locator("[data-testid=chosen-cell]")).ToHaveCountAsync(1); // the clicked cell stands out
         await ScreenshotAsync("trial-gallery");
+
+        // A diagonal cell holds no mistakes: asking for them says so instead of showing nothing.
+        await Page.GetByLabel("misclassified only").CheckAsync();
+        await Assertions.Expect(items).ToHaveCountAsync(0);
+        await Assertions.Expect(Page.Locator("[data-testid=gallery-empty]")).ToContainTextAsync("misclassified only");
+        Assert.Empty(PageErrors);
     }
 
     [Fact]

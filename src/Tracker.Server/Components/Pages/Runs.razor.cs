@@ -261,6 +261,9 @@ public partial class Runs : LiveComponentBase
     private string ExperimentsText(List<string> ids) =>
         string.Join(", ", ids.Select(id => experiments.FirstOrDefault(e => e.Id == id)?.Spec.Name ?? id));
 
+    // A column's value in the picker (metric:val_f1_macro) as people read it (val_f1_macro).
+    private static string ColumnLabel(string? value) => TrialSortField.TryParse(value, out var column) ? ColumnTitle(column) : value ?? "";
+
     private static string ColumnTitle(TrialSortField column) => column.Kind == TrialSortKind.Parameter ? $"{column.Name} (param)" : column.Name ?? "";
 
     internal static string CellText(Trial trial, TrialSortField column) => column.Kind switch

@@ -84,6 +84,14 @@ public partial class TrialPage : LiveComponentBase
         new("val_f1_macro", Points(MetricNames.ValF1Macro), "#43a047"),
     ];
 
+    /// <summary>The gallery's filters in words, e.g. <c>true class cat, predicted dog, misclassified only</c>.</summary>
+    private string GalleryFilterText => string.Join(", ", new[]
+    {
+        galleryClass >= 0 ? $"true class {ClassName(galleryClass)}" : null,
+        galleryPredicted is { } p ? $"predicted {ClassName(p)}" : null,
+        misclassifiedOnly ? "misclassified only" : null,
+    }.Where(part => part is not null));
+
     /// <summary>The one series of a logged run's panel for <paramref name="key"/>.</summary>
     private IReadOnlyList<ChartSeries> PanelSeries(string key) => [new(key, series[key], ChartPalette.Color(0))];
 
