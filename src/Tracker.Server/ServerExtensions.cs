@@ -28,6 +28,10 @@ public static class ServerExtensions
     /// <summary>Adds Razor components (interactive server), MudBlazor, problem details, JSON options, SignalR, API keys, dashboard sign-in and the OpenAPI document.</summary>
     public static IHostApplicationBuilder AddTrackerServer(this IHostApplicationBuilder builder)
     {
+        // The dashboard's own files (app.css, favicon.png) live in the repository's top-level wwwroot and are served by
+        // the static-files middleware; in development MapStaticAssets knows only its build manifest and warns about each
+        // of them on every page load, though they are served.
+        builder.Logging.AddFilter("Microsoft.AspNetCore.Builder.StaticAssetDevelopmentRuntimeHandler", LogLevel.Error);
         var services = builder.Services;
         services.AddRazorComponents().AddInteractiveServerComponents();
         services.AddMudServices();
