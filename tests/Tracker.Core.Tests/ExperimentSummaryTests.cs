@@ -45,4 +45,19 @@ public sealed class ExperimentSummaryTests
         Assert.Equal("2 / 10", ExperimentSummary.From(Experiment(TrialExecution.Builtin),
             [Trial(1, 0.1), Trial(2, null) with { State = TrialState.Interrupted }, Trial(3, 0.3)]).TrialProgress);
     }
+
+    [Theory]
+    [InlineData("", "Empty")]
+    [InlineData("Completed:2,Running:1", "Running")]
+    [InlineData("Queued:1", "Running")]
+    [InlineData("Completed:1,Failed:3", "Completed")]
+    [InlineData("Failed:2,Interrupted:1", "Failed")]
+    [InlineData("Interrupted:2", "Interrupted")]
+    public void StateOfRuns_ALoggedExperimentFollowsItsRuns(string counts, string expected)
+    {
+        var byState = counts.Split(',', StringSplitOptions.RemoveEmptyEntries)
+            .Select(pair => pair.Split(':')).ToDictionary(p => Enum.Parse<TrialState>(p[0]), p => int.Parse(p[1]));
+
+        Assert.Equal(expected, ExperimentSummary.StateOfRuns(byState));
+    }
 }

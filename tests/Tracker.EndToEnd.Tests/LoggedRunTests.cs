@@ -40,6 +40,9 @@ public sealed class LoggedRunTests(BrowserFixture fixture) : BrowserTest(fixture
             null, TimeSpan.FromSeconds(30), "the run completed in the table");
 
         await Assertions.Expect(Page.Locator("[data-testid=best-objective]")).ToHaveTextAsync("0.7500");
+        // The experiment's state follows its runs: no search ends a logged experiment.
+        await Assertions.Expect(Page.Locator("[data-testid=state]").First).ToHaveTextAsync("Completed");
+        await Assertions.Expect(Page.Locator("[data-testid=best-heading]")).ToHaveTextAsync("Best run");
         // The client drives its runs: the page offers no pause or cancel of a search that is not there.
         Assert.Equal(0, await Page.Locator("[data-testid=pause-experiment], [data-testid=cancel-experiment]").CountAsync());
         Assert.Equal(1, await Page.EvaluateAsync<int?>("() => window.__marker")); // no reload happened

@@ -31,6 +31,26 @@ public sealed record ExperimentSummary(
         ? RunCount(TrialCount)
         : $"{TrialCount - TrialsByState.GetValueOrDefault(TrialState.Interrupted)} / {Experiment.Spec.MaxTrials}";
 
+    /// <summary>
+    /// The state lists show: a search's own state; for runs a client logs, which no search ends, the state their runs
+    /// give (see <see cref="StateOfRuns"/>).
+    /// </summary>
+    public string StateText => Experiment.Spec.Execution == TrialExecution.Logged ? StateOfRuns(TrialsByState) : Experiment.State.ToString();
+
+    /// <summary>
+    /// A logged experiment's state from its runs' states: <c>Running</c> while any run runs (or waits), <c>Empty</c>
+    /// without runs, else <c>Completed</c> when any run completed, else <c>Failed</c> when any failed, else how they ended.
+    /// </summary>
+    public static string StateOfRuns(IReadOnlyDictionary<TrialState, int> byState)
+    {
+        int Count(TrialState state) => byState.GetValueOrDefault(state);
+        if (Count(TrialState.Running) + Count(TrialState.Queued) > 0) return nameof(TrialState.Running);
+        if (byState.Values.Sum() == 0) return "Empty";
+        if (Count(TrialState.Completed) > 0) return nameof(TrialState.Completed);
+        if (Count(TrialState.Failed) > 0) return nameof(TrialState.Failed);
+        return byState.Where(s => s.Value > 0).OrderByDescending(s => s.Value).First().Key.ToString();
+    }
+
     /// <summary>"1 run", "2 runs": a count of runs a client logged.</summary>
     public static string RunCount(int count) => $"{count} {(count == 1 ? "run" : "runs")}";
 

@@ -59,6 +59,10 @@ public partial class ExperimentPage : LiveComponentBase
     /// <summary>Whether a client logs this experiment's runs (the words are then about runs, not the server's trials).</summary>
     private bool IsLogged => experiment?.Spec.Execution == TrialExecution.Logged;
 
+    /// <summary>The experiment's state; a logged experiment's follows its runs (<see cref="ExperimentSummary.StateOfRuns"/>).</summary>
+    private string StateText => !IsLogged ? experiment?.State.ToString() ?? ""
+        : ExperimentSummary.StateOfRuns(all.Items.GroupBy(t => t.State).ToDictionary(g => g.Key, g => g.Count()));
+
     /// <summary>What the page calls one of the experiment's trials.</summary>
     private string Unit => IsLogged ? "run" : "trial";
 
