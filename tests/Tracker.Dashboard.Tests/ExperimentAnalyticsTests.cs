@@ -116,4 +116,18 @@ public sealed class ExperimentAnalyticsTests : BunitContext
         Assert.True(model.Importance.Parameters[0].Importance > 0.8);
         Assert.Equal(trials.Where(t => t.Objective is not null).MaxBy(t => t.Objective)!.Number, model.BestNumber);
     }
+
+    [Fact]
+    public void Model_NumericChoices_NamedAsEveryPageWritesNumbers()
+    {
+        // A sensitivity study's learning rates: the tuned value and ten times less and more.
+        var spec = Search.Spec with
+        {
+            SearchSpace = new SearchSpace([new ChoiceParameter { Name = "learning_rate", Values = [0.000023978553008078011, 0.00023978553008078011, 0.0023978553008078011] }]),
+        };
+
+        var model = ExperimentAnalyticsModel.From(spec, Trials(3));
+
+        Assert.Equal(["2.398e-5", "2.398e-4", "0.002398"], model.Scatters.Single().Categories);
+    }
 }

@@ -43,7 +43,8 @@ public sealed record ExperimentAnalyticsModel(
 
     private static ParameterScatter Scatter(ParameterSpec parameter, IReadOnlyList<Trial> scored, Trial? best, ObjectiveDirection direction)
     {
-        var categories = parameter is ChoiceParameter c ? c.Values.Select(v => v.AsString()).ToList() : null;
+        // Numbers as every page writes them: a sensitivity study's 0.00023978553008078011 reads 2.398e-4.
+        var categories = parameter is ChoiceParameter c ? c.Values.Select(v => v.Number is { } n ? Tracker.Core.NumberText.Number(n) : v.AsString()).ToList() : null;
         double? X(Trial t)
         {
             if (!t.Parameters.TryGetValue(parameter.Name, out var v)) return null;

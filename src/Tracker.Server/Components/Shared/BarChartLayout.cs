@@ -15,8 +15,19 @@ public sealed record BarChartLayout(IReadOnlyList<BarChartLayout.Bar> Bars, IRea
     /// <summary>The SVG canvas and plot area.</summary>
     public const double Width = 600, Height = 260, Left = 56, Right = 590, Top = 10, Bottom = 220;
 
-    /// <summary>A placed bar with its error whisker (ErrorLow = ErrorHigh = Y when there is none).</summary>
-    public sealed record Bar(string Series, string Group, double X, double Y, double W, double H, double ErrorLow, double ErrorHigh, string Color, string Label);
+    /// <summary>
+    /// A placed bar with its error whisker (ErrorLow = ErrorHigh = Y when there is none), its hover label, and the number
+    /// written above it (<see cref="ValueY"/>). A bar of zero is a hairline, so that it is seen to be there.
+    /// </summary>
+    public sealed record Bar(string Series, string Group, double X, double Y, double W, double H, double ErrorLow, double ErrorHigh, string Color, string Label,
+        string ValueText = "")
+    {
+        /// <summary>Where the number's baseline goes: just above the bar or its whisker, whichever is higher.</summary>
+        public double ValueY => Math.Min(Y, Math.Min(ErrorLow, ErrorHigh)) - 4;
+    }
+
+    /// <summary>Room above the tallest bar, as a share of the axis, for the number written over it.</summary>
+    public const double Headroom = 0.12;
 
     /// <summary>A group label at its centre.</summary>
     public sealed record Group(string Label, double X);
@@ -29,6 +40,7 @@ public sealed record BarChartLayout(IReadOnlyList<BarChartLayout.Bar> Bars, IRea
         if (groups.Count == 0 || series.Count == 0 || tops.Count == 0) return new([], [], []);
         double lowest = series.SelectMany(s => s.Values).Where(double.IsFinite).Min();
         double y0 = Math.Min(0, lowest), y1 = Math.Max(tops.Max(), y0 + 1e-9);
+        y1 += (y1 - y0) * Headroom;
         double SY(double y) => Bottom - (y - y0) / (y1 - y0) * (Bottom - Top);
         double groupWidth = (Right - Left) / groups.Count, barWidth = groupWidth * 0.8 / series.Count;
         var bars = new List<Bar>();
@@ -41,9 +53,11 @@ public sealed record BarChartLayout(IReadOnlyList<BarChartLayout.Bar> Bars, IRea
                 double e = series[s].Errors is { } errors && g < errors.Count && double.IsFinite(errors[g]) ? errors[g] : 0;
                 double x = Left + g * groupWidth + groupWidth * 0.1 + s * barWidth;
                 double top = SY(v), zero = SY(Math.Max(y0, 0));
-                bars.Add(new Bar(series[s].Name, groups[g], x, Math.Min(top, zero), barWidth * 0.9, Math.Abs(zero - top),
+                double height = Math.Max(1, Math.Abs(zero - top));
+                bars.Add(new Bar(series[s].Name, groups[g], x, Math.Min(top, zero) - (height - Math.Abs(zero - top)), barWidth * 0.9, height,
                     SY(v - e), SY(v + e), series[s].Color,
-                    e > 0 ? $"{series[s].Name} · {groups[g]}: {F(v)} ± {F(e)}" : $"{series[s].Name} · {groups[g]}: {F(v)}"));
+                    e > 0 ? $"{series[s].Name} · {groups[g]}: {F(v)} ± {F(e)}" : $"{series[s].Name} · {groups[g]}: {F(v)}",
+                    Tracker.Core.NumberText.Number(v)));
             }
         }
         return new BarChartLayout(bars,
