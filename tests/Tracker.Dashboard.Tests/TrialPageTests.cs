@@ -73,6 +73,7 @@ public sealed class TrialPageTests : StoreBackedTest, IAsyncLifetime
         Assert.Equal(["train", "val", "Metrics"], page.FindAll("[data-testid='panel-group']").Select(g => g.TextContent.Trim()));
         // Each chart draws the run's own series: 200 steps, from 0 to 199.
         Assert.Contains("199", page.Find("[data-testid='metric-chart-val_f1']").TextContent);
+        Assert.Equal("val_f1", page.Find("[data-testid='metric-chart-val_f1'] [data-testid=y-label]").TextContent); // both axes labelled
     }
 
     [Fact]
