@@ -98,9 +98,16 @@ public partial class Runs : LiveComponentBase
             tagKeys.UnionWith(trial.RunTags.Keys.Where(k => !k.StartsWith("mlflow.", StringComparison.Ordinal)));
         }
         // Groups cover every matching run, not the page: read as a stream, one running sum per group.
-        groups = state.GroupBy is { } grouping
-            ? await RunGroups.ComputeAsync(Stores.Trials.ExportTrialsAsync(query with { Page = 0 }, cancel), grouping, state.GroupMetric, cancel)
-            : null;
+        try
+        {
+            groups = state.GroupBy is { } grouping
+                ? await RunGroups.ComputeAsync(Stores.Trials.ExportTrialsAsync(query with { Page = 0 }, cancel), grouping, state.GroupMetric, cancel)
+                : null;
+        }
+        catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+        {
+            // A newer read replaced this one (see above); it computes the groups again.
+        }
         ShowInUrl();
         _ = InvokeAsync(StateHasChanged); // the pager and the pickers live outside the table
         return new TableData<TrialRow> { Items = page.Items, TotalItems = page.Total };
