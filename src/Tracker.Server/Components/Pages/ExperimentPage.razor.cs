@@ -60,8 +60,15 @@ public partial class ExperimentPage : LiveComponentBase
     private bool IsLogged => experiment?.Spec.Execution == TrialExecution.Logged;
 
     /// <summary>The experiment's state; a logged experiment's follows its runs (<see cref="ExperimentSummary.StateOfRuns"/>).</summary>
-    private string StateText => !IsLogged ? experiment?.State.ToString() ?? ""
-        : ExperimentSummary.StateOfRuns(all.Items.GroupBy(t => t.State).ToDictionary(g => g.Key, g => g.Count()));
+    private string StateText => !IsLogged ? experiment?.State.ToString() ?? "" : runsState;
+
+    // A logged experiment's state from its runs, counted when they change rather than on every render.
+    private string runsState = "";
+
+    private void CountRuns()
+    {
+        if (IsLogged) runsState = ExperimentSummary.StateOfRuns(all.Items.GroupBy(t => t.State).ToDictionary(g => g.Key, g => g.Count()));
+    }
 
     /// <summary>What the page calls one of the experiment's trials.</summary>
     private string Unit => IsLogged ? "run" : "trial";
@@ -95,6 +102,7 @@ public partial class ExperimentPage : LiveComponentBase
             case TrialChanged { Trial: var t }:
                 bool setChanged = all.Apply(t); // a trial added or deleted
                 trialCount = all.Items.Count;
+                CountRuns();
                 await UpdateBestAsync(t);
                 int i = rows.FindIndex(x => x.Id == t.Id);
                 if (setChanged)
@@ -136,6 +144,7 @@ public partial class ExperimentPage : LiveComponentBase
             // The reduced trials give the count and pick the best (by the tally's rules); only the best is read in full.
             all = await ExperimentTrials.LoadAsync(Stores.Trials, Id, experiment.Spec.Objective.Direction);
             trialCount = all.Items.Count;
+            CountRuns();
             best = all.Best is { } top ? await Stores.Trials.GetTrialAsync(top.Id) : null;
         }
         if (table is not null) await table.ReloadServerData();

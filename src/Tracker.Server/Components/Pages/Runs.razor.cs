@@ -31,6 +31,7 @@ public partial class Runs : LiveComponentBase
     private TrialQueryResult? page;
     private SortedSet<string> tagKeys = new(StringComparer.Ordinal); // run tags' keys seen on pages, to group by
     private IReadOnlyList<RunGroup>? groups; // the groups of every matching run, when grouped
+    private string? groupsOf; // what groups were computed for (grouping, metric and filters); null: compute again
     private string shownUrl = "";
     private bool refreshPending;
     private readonly List<string> chosen = []; // trial ids ticked for comparison, in the order ticked, across pages and filters
@@ -97,16 +98,23 @@ public partial class Runs : LiveComponentBase
             metricNames.UnionWith(trial.FinalMetrics.Keys);
             tagKeys.UnionWith(trial.RunTags.Keys.Where(k => !k.StartsWith("mlflow.", StringComparison.Ordinal)));
         }
-        // Groups cover every matching run, not the page: read as a stream, one running sum per group.
-        try
+        // Groups cover every matching run, not the page: read as a stream, one running sum per group. Paging and
+        // sorting leave them as they are; other filters, the grouping and the feed (see OnFeedEventAsync) do not.
+        string? wanted = state.GroupBy is { } grouping
+            ? $"{grouping}|{state.GroupMetric}|{TrialQueryString.ToQueryString(query with { SortBy = TrialSortField.CreatedAt, Descending = true }, paging: false)}"
+            : null;
+        if (wanted is null) (groups, groupsOf) = (null, null);
+        else if (wanted != groupsOf)
         {
-            groups = state.GroupBy is { } grouping
-                ? await RunGroups.ComputeAsync(Stores.Trials.ExportTrialsAsync(query with { Page = 0 }, cancel), grouping, state.GroupMetric, cancel)
-                : null;
-        }
-        catch (OperationCanceledException) when (cancel.IsCancellationRequested)
-        {
-            // A newer read replaced this one (see above); it computes the groups again.
+            try
+            {
+                groups = await RunGroups.ComputeAsync(Stores.Trials.ExportTrialsAsync(query with { Page = 0 }, cancel), state.GroupBy!.Value, state.GroupMetric, cancel);
+                groupsOf = wanted;
+            }
+            catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+            {
+                // A newer read replaced this one (see above); it computes the groups again.
+            }
         }
         ShowInUrl();
         _ = InvokeAsync(StateHasChanged); // the pager and the pickers live outside the table
@@ -288,6 +296,7 @@ public partial class Runs : LiveComponentBase
     protected override async Task OnFeedEventAsync(FeedEvent e)
     {
         if (e is ExperimentChanged) await LoadExperimentsAsync();
+        groupsOf = null; // runs changed: the next read groups them again
         if (refreshPending) return;
         refreshPending = true;
         _ = Task.Delay(RefreshDelay).ContinueWith(_ => InvokeAsync(async () =>

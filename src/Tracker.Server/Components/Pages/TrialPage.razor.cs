@@ -52,13 +52,14 @@ public partial class TrialPage : LiveComponentBase
         trial.RunTags.Where(t => !t.Key.StartsWith("mlflow.", StringComparison.Ordinal)).OrderBy(t => t.Key, StringComparer.Ordinal).ToList();
 
     /// <summary>The steps a logged run's series cover, e.g. <c>steps 0–199</c>.</summary>
+    /// <remarks>Each series is kept in step order (as read, and as the feed inserts), so its ends are its first and last points.</remarks>
     private string StepsText
     {
         get
         {
-            var steps = series.Values.SelectMany(points => points).Select(p => p.X).ToList();
-            if (steps.Count == 0) return "no metrics yet";
-            double first = steps.Min(), last = steps.Max();
+            var filled = series.Values.Where(points => points.Count > 0).ToList();
+            if (filled.Count == 0) return "no metrics yet";
+            double first = filled.Min(points => points[0].X), last = filled.Max(points => points[^1].X);
             return first == last ? $"step {Format.Number(first)}" : $"steps {Format.Number(first)}–{Format.Number(last)}";
         }
     }
@@ -101,11 +102,6 @@ public partial class TrialPage : LiveComponentBase
         trial = await Stores.Trials.GetTrialAsync(Id);
         series.Clear();
         foreach (var p in await ChartReads.AllSeriesAsync(Stores.Metrics, Id)) Points(p.Key).Add((p.Step, p.Value));
-        if (!IsLogged)
-        {
-            // The built-in charts' series, so that each shows its legend before its first point.
-            foreach (string key in (string[])[MetricNames.TrainLoss, MetricNames.ValLoss, MetricNames.ValAccuracy, MetricNames.ValF1Macro]) Points(key);
-        }
         await LoadEvaluationAsync();
         await LoadImagesAsync();
     }

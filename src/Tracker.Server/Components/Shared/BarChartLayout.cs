@@ -53,8 +53,9 @@ public sealed record BarChartLayout(IReadOnlyList<BarChartLayout.Bar> Bars, IRea
                 double e = series[s].Errors is { } errors && g < errors.Count && double.IsFinite(errors[g]) ? errors[g] : 0;
                 double x = Left + g * groupWidth + groupWidth * 0.1 + s * barWidth;
                 double top = SY(v), zero = SY(Math.Max(y0, 0));
-                double height = Math.Max(1, Math.Abs(zero - top));
-                bars.Add(new Bar(series[s].Name, groups[g], x, Math.Min(top, zero) - (height - Math.Abs(zero - top)), barWidth * 0.9, height,
+                // A bar shorter than a pixel (a zero) is drawn as a one-pixel line standing on the axis.
+                var (y, height) = Math.Abs(zero - top) < 1 ? (zero - 1, 1.0) : (Math.Min(top, zero), Math.Abs(zero - top));
+                bars.Add(new Bar(series[s].Name, groups[g], x, y, barWidth * 0.9, height,
                     SY(v - e), SY(v + e), series[s].Color,
                     e > 0 ? $"{series[s].Name} · {groups[g]}: {F(v)} ± {F(e)}" : $"{series[s].Name} · {groups[g]}: {F(v)}",
                     Tracker.Core.NumberText.Number(v)));
