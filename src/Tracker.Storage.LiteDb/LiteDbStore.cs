@@ -58,7 +58,7 @@ public sealed partial class LiteDbStore : IExperimentStore, ITrialStore, IMetric
             files = new ArtifactFiles(ArtifactRoot);
             files.SweepOrphanUploads();
         }
-        catch (Exception error) when (IsIoFailure(error))
+        catch (Exception error) when (IsIoFailure(error) && files is null) // the database's steps, not the artifact folder's
         {
             Close(); // the failed engine's files too, so that nothing of the store holds the disk after it refused
             lockFile.Dispose();
