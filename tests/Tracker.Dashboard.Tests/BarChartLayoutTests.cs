@@ -2,29 +2,29 @@ using Tracker.Server.Components.Shared;
 
 namespace Tracker.Dashboard.Tests;
 
-/// <summary>Bars carry their numbers, a bar of zero is still drawn, and the tallest bar leaves room for its number.</summary>
+/// <summary>Bars carry their numbers, a bar of zero is still there, and the tallest bar leaves room for its number.</summary>
 public sealed class BarChartLayoutTests
 {
     [Fact]
-    public void Bars_CarryTheirNumbers_ZeroIsAHairline_RoomAboveTheTallest()
+    public void Bars_CarryTheirNumbers_ZeroIsKept_RoomAboveTheTallest()
     {
         var layout = BarChartLayout.Compute(["lr", "momentum", "dropout"], [new BarSeries("importance", [0.8234, 0, 5.379e-5], null, "#000")]);
 
         Assert.Equal(["0.8234", "0", "5.379e-5"], layout.Bars.Select(b => b.ValueText));
-        var zero = layout.Bars[1];
-        Assert.Equal(1, zero.H);
-        Assert.Equal(BarChartLayout.Bottom, zero.Y + zero.H, 9); // standing on the axis
-        var tallest = layout.Bars[0];
-        Assert.True(tallest.ValueY > BarChartLayout.Top + 8, $"no room for the number: {tallest.ValueY}");
-        Assert.True(tallest.ValueY < tallest.Y);
+        Assert.Equal(["lr", "momentum", "dropout"], layout.Bars.Select(b => b.Group));
+        Assert.Equal(0, layout.Y.Low);
+        Assert.Equal(0.8234 * (1 + BarChartLayout.Headroom), layout.Y.High, 12);
+        Assert.Equal("0", layout.Y.Ticks[0].Label);
     }
 
     [Fact]
-    public void ErrorBars_TheNumberGoesAboveTheWhisker()
+    public void ErrorBars_TheAxisReachesAboveTheWhisker()
     {
-        var layout = BarChartLayout.Compute(["×0.1", "×1"], [new BarSeries("f1", [0.5, 0.8], [0.1, 0.05], "#000")]);
+        var layout = BarChartLayout.Compute(["×0.1", "×1", "×10"], [new BarSeries("f1", [0.5, 0.8, double.NaN], [0.1, 0.05, 0.2], "#000")]);
 
-        foreach (var bar in layout.Bars) Assert.True(bar.ValueY < Math.Min(bar.ErrorLow, bar.ErrorHigh));
-        Assert.Contains("± 0.1", layout.Bars[0].Label);
+        Assert.Equal(2, layout.Bars.Count); // no bar where there is no value
+        Assert.Equal(0.85 * (1 + BarChartLayout.Headroom), layout.Y.High, 12);
+        Assert.Equal("f1 · ×0.1: 0.5 ± 0.1", layout.Bars[0].Label);
+        Assert.Equal(0.1, layout.Bars[0].Error);
     }
 }

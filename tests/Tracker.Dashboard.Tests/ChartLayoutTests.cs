@@ -6,28 +6,21 @@ public sealed class ChartLayoutTests
 {
     private static ChartSeries Series(params (double X, double Y)[] points) => new("s", points, "#000");
 
-    // Where a value lands on an axis from low to high (SVG from start to end), with the layout's padding.
-    private static double At(double value, double low, double high, double padding, double start, double end)
-    {
-        double pad = (high - low) * padding;
-        return start + (value - (low - pad)) / (high - low + 2 * pad) * (end - start);
-    }
+    // An axis domain: the values' range with the layout's padding at both ends.
+    private static (double Low, double High) Padded(double low, double high, double padding) => (low - (high - low) * padding, high + (high - low) * padding);
 
     [Fact]
-    public void Compute_LinearAxes_PointsSpanThePlotAreaWithRoomAtBothEnds()
+    public void Compute_LinearAxes_DomainsPaddedSoThatNoPointSitsOnAnAxis()
     {
         var layout = ChartLayout.Compute([Series((1, 0), (2, 5), (3, 10))]);
 
-        var points = layout.Series[0].Points;
-        double XAt(double x) => At(x, 1, 3, ChartLayout.XPadding, ChartLayout.Left, ChartLayout.Right);
-        double YAt(double y) => At(y, 0, 10, ChartLayout.YPadding, ChartLayout.Bottom, ChartLayout.Top);
-        Assert.Equal([XAt(1), (ChartLayout.Left + ChartLayout.Right) / 2, XAt(3)], points.Select(p => p.X));
-        Assert.Equal([YAt(0), (ChartLayout.Top + ChartLayout.Bottom) / 2, YAt(10)], points.Select(p => p.Y));
-        // No point on an axis: the lowest sits above the x axis, the first right of the y axis.
-        Assert.True(points[0].X > ChartLayout.Left && points[^1].X < ChartLayout.Right);
-        Assert.True(points[0].Y < ChartLayout.Bottom && points[^1].Y > ChartLayout.Top);
+        Assert.Equal(Padded(1, 3, ChartLayout.XPadding), (layout.X.Low, layout.X.High));
+        Assert.Equal(Padded(0, 10, ChartLayout.YPadding), (layout.Y.Low, layout.Y.High));
+        Assert.True(layout.X.Low < 1 && layout.X.High > 3 && layout.Y.Low < 0 && layout.Y.High > 10);
+        Assert.Equal([1.0, 2, 3], layout.Series[0].Points.Select(p => p.X)); // points keep their own values
         Assert.Equal(["1", "2", "3"], layout.XTicks.Select(t => t.Label)); // integer x: whole ticks
-        Assert.Equal("(2, 5)", points[1].Label);
+        Assert.Equal(["0", "5", "10"], layout.YTicks.Select(t => t.Label)); // 1-2-5 steps
+        Assert.Equal("(2, 5)", layout.Series[0].Points[1].Label);
     }
 
     [Fact]
@@ -58,32 +51,37 @@ public sealed class ChartLayoutTests
         var layout = ChartLayout.Compute([Series((1, 100_000), (2, 100_000.00000000002))]);
 
         Assert.InRange(layout.YTicks.Count, 1, 12);
-        Assert.All(layout.YTicks, t => Assert.True(double.IsFinite(t.Position)));
+        Assert.All(layout.YTicks, t => Assert.True(double.IsFinite(t.Value)));
         Assert.Equal(2, layout.PointCount);
     }
 
     [Fact]
-    public void Compute_LogX_DecadesEquallySpacedWithPowerOfTenTicks()
+    public void Compute_LogX_DomainInDecadesWithPowerOfTenTicks()
     {
         var layout = ChartLayout.Compute([Series((1e-4, 1), (1e-3, 2), (1e-2, 3), (0, 9), (-1, 9))], new ChartOptions(LogX: true));
 
-        var xs = layout.Series[0].Points.Select(p => p.X).ToList();
-        Assert.Equal(3, xs.Count); // x ≤ 0 has no place on a log axis
-        Assert.Equal(xs[1] - xs[0], xs[2] - xs[1], 9);
-        Assert.Equal(At(-4, -4, -2, ChartLayout.XPadding, ChartLayout.Left, ChartLayout.Right), xs[0], 9);
-        Assert.Equal(At(-2, -4, -2, ChartLayout.XPadding, ChartLayout.Left, ChartLayout.Right), xs[2], 9);
-        Assert.Equal(["1e-4", "1e-3", "0.01"], layout.XTicks.Select(t => t.Label));
-        Assert.All(xs.Zip(layout.XTicks), pair => Assert.Equal(pair.First, pair.Second.Position, 9));
+        Assert.Equal(3, layout.PointCount); // x ≤ 0 has no place on a log axis
+        Assert.Equal(Padded(-4, -2, ChartLayout.XPadding), (layout.X.Low, layout.X.High)); // in decades, as plotly's log axes take it
+        Assert.Equal([1e-4, 1e-3, 1e-2], layout.XTicks.Select(t => t.Value));
+        Assert.Equal(["1e-4", "0.001", "0.01"], layout.XTicks.Select(t => t.Label));
     }
 
     [Fact]
-    public void Compute_LogXWithinOneDecade_TicksPlacedLogarithmically()
+    public void Compute_LogXWithinOneDecade_OneTwoFiveTicksOfTheValues()
     {
         var layout = ChartLayout.Compute([Series((2, 1), (8, 2))], new ChartOptions(LogX: true));
 
-        var tick4 = layout.XTicks.Single(t => t.Label == "4");
-        // 4 is the geometric middle of 2 and 8.
-        Assert.Equal((ChartLayout.Left + ChartLayout.Right) / 2, tick4.Position, 9);
+        Assert.Equal(["2", "4", "6", "8"], layout.XTicks.Select(t => t.Label));
+    }
+
+    [Fact]
+    public void TicksWithin_AZoomedView_TicksOfTheSameKindWithinIt()
+    {
+        var layout = ChartLayout.Compute([Series((0, 0), (100, 1))]);
+
+        Assert.Equal(["10", "12", "14"], layout.XTicksWithin(10, 15.2).Select(t => t.Label));
+        Assert.Equal(["0.5", "0.52", "0.54", "0.56", "0.58", "0.6"], layout.YTicksWithin(0.5, 0.6).Select(t => t.Label));
+        Assert.Empty(layout.XTicksWithin(3, 3)); // an empty view has no ticks rather than an endless loop
     }
 
     [Fact]
@@ -92,8 +90,8 @@ public sealed class ChartLayoutTests
         var layout = ChartLayout.Compute([Series((0, 0.5), (2, 0.7))], new ChartOptions(XCategories: ["adam", "sgd", "rmsprop"]));
 
         Assert.Equal(["adam", "sgd", "rmsprop"], layout.XTicks.Select(t => t.Label));
-        Assert.Equal(layout.XTicks[0].Position, layout.Series[0].Points[0].X, 9);
-        Assert.Equal(layout.XTicks[2].Position, layout.Series[0].Points[1].X, 9);
+        Assert.Equal([0.0, 1, 2], layout.XTicks.Select(t => t.Value));
+        Assert.Equal((-0.5, 2.5), (layout.X.Low, layout.X.High)); // half a category of room at each end
         Assert.StartsWith("(rmsprop, ", layout.Series[0].Points[1].Label);
     }
 
@@ -116,10 +114,10 @@ public sealed class ChartLayoutTests
 
         var placed = layout.Series[0].Points;
         Assert.InRange(placed.Count, 2, ChartLayout.DefaultMaxPoints);
-        Assert.Equal(At(0, 0, 99_999, ChartLayout.XPadding, ChartLayout.Left, ChartLayout.Right), placed[0].X, 9);
-        Assert.Equal(At(99_999, 0, 99_999, ChartLayout.XPadding, ChartLayout.Left, ChartLayout.Right), placed[^1].X, 9);
-        Assert.Equal(At(50, -50, 50, ChartLayout.YPadding, ChartLayout.Bottom, ChartLayout.Top), placed.Min(p => p.Y), 9); // the spike is the top
-        Assert.Equal(At(-50, -50, 50, ChartLayout.YPadding, ChartLayout.Bottom, ChartLayout.Top), placed.Max(p => p.Y), 9); // the dip the bottom
+        Assert.Equal(0, placed[0].X);
+        Assert.Equal(99_999, placed[^1].X);
+        Assert.Equal(50, placed.Max(p => p.Y)); // the spike survives
+        Assert.Equal(-50, placed.Min(p => p.Y)); // and the dip
         Assert.True(placed.Zip(placed.Skip(1)).All(pair => pair.First.X <= pair.Second.X), "the order is kept");
     }
 
@@ -128,14 +126,12 @@ public sealed class ChartLayoutTests
     {
         var layout = ChartLayout.Compute([Series((0, 0.018))], new ChartOptions(IntegerX: true));
 
-        var point = layout.Series[0].Points.Single();
-        Assert.Equal((ChartLayout.Left + ChartLayout.Right) / 2, point.X, 9);
-        Assert.Equal((ChartLayout.Top + ChartLayout.Bottom) / 2, point.Y, 9);
+        Assert.Equal((-0.5, 0.5), (layout.X.Low, layout.X.High)); // the point is in the middle, not at the far right
         Assert.Equal(["0"], layout.XTicks.Select(t => t.Label)); // one whole tick, under the point
-        Assert.Equal(point.X, layout.XTicks[0].Position, 9);
-        // The y ticks are about 0.018 (±10 %), and the one at 0.018 is level with the point: not 0 on a −0.5 to 0.5 axis.
-        var middle = layout.YTicks.Single(t => Math.Abs(t.Position - point.Y) < 1e-6);
-        Assert.Equal("0.018", middle.Label);
+        Assert.Equal(0.018, (layout.Y.Low + layout.Y.High) / 2, 12);
+        // The y axis runs over 0.018 ± 10 % with a tick at 0.018: not 0 on a −0.4 to 0.4 axis.
+        Assert.Equal(0.0162, layout.Y.Low, 12);
+        Assert.Contains("0.018", layout.YTicks.Select(t => t.Label));
         Assert.DoesNotContain("0", layout.YTicks.Select(t => t.Label));
     }
 
@@ -155,19 +151,6 @@ public sealed class ChartLayoutTests
         Assert.Equal(0, layout.PointCount);
         Assert.Empty(layout.XTicks);
         Assert.Empty(layout.YTicks);
-    }
-
-    [Fact]
-    public void StepSeries_GoesAcrossAtTheEarlierValueThenUpOrDown()
-    {
-        var layout = ChartLayout.Compute([new ChartSeries("best so far", [(0, 1), (1, 1), (2, 3)], "#000", Step: true)]);
-
-        var p = layout.Series[0].Points;
-        string F(double v) => v.ToString("0.##", System.Globalization.CultureInfo.InvariantCulture);
-        string expected = string.Join(' ', new[] { (p[0].X, p[0].Y), (p[1].X, p[0].Y), (p[1].X, p[1].Y), (p[2].X, p[1].Y), (p[2].X, p[2].Y) }.Select(v => $"{F(v.Item1)},{F(v.Item2)}"));
-        Assert.Equal(expected, layout.Series[0].Polyline);
-        var straight = ChartLayout.Compute([new ChartSeries("s", [(0, 1), (1, 1), (2, 3)], "#000")]);
-        Assert.Equal(3, straight.Series[0].Polyline.Split(' ').Length);
     }
 
     [Fact]

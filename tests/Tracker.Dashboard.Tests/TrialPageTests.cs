@@ -9,6 +9,7 @@ using Tracker.Core.Experiments;
 using Tracker.Core.Live;
 using Tracker.Core.Plugins;
 using Tracker.Core.Tracking;
+using Tracker.Server.Components.Shared;
 using Tracker.Server.Components.Pages;
 
 namespace Tracker.Dashboard.Tests;
@@ -71,9 +72,12 @@ public sealed class TrialPageTests : StoreBackedTest, IAsyncLifetime
             Assert.Equal(["metric-chart-train/accuracy", "metric-chart-train/loss", "metric-chart-val_f1", "metric-chart-val_loss", "metric-chart-lr"], charts);
         });
         Assert.Equal(["train", "val", "Metrics"], page.FindAll("[data-testid='panel-group']").Select(g => g.TextContent.Trim()));
-        // Each chart draws the run's own series: 200 steps, from 0 to 199.
-        Assert.Contains("199", page.Find("[data-testid='metric-chart-val_f1']").TextContent);
-        Assert.Equal("val_f1", page.Find("[data-testid='metric-chart-val_f1'] [data-testid=y-label]").TextContent); // both axes labelled
+        // Each chart draws the run's own series: 200 steps, from 0 to 199, with both axes titled.
+        var valF1 = page.FindComponents<LineChart>().Single(c => c.Instance.TestId == "metric-chart-val_f1").Instance;
+        var points = valF1.Layout.Series.Single().Points;
+        Assert.Equal((0, 199), (points[0].X, points[^1].X));
+        var figure = valF1.Figure.Layout;
+        Assert.Equal(("step", "val_f1"), (figure.XAxis.Single().Title.Text, figure.YAxis.Single().Title.Text));
     }
 
     [Fact]
@@ -104,6 +108,7 @@ public sealed class TrialPageTests : StoreBackedTest, IAsyncLifetime
         Assert.True((await ingest.LogMetricsAsync(runId, [new LoggedMetric("grad_norm", 3.5, 1_700_000_001_000, 200)], Xunit.TestContext.Current.CancellationToken)).Succeeded);
 
         page.WaitForAssertion(() => Assert.Single(page.FindAll("[data-testid='metric-chart-grad_norm']")));
-        Assert.Contains("step", page.Find("[data-testid='metric-chart-grad_norm']").TextContent);
+        var chart = page.FindComponents<LineChart>().Single(c => c.Instance.TestId == "metric-chart-grad_norm").Instance;
+        Assert.Equal((200, 3.5), (chart.Layout.Series.Single().Points.Single().X, chart.Layout.Series.Single().Points.Single().Y));
     }
 }

@@ -99,7 +99,7 @@ public sealed class DashboardTests(BrowserFixture fixture) : BrowserTest(fixture
         await Assertions.Expect(Page.Locator("h1")).ToHaveTextAsync($"Trial #{trial.Number}");
         // train_loss and val_loss at every epoch.
         await Assertions.Expect(Page.Locator("[data-testid=loss-chart]")).ToHaveAttributeAsync("data-points", (2 * trial.Epochs).ToString());
-        await Assertions.Expect(Page.Locator("[data-testid=loss-chart] svg circle")).ToHaveCountAsync(2 * trial.Epochs);
+        await Assertions.Expect(Page.Locator("[data-testid=loss-chart] .scatterlayer .point")).ToHaveCountAsync(2 * trial.Epochs);
         var confusion = Page.Locator("[data-testid=confusion]");
         await Assertions.Expect(confusion).ToBeVisibleAsync();
         // A header row plus one row per class (the shapes set has 4 classes by default).

@@ -1,4 +1,4 @@
-using System.Globalization;
+using Tracker.Core;
 
 namespace Tracker.Server.Components.Shared;
 
@@ -9,62 +9,45 @@ namespace Tracker.Server.Components.Shared;
 /// <param name="Color">Fill colour.</param>
 public sealed record BarSeries(string Name, IReadOnlyList<double> Values, IReadOnlyList<double>? Errors, string Color);
 
-/// <summary>Places grouped bars with error bars in SVG coordinates; pure logic, testable without rendering.</summary>
-public sealed record BarChartLayout(IReadOnlyList<BarChartLayout.Bar> Bars, IReadOnlyList<BarChartLayout.Group> Groups, IReadOnlyList<ChartLayout.Tick> YTicks)
+/// <summary>
+/// Grouped bars with error bars in the data's units: the bars each series has (finite values only), their numbers
+/// and hover text, and a y axis from 0 (or the lowest value) with room above the tallest bar for its number.
+/// Pure logic, testable without drawing.
+/// </summary>
+/// <param name="Groups">The group labels along x, in order.</param>
+/// <param name="Series">Each series with its bars.</param>
+/// <param name="Y">The y axis.</param>
+public sealed record BarChartLayout(IReadOnlyList<string> Groups, IReadOnlyList<BarChartLayout.PlacedSeries> Series, ChartLayout.Axis Y)
 {
-    /// <summary>The SVG canvas and plot area.</summary>
-    public const double Width = 600, Height = 260, Left = 56, Right = 590, Top = 10, Bottom = 220;
+    /// <summary>A bar: its group, value, error (0 for none), hover text and the number written on it.</summary>
+    public sealed record Bar(string Group, double Value, double Error, string Label, string ValueText);
 
-    /// <summary>
-    /// A placed bar with its error whisker (ErrorLow = ErrorHigh = Y when there is none), its hover label, and the number
-    /// written above it (<see cref="ValueY"/>). A bar of zero is a hairline, so that it is seen to be there.
-    /// </summary>
-    public sealed record Bar(string Series, string Group, double X, double Y, double W, double H, double ErrorLow, double ErrorHigh, string Color, string Label,
-        string ValueText = "")
-    {
-        /// <summary>Where the number's baseline goes: just above the bar or its whisker, whichever is higher.</summary>
-        public double ValueY => Math.Min(Y, Math.Min(ErrorLow, ErrorHigh)) - 4;
-    }
+    /// <summary>A series with the bars it has.</summary>
+    public sealed record PlacedSeries(string Name, string Color, IReadOnlyList<Bar> Bars);
 
     /// <summary>Room above the tallest bar, as a share of the axis, for the number written over it.</summary>
     public const double Headroom = 0.12;
 
-    /// <summary>A group label at its centre.</summary>
-    public sealed record Group(string Label, double X);
+    /// <summary>Every bar of every series.</summary>
+    public IReadOnlyList<Bar> Bars => Series.SelectMany(s => s.Bars).ToList();
 
     /// <summary>Lays out <paramref name="series"/> over <paramref name="groups"/>, y from 0 (or the lowest value) up.</summary>
     public static BarChartLayout Compute(IReadOnlyList<string> groups, IReadOnlyList<BarSeries> series)
     {
-        var tops = series.SelectMany(s => s.Values.Select((v, i) => v + (s.Errors is { } e && i < e.Count && double.IsFinite(e[i]) ? e[i] : 0)))
-            .Where(double.IsFinite).ToList();
-        if (groups.Count == 0 || series.Count == 0 || tops.Count == 0) return new([], [], []);
-        double lowest = series.SelectMany(s => s.Values).Where(double.IsFinite).Min();
-        double y0 = Math.Min(0, lowest), y1 = Math.Max(tops.Max(), y0 + 1e-9);
-        y1 += (y1 - y0) * Headroom;
-        double SY(double y) => Bottom - (y - y0) / (y1 - y0) * (Bottom - Top);
-        double groupWidth = (Right - Left) / groups.Count, barWidth = groupWidth * 0.8 / series.Count;
-        var bars = new List<Bar>();
-        for (int g = 0; g < groups.Count; g++)
-        {
-            for (int s = 0; s < series.Count; s++)
+        static double ErrorAt(BarSeries s, int g) => s.Errors is { } e && g < e.Count && double.IsFinite(e[g]) && e[g] > 0 ? e[g] : 0;
+        var placed = series.Select(s => new PlacedSeries(s.Name, s.Color, groups.Select((group, g) => (group, g))
+            .Where(x => x.g < s.Values.Count && double.IsFinite(s.Values[x.g]))
+            .Select(x =>
             {
-                double v = g < series[s].Values.Count ? series[s].Values[g] : double.NaN;
-                if (!double.IsFinite(v)) continue;
-                double e = series[s].Errors is { } errors && g < errors.Count && double.IsFinite(errors[g]) ? errors[g] : 0;
-                double x = Left + g * groupWidth + groupWidth * 0.1 + s * barWidth;
-                double top = SY(v), zero = SY(Math.Max(y0, 0));
-                // A bar shorter than a pixel (a zero) is drawn as a one-pixel line standing on the axis.
-                var (y, height) = Math.Abs(zero - top) < 1 ? (zero - 1, 1.0) : (Math.Min(top, zero), Math.Abs(zero - top));
-                bars.Add(new Bar(series[s].Name, groups[g], x, y, barWidth * 0.9, height,
-                    SY(v - e), SY(v + e), series[s].Color,
-                    e > 0 ? $"{series[s].Name} · {groups[g]}: {F(v)} ± {F(e)}" : $"{series[s].Name} · {groups[g]}: {F(v)}",
-                    Tracker.Core.NumberText.Number(v)));
-            }
-        }
-        return new BarChartLayout(bars,
-            groups.Select((label, g) => new Group(label, Left + (g + 0.5) * groupWidth)).ToList(),
-            ChartLayout.Ticks(y0, y1).Select(t => new ChartLayout.Tick(SY(t), F(t))).ToList());
+                double v = s.Values[x.g], e = ErrorAt(s, x.g);
+                string label = e > 0 ? $"{s.Name} · {x.group}: {NumberText.Number(v)} ± {NumberText.Number(e)}" : $"{s.Name} · {x.group}: {NumberText.Number(v)}";
+                return new Bar(x.group, v, e, label, NumberText.Number(v));
+            }).ToList())).ToList();
+        var bars = placed.SelectMany(s => s.Bars).ToList();
+        if (bars.Count == 0) return new BarChartLayout([], [], ChartLayout.Axis.None);
+        double y0 = Math.Min(0, bars.Min(b => b.Value - b.Error)), y1 = Math.Max(bars.Max(b => b.Value + b.Error), y0 + 1e-9);
+        y1 += (y1 - y0) * Headroom;
+        var ticks = ChartLayout.Ticks(y0, y1).Select(t => new ChartLayout.Tick(t, NumberText.Number(t == 0 ? 0 : t))).ToList();
+        return new BarChartLayout(groups, placed, new ChartLayout.Axis(y0, y1, ticks));
     }
-
-    private static string F(double v) => v.ToString("0.###", CultureInfo.InvariantCulture);
 }

@@ -1,4 +1,4 @@
-using System.Globalization;
+using Tracker.Core;
 
 namespace Tracker.Server.Components.Shared;
 
@@ -41,38 +41,41 @@ public sealed record ChartOptions(bool LogX = false, IReadOnlyList<string>? XCat
 }
 
 /// <summary>
-/// Maps series into SVG coordinates with "nice" axis ticks. Pure logic, separate from the markup so it can be
-/// tested. Non-finite values are left out; long series are decimated so that a chart stays light to send.
+/// The axes of a line or scatter chart, in the data's own units: the points each series keeps (finite, decimated), a
+/// padded domain per axis and "nice" ticks labelled by <see cref="NumberText"/>. Pure logic, separate from the drawing
+/// so that it can be tested; the chart library draws what it says.
 /// </summary>
-public sealed record ChartLayout(IReadOnlyList<ChartLayout.PlacedSeries> Series, IReadOnlyList<ChartLayout.Tick> XTicks, IReadOnlyList<ChartLayout.Tick> YTicks)
+/// <param name="Series">The series with the points they keep.</param>
+/// <param name="X">The x axis: its domain in axis units (decades on a log axis) and its ticks.</param>
+/// <param name="Y">The y axis.</param>
+/// <param name="Options">How the axes were made, kept so that a zoomed view gets ticks of the same kind.</param>
+/// <param name="WholeX">Whether x ticks are whole numbers.</param>
+public sealed record ChartLayout(IReadOnlyList<ChartLayout.PlacedSeries> Series, ChartLayout.Axis X, ChartLayout.Axis Y, ChartOptions Options, bool WholeX)
 {
-    /// <summary>The SVG canvas and plot area.</summary>
-    public const double Width = 600, Height = 260, Left = 56, Right = 590, Top = 10, Bottom = 230;
-
-    /// <summary>The most points a series keeps by default (a few KB of SVG); see <see cref="Decimate"/>.</summary>
+    /// <summary>The most points a series keeps by default (a few KB to send); see <see cref="Decimate"/>.</summary>
     public const int DefaultMaxPoints = 600;
 
-    /// <summary>A point in SVG coordinates with its label.</summary>
+    /// <summary>A point in data units with its hover text.</summary>
     public sealed record PlacedPoint(double X, double Y, string Label);
 
-    /// <summary>A series in SVG coordinates.</summary>
-    public sealed record PlacedSeries(string Name, string Color, bool Line, bool Markers, IReadOnlyList<PlacedPoint> Points, bool Step = false)
-    {
-        /// <summary>The SVG polyline "points" attribute: straight segments, or steps.</summary>
-        public string Polyline => string.Join(' ', Vertices().Select(v => $"{F(v.X)},{F(v.Y)}"));
+    /// <summary>A series as drawn.</summary>
+    public sealed record PlacedSeries(string Name, string Color, bool Line, bool Markers, IReadOnlyList<PlacedPoint> Points, bool Step = false);
 
-        private IEnumerable<(double X, double Y)> Vertices()
-        {
-            for (int i = 0; i < Points.Count; i++)
-            {
-                if (Step && i > 0) yield return (Points[i].X, Points[i - 1].Y); // across at the earlier value first
-                yield return (Points[i].X, Points[i].Y);
-            }
-        }
+    /// <summary>An axis tick at a data value (not a decade: a log axis's tick at 0.001 has Value 0.001).</summary>
+    public sealed record Tick(double Value, string Label);
+
+    /// <summary>An axis: its domain in axis units (log10 of the values on a log axis) and its ticks.</summary>
+    public sealed record Axis(double Low, double High, IReadOnlyList<Tick> Ticks)
+    {
+        /// <summary>No domain: an empty chart.</summary>
+        public static Axis None { get; } = new(0, 1, []);
     }
 
-    /// <summary>An axis tick at an SVG position.</summary>
-    public sealed record Tick(double Position, string Label);
+    /// <summary>The x ticks.</summary>
+    public IReadOnlyList<Tick> XTicks => X.Ticks;
+
+    /// <summary>The y ticks.</summary>
+    public IReadOnlyList<Tick> YTicks => Y.Ticks;
 
     /// <summary>The number of points drawn.</summary>
     public int PointCount => Series.Sum(s => s.Points.Count);
@@ -91,25 +94,40 @@ public sealed record ChartLayout(IReadOnlyList<ChartLayout.PlacedSeries> Series,
             return Decimate(usable.Select(i => s.Points[i]).ToList(), options.MaxPointsPerSeries).Select(k => usable[k]).ToList();
         }).ToList();
         var finite = series.SelectMany((s, k) => kept[k].Select(i => s.Points[i])).ToList();
-        if (finite.Count == 0) return new ChartLayout([], [], []);
-        Func<double, double> toAxis = options.LogX ? Math.Log10 : x => x;
+        if (finite.Count == 0) return new ChartLayout([], Axis.None, Axis.None, options, WholeX: false);
+        bool wholeX = options.IntegerX || finite.All(p => p.X == Math.Floor(p.X));
         var (x0, x1) = options.XCategories is { Count: > 0 } categories
             ? (-0.5, categories.Count - 0.5)
-            : Domain(finite.Select(p => toAxis(p.X)), XPadding, options.IntegerX || finite.All(p => p.X == Math.Floor(p.X)));
+            : Domain(finite.Select(p => options.LogX ? Math.Log10(p.X) : p.X), XPadding, wholeX);
         var (y0, y1) = Domain(finite.Select(p => p.Y), YPadding, integers: false);
-        double SX(double x) => Left + (toAxis(x) - x0) / (x1 - x0) * (Right - Left);
-        double SY(double y) => Bottom - (y - y0) / (y1 - y0) * (Bottom - Top);
-        string XLabel(double x) => options.XCategories is { } names && x == Math.Floor(x) && x >= 0 && x < names.Count ? names[(int)x] : Label(x);
         var placed = series.Select((s, k) => new PlacedSeries(s.Name, s.Color, s.Line, s.Markers,
-            kept[k].Select(i => new PlacedPoint(SX(s.Points[i].X), SY(s.Points[i].Y),
-                (s.Labels is { } labels && i < labels.Count ? labels[i] + ": " : "") + $"({XLabel(s.Points[i].X)}, {Label(s.Points[i].Y)})")).ToList(), s.Step)).ToList();
-        IEnumerable<double> xTicks = options.XCategories is { Count: > 0 } c ? Enumerable.Range(0, c.Count).Select(i => (double)i)
-            : options.LogX ? LogTicks(x0, x1)
-            : Ticks(x0, x1, options.IntegerX || finite.All(p => p.X == Math.Floor(p.X)));
-        return new ChartLayout(placed,
-            xTicks.Select(t => new Tick(SX(t), XLabel(t))).ToList(),
-            Ticks(y0, y1).Select(t => new Tick(SY(t), Label(t))).ToList());
+            kept[k].Select(i => new PlacedPoint(s.Points[i].X, s.Points[i].Y,
+                (s.Labels is { } labels && i < labels.Count ? labels[i] + ": " : "") + $"({XLabel(options, s.Points[i].X)}, {Label(s.Points[i].Y)})")).ToList(), s.Step)).ToList();
+        var layout = new ChartLayout(placed, Axis.None, Axis.None, options, wholeX);
+        return layout with { X = new Axis(x0, x1, layout.XTicksWithin(x0, x1)), Y = new Axis(y0, y1, layout.YTicksWithin(y0, y1)) };
     }
+
+    /// <summary>
+    /// The x ticks of a view from <paramref name="low"/> to <paramref name="high"/> (axis units), of the same kind as
+    /// the whole chart's: category names, powers of ten, or whole or 1-2-5 numbers. Asked again when the view is zoomed.
+    /// </summary>
+    public IReadOnlyList<Tick> XTicksWithin(double low, double high)
+    {
+        if (!(high > low) || !double.IsFinite(high - low)) return [];
+        if (Options.XCategories is { Count: > 0 } c)
+        {
+            return Enumerable.Range(0, c.Count).Where(i => i >= low && i <= high).Select(i => new Tick(i, c[i])).ToList();
+        }
+        var values = Options.LogX ? LogTicks(low, high) : Ticks(low, high, WholeX);
+        return values.Select(v => new Tick(v, Label(v))).ToList();
+    }
+
+    /// <summary>The y ticks of a view from <paramref name="low"/> to <paramref name="high"/>.</summary>
+    public IReadOnlyList<Tick> YTicksWithin(double low, double high) =>
+        high > low && double.IsFinite(high - low) ? Ticks(low, high).Select(v => new Tick(v, Label(v))).ToList() : [];
+
+    private static string XLabel(ChartOptions options, double x) =>
+        options.XCategories is { } names && x == Math.Floor(x) && x >= 0 && x < names.Count ? names[(int)x] : Label(x);
 
     /// <summary>
     /// Picks at most about <paramref name="max"/> of <paramref name="points"/> (x-ordered, as a line is) and returns
@@ -189,7 +207,6 @@ public sealed record ChartLayout(IReadOnlyList<ChartLayout.PlacedSeries> Series,
         return ticks;
     }
 
-    private static string Label(double v) => (v == 0 ? 0 : v).ToString(Math.Abs(v) >= 1000 || (Math.Abs(v) < 0.01 && v != 0) ? "0.##e0" : "0.###", CultureInfo.InvariantCulture);
-
-    private static string F(double v) => v.ToString("0.##", CultureInfo.InvariantCulture);
+    // One formatter for ticks and hover text, as for every number the dashboard and the command line write; -0 reads 0.
+    private static string Label(double v) => NumberText.Number(v == 0 ? 0 : v);
 }

@@ -38,8 +38,11 @@ public sealed record ParallelCoordinatesLayout(double Width, IReadOnlyList<Paral
         Categorical,
     }
 
+    /// <summary>A tick at an SVG height with its label.</summary>
+    public sealed record Tick(double Position, string Label);
+
     /// <summary>An axis at <paramref name="X"/> with its ticks.</summary>
-    public sealed record Axis(string Name, double X, Scale Scale, IReadOnlyList<ChartLayout.Tick> Ticks)
+    public sealed record Axis(string Name, double X, Scale Scale, IReadOnlyList<Tick> Ticks)
     {
         /// <summary>The heading shown above the axis.</summary>
         public string Heading => Scale == Scale.Log ? $"{Name} (log)" : Name;
@@ -73,13 +76,13 @@ public sealed record ParallelCoordinatesLayout(double Width, IReadOnlyList<Paral
         for (int i = 0; i < parameters.Count; i++)
         {
             var p = parameters[i];
-            axes.Add(new Axis(p.Name, AxisX(i), ScaleOf(p), TickValues(p).Select(v => new ChartLayout.Tick(UnitToY(p.ToUnit(v)), Label(v))).ToList()));
+            axes.Add(new Axis(p.Name, AxisX(i), ScaleOf(p), TickValues(p).Select(v => new Tick(UnitToY(p.ToUnit(v)), Label(v))).ToList()));
         }
         double low = usable.Count == 0 ? 0 : usable.Min(l => l.Objective), high = usable.Count == 0 ? 1 : usable.Max(l => l.Objective);
         if (high - low < 1e-12) { low -= 0.5; high += 0.5; }
         double ObjectiveUnit(double v) => (v - low) / (high - low);
         axes.Add(new Axis(objective, AxisX(parameters.Count), Scale.Linear,
-            ChartLayout.Ticks(low, high).Select(t => new ChartLayout.Tick(UnitToY(ObjectiveUnit(t)), Label(t))).ToList()));
+            ChartLayout.Ticks(low, high).Select(t => new Tick(UnitToY(ObjectiveUnit(t)), Label(t))).ToList()));
 
         var placed = usable.Select(l =>
         {
