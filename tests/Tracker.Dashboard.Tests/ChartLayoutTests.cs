@@ -154,6 +154,17 @@ public sealed class ChartLayoutTests
     }
 
     [Fact]
+    public void SameAs_EqualPicturesFromNewLists_OnlyThose()
+    {
+        ChartLayout Of(params (double X, double Y)[] points) => ChartLayout.Compute([new ChartSeries("loss", points.ToList(), "#000")]);
+
+        Assert.True(Of((0, 1), (1, 0.5)).SameAs(Of((0, 1), (1, 0.5))));
+        Assert.False(Of((0, 1), (1, 0.5)).SameAs(Of((0, 1), (1, 0.4))));
+        Assert.False(Of((0, 1), (1, 0.5)).SameAs(Of((0, 1), (1, 0.5), (2, 0.4))));
+        Assert.False(Of((0, 1)).SameAs(ChartLayout.Compute([new ChartSeries("loss", [(0, 1)], "#fff")])));
+    }
+
+    [Fact]
     public void Decimate_ShortSeries_KeptWhole()
     {
         var points = Enumerable.Range(0, 600).Select(i => ((double)i, (double)i)).ToList();

@@ -91,7 +91,7 @@ public sealed class LoggedRunTests(BrowserFixture fixture) : BrowserTest(fixture
         // plotly.js drew the points that arrived live, and hovering one shows its value.
         var valF1 = Page.Locator("[data-testid='metric-chart-val_f1']");
         await Assertions.Expect(valF1.Locator(".scatterlayer .point")).ToHaveCountAsync(60);
-        await Assertions.Expect(valF1.Locator(".modebar-btn[data-title='Download plot as a png']")).ToHaveCountAsync(1);
+        await Assertions.Expect(valF1.Locator(".modebar-btn[data-title='Download plot as a PNG']")).ToHaveCountAsync(1);
         await valF1.Locator(".scatterlayer .point").Nth(59).HoverAsync(new() { Force = true });
         await Assertions.Expect(Page.Locator(".hoverlayer .hovertext").First).ToContainTextAsync("(59, 0.01667)");
         Assert.Equal(1, await Page.EvaluateAsync<int?>("() => window.__marker")); // no reload happened

@@ -31,6 +31,12 @@ public sealed record BarChartLayout(IReadOnlyList<string> Groups, IReadOnlyList<
     /// <summary>Every bar of every series.</summary>
     public IReadOnlyList<Bar> Bars => Series.SelectMany(s => s.Bars).ToList();
 
+    /// <summary>Whether <paramref name="other"/> draws the same bars on the same axis.</summary>
+    public bool SameAs(BarChartLayout other) =>
+        Groups.SequenceEqual(other.Groups) && Y.Low == other.Y.Low && Y.High == other.Y.High && Y.Ticks.SequenceEqual(other.Y.Ticks)
+        && Series.Count == other.Series.Count
+        && Series.Zip(other.Series).All(p => (p.First.Name, p.First.Color) == (p.Second.Name, p.Second.Color) && p.First.Bars.SequenceEqual(p.Second.Bars));
+
     /// <summary>Lays out <paramref name="series"/> over <paramref name="groups"/>, y from 0 (or the lowest value) up.</summary>
     public static BarChartLayout Compute(IReadOnlyList<string> groups, IReadOnlyList<BarSeries> series)
     {

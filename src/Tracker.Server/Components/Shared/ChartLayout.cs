@@ -126,6 +126,17 @@ public sealed record ChartLayout(IReadOnlyList<ChartLayout.PlacedSeries> Series,
     public IReadOnlyList<Tick> YTicksWithin(double low, double high) =>
         high > low && double.IsFinite(high - low) ? Ticks(low, high).Select(v => new Tick(v, Label(v))).ToList() : [];
 
+    /// <summary>Whether <paramref name="other"/> draws the same picture: the same series, points, axes and ticks.</summary>
+    public bool SameAs(ChartLayout other) =>
+        WholeX == other.WholeX && Options.LogX == other.Options.LogX && SameItems(Options.XCategories ?? [], other.Options.XCategories ?? [])
+        && X.Low == other.X.Low && X.High == other.X.High && Y.Low == other.Y.Low && Y.High == other.Y.High
+        && SameItems(X.Ticks, other.X.Ticks) && SameItems(Y.Ticks, other.Y.Ticks)
+        && Series.Count == other.Series.Count
+        && Series.Zip(other.Series).All(pair => (pair.First.Name, pair.First.Color, pair.First.Line, pair.First.Markers, pair.First.Step)
+            == (pair.Second.Name, pair.Second.Color, pair.Second.Line, pair.Second.Markers, pair.Second.Step) && SameItems(pair.First.Points, pair.Second.Points));
+
+    private static bool SameItems<T>(IReadOnlyList<T> a, IReadOnlyList<T> b) => a.Count == b.Count && a.SequenceEqual(b);
+
     private static string XLabel(ChartOptions options, double x) =>
         options.XCategories is { } names && x == Math.Floor(x) && x >= 0 && x < names.Count ? names[(int)x] : Label(x);
 

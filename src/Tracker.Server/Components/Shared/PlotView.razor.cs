@@ -15,6 +15,7 @@ public partial class PlotView : ComponentBase
     private PlotlyChart? chart;
     private Config config = PlotlyFigures.Config("chart");
     private bool drawn;
+    private PlotlyFigure? shown;
 
     /// <summary>The figure to draw.</summary>
     [Parameter, EditorRequired] public PlotlyFigure Figure { get; set; } = default!;
@@ -34,9 +35,18 @@ public partial class PlotView : ComponentBase
     /// <inheritdoc />
     protected override async Task OnAfterRenderAsync(bool firstRender)
     {
-        // The chart component draws its first figure itself; every later figure is applied here.
-        if (firstRender || chart is null) return;
-        if (drawn) await chart.React();
+        // The chart component draws its first figure itself; every later, different figure is applied here. A parent
+        // re-renders its charts on every live event, and sending an unchanged figure again would cost a round trip each.
+        if (firstRender || chart is null)
+        {
+            shown = Figure;
+            return;
+        }
+        if (drawn && !ReferenceEquals(shown, Figure))
+        {
+            shown = Figure;
+            await chart.React();
+        }
     }
 
     private void Subscribe()
