@@ -155,6 +155,8 @@ public sealed class BrowserFixture : IAsyncLifetime
         string outputFolder = Path.Combine(AppContext.BaseDirectory, "TestResults", "screenshots");
         Directory.CreateDirectory(outputFolder);
         string path = Path.Combine(outputFolder, name + ".png");
+        // From the top: a full-page shot of a scrolled page draws the fixed app bar across the middle.
+        if (fullPage) await page.EvaluateAsync("() => window.scrollTo(0, 0)");
         await page.ScreenshotAsync(new() { Path = path, FullPage = fullPage });
         if (Environment.GetEnvironmentVariable("TRACKER_UPDATE_SCREENSHOTS") == "1")
         {
