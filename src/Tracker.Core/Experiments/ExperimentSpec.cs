@@ -87,6 +87,12 @@ public sealed record ExperimentSpec
     public int Seed { get; init; } = 1;
 
     /// <summary>
+    /// The seed that trains trial <paramref name="trialNumber"/> (its weights and batch order): its own stream of
+    /// <see cref="Seed"/>, so that the replicas of a sensitivity study, alike but for their numbers, differ by seed alone.
+    /// </summary>
+    public int TrainingSeed(int trialNumber) => Seeds.Derive(Seed, trialNumber);
+
+    /// <summary>
     /// Pretrained weights to start every trial from (transfer learning): a file name in the weights folder
     /// (<c>Models:WeightsFolder</c>). The classifier head is replaced for the data set's classes. Defaults to none.
     /// </summary>

@@ -247,7 +247,7 @@ public sealed class TrialRunnerService : BackgroundService
                 trial = trial with { Warnings = [.. trial.Warnings, .. data.Warnings.Where(w => !trial.Warnings.Contains(w))] };
                 Wait(trialStore.SaveTrialAsync(trial));
             }
-            var job = new TrainingJob(model, trial.ResolvedParameters, data, trial.Epochs, Seeds.Derive(spec.Seed, trial.Number), device)
+            var job = new TrainingJob(model, trial.ResolvedParameters, data, trial.Epochs, spec.TrainingSeed(trial.Number), device)
             {
                 CheckpointFolder = workFolder,
                 ObjectiveMetric = spec.Objective.Metric,

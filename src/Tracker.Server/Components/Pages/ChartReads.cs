@@ -14,7 +14,15 @@ public static class ChartReads
 
     /// <summary>One series of a trial, thinned to at most <see cref="MaxChartPoints"/> points.</summary>
     public static Task<IReadOnlyList<MetricPoint>> SeriesAsync(IMetricStore metrics, string trialId, string key, CancellationToken cancellationToken = default) =>
-        metrics.ReadMetricsDownsampledAsync(trialId, key, MaxChartPoints, cancellationToken);
+        SeriesAsync(metrics, trialId, key, MaxChartPoints, cancellationToken);
+
+    /// <summary>
+    /// One series of a trial, thinned to at most <paramref name="maxPoints"/> (at most <see cref="MaxChartPoints"/>):
+    /// for a chart that overlays many series and shares its points among them.
+    /// </summary>
+    public static Task<IReadOnlyList<MetricPoint>> SeriesAsync(IMetricStore metrics, string trialId, string key, int maxPoints,
+        CancellationToken cancellationToken = default) =>
+        metrics.ReadMetricsDownsampledAsync(trialId, key, Math.Clamp(maxPoints, 4, MaxChartPoints), cancellationToken);
 
     /// <summary>Every series of a trial, each thinned, ordered by key and step.</summary>
     public static async Task<IReadOnlyList<MetricPoint>> AllSeriesAsync(IMetricStore metrics, string trialId, CancellationToken cancellationToken = default)

@@ -13,19 +13,28 @@ namespace Tracker.Server.Components.Pages;
 
 /// <summary>
 /// An experiment: its trials with their progress and time left (a table paged by the store), the objective by trial
-/// (live), the best trial, the search's analytics, pause, resume and cancel. However many trials it has, the page reads
-/// one page of them in full and the others reduced to what its charts need, and draws bounded charts.
+/// (live), the best trial, the search's analytics, any metric of its runs overlaid, pause, resume and cancel. A
+/// sensitivity study shows its figure and its trials' seeds instead of a search's best trial and analytics. However
+/// many trials it has, the page reads one page of them in full and the others reduced to what its charts need, and
+/// draws bounded charts.
 /// </summary>
 public partial class ExperimentPage : LiveComponentBase
 {
     /// <summary>The experiment id from the route.</summary>
     [Parameter] public string Id { get; set; } = "";
 
+    /// <summary>The metric the overlay shows, from the URL (<c>?metric=val_loss</c>), so that a view can be shared.</summary>
+    [SupplyParameterFromQuery(Name = "metric")] public string? OverlayMetric { get; set; }
+
+    [Inject] private NavigationManager Navigation { get; set; } = default!;
+
     [Inject] private TrackerStores Stores { get; set; } = default!;
 
     [Inject] private ExperimentService Experiments { get; set; } = default!;
 
     private Experiment? experiment;
+    private string? loadedId; // the experiment read; a new query string alone (the overlay's metric) reads nothing again
+    private Experiment? source; // a sensitivity study's source experiment
     private ExperimentTrials all = new(ObjectiveDirection.Maximize); // every trial, reduced: charts, analytics, brackets
     private int trialCount;
     private Trial? best; // in full: its resolved parameters offer the sensitivity study's choices
@@ -51,8 +60,11 @@ public partial class ExperimentPage : LiveComponentBase
     /// <summary>The hyperparameters of the best trial that have numeric values (candidates for a sensitivity study).</summary>
     private IEnumerable<string> NumericParameters => Best is null ? [] : Best.ResolvedParameters.Where(p => p.Value.IsNumber).Select(p => p.Key).Order();
 
-    /// <summary>This experiment's sensitivity studies as grouped bars (one series per study).</summary>
+    /// <summary>This experiment's sensitivity studies (or, on a study's page, the study) as grouped bars (one series per study).</summary>
     private (IReadOnlyList<string> Groups, IReadOnlyList<BarSeries> Series) SensitivityBars { get; set; } = ([], []);
+
+    /// <summary>On a study's page, its bars as numbers, and the metric they score.</summary>
+    private (IReadOnlyList<SensitivityPoint> Points, string Metric) StudyPoints { get; set; } = ([], MetricNames.ValF1Macro);
 
     private Trial? Best => best;
 
@@ -83,7 +95,7 @@ public partial class ExperimentPage : LiveComponentBase
     private IReadOnlyList<ChartSeries> ObjectiveSeries => experiment is null ? [] : ExperimentTrials.ObjectiveSeries(experiment.Spec.Objective.Direction, all.Items);
 
     /// <inheritdoc />
-    protected override Task OnParametersSetAsync() => LoadAsync();
+    protected override Task OnParametersSetAsync() => Id == loadedId ? Task.CompletedTask : LoadAsync();
 
     /// <inheritdoc />
     protected override bool Wants(FeedEvent e) =>
@@ -100,6 +112,7 @@ public partial class ExperimentPage : LiveComponentBase
         switch (e)
         {
             case TrialChanged { Trial: var t }:
+                if (experiment?.Spec.Sensitivity is not null && t.IsFinished) await LoadStudiesAsync(); // the study's own bars grow too
                 bool setChanged = all.Apply(t); // a trial added or deleted
                 trialCount = all.Items.Count;
                 CountRuns();
@@ -132,7 +145,9 @@ public partial class ExperimentPage : LiveComponentBase
 
     private async Task LoadAsync()
     {
+        loadedId = Id;
         experiment = await Stores.Experiments.GetExperimentAsync(Id);
+        source = experiment?.Spec.Sensitivity is { } study ? await Stores.Experiments.GetExperimentAsync(study.SourceExperimentId) : null;
         epochSeconds.Clear();
         if (experiment is null)
         {
@@ -205,8 +220,16 @@ public partial class ExperimentPage : LiveComponentBase
     private async Task LoadStudiesAsync()
     {
         studies = (await Stores.Experiments.ListExperimentsAsync()).Where(e => e.Spec.Sensitivity?.SourceExperimentId == Id).OrderBy(e => e.CreatedAt).ToList();
-        SensitivityBars = studies.Count == 0 ? ([], []) : (await CompareModel.LoadAsync(Stores, [Id])).SensitivityBars();
+        // The compare page's model holds the studies of its experiments and the studies started from them: here, this
+        // experiment's studies, or on a study's own page the study itself.
+        var model = studies.Count == 0 && experiment?.Spec.Sensitivity is null ? null : await CompareModel.LoadAsync(Stores, [Id]);
+        SensitivityBars = model?.SensitivityBars() ?? ([], []);
+        if (model?.Studies.FirstOrDefault(s => s.Study.Id == Id) is { Study: not null } own) StudyPoints = (own.Points, own.Metric);
     }
+
+    /// <summary>Keeps the overlay's metric in the URL, replacing the history entry, so that a link shows what the user chose.</summary>
+    private void KeepMetricInUrl(string key) =>
+        Navigation.NavigateTo(Navigation.GetUriWithQueryParameter("metric", key), new NavigationOptions { ReplaceHistoryEntry = true });
 
     private async Task StartSensitivity()
     {

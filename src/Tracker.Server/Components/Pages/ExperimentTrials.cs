@@ -95,7 +95,7 @@ public sealed class ExperimentTrials
                 items[i] = items[i] with { Intermediate = [] };
     }
 
-    /// <summary>The fields the page's charts, analytics and brackets read (<see cref="Trim"/> drops most finished trials' epochs).</summary>
+    /// <summary>The fields the page's charts, analytics, brackets and overlay read (<see cref="Trim"/> drops most finished trials' epochs).</summary>
     private static Trial Reduce(Trial t) => new()
     {
         Id = t.Id,
@@ -110,6 +110,8 @@ public sealed class ExperimentTrials
         ResumedFrom = t.ResumedFrom,
         LifecycleStage = t.LifecycleStage,
         CreatedAt = t.CreatedAt,
+        // The name alone of a logged run's tags: its line in the metric overlay is labelled by it.
+        RunTags = RunRegistry.RunNameOf(t) is { Length: > 0 } name ? new() { [RunRegistry.RunNameTag] = name } : [],
     };
 
     /// <summary>
