@@ -47,7 +47,8 @@ public sealed class AnalyticsPagesTests(BrowserFixture fixture) : BrowserTest(fi
         await Assertions.Expect(Page.Locator("[data-testid='objective-vs-learning_rate']")).ToHaveAttributeAsync("data-log-x", "true");
         await Assertions.Expect(Page.Locator("[data-testid='objective-vs-width']")).ToHaveAttributeAsync("data-points", "7"); // six trials, the best again
         await Assertions.Expect(Page.Locator("[data-testid=importance-bars]")).ToHaveAttributeAsync("data-bars", "2");
-        await Assertions.Expect(Page.Locator("[data-testid=importance-bars] rect")).ToHaveCountAsync(2);
+        await Assertions.Expect(Page.Locator("[data-testid=importance-bars] .barlayer .point")).ToHaveCountAsync(2);
+        await Assertions.Expect(Page.Locator("[data-testid=importance-bars] .barlayer .bartext")).ToHaveCountAsync(2); // each bar says its number
         await Assertions.Expect(Page.Locator("[data-testid=importance-method]")).ToContainTextAsync("random-forest permutation importance");
         Assert.Empty(PageErrors);
         await ScreenshotAsync("experiment-analytics");

@@ -62,9 +62,17 @@ public sealed class StudyPagesTests(BrowserFixture fixture) : BrowserTest(fixtur
         await Assertions.Expect(bars).ToHaveAttributeAsync("data-bars", "3", new() { Timeout = 120_000 });
         var study = (await Fixture.Stores.Experiments.ListExperimentsAsync(Cancellation)).Single(e => e.Spec.Sensitivity?.SourceExperimentId == experiment.Id);
         await WaitUntilAsync(async () => (await Fixture.Stores.Experiments.GetExperimentAsync(study.Id, Cancellation))!.State == ExperimentState.Completed, TimeSpan.FromSeconds(120), "the sensitivity study to complete");
-        await Assertions.Expect(bars.Locator("rect")).ToHaveCountAsync(3);
+        await Assertions.Expect(bars.Locator(".barlayer .point")).ToHaveCountAsync(3);
         await Assertions.Expect(Page.Locator("[data-testid=sensitivity]")).ToContainTextAsync(study.Spec.Name);
         await ScreenshotAsync("sensitivity");
+
+        // The study's own page: its figure, a seed per training, and no lucky seed called the best trial.
+        await OpenAsync($"/experiments/{study.Id}");
+        await Assertions.Expect(Page.Locator("[data-testid=study-bars]")).ToHaveAttributeAsync("data-bars", "3");
+        await Assertions.Expect(Page.Locator("[data-testid=trial-seed]")).ToHaveCountAsync(6);
+        await Assertions.Expect(Page.Locator("[data-testid=study-summary]")).ToContainTextAsync("3 settings × 2 seeds");
+        Assert.DoesNotContain("Best trial", await Page.Locator("[data-interactive=true]").InnerTextAsync());
+        await ScreenshotAsync("sensitivity-study");
 
         await OpenAsync($"/compare?e={experiment.Id}");
         await Assertions.Expect(Page.Locator("[data-testid=best-f1-bars]")).ToHaveAttributeAsync("data-bars", "2"); // validation and test
