@@ -76,15 +76,22 @@ public sealed class TrialPageTests : StoreBackedTest, IAsyncLifetime
     private static LineChart Chart(IRenderedComponent<TrialPage> page, string key) =>
         page.FindComponents<LineChart>().Single(c => c.Instance.TestId == $"metric-chart-{key}").Instance;
 
-    /// <summary>The × of the tag <paramref name="key"/>'s chip (MudBlazor puts it beside the chip).</summary>
-    private static string RemoveButton(string key) => $"[data-testid=run-tag][data-key='{key}'] + .mud-chip-close-button";
+    /// <summary>The × of the tag <paramref name="key"/>'s chip.</summary>
+    private static string RemoveButton(string key) => CloseButton($"[data-testid=run-tag][data-key='{key}']");
 
-    /// <summary>Types <paramref name="value"/> (and <paramref name="key"/>, when adding) into the open field dialog and saves.</summary>
-    private static void SaveField(IRenderedComponent<MudDialogProvider> dialogs, string? key, string value)
+    /// <summary>The × of the chip <paramref name="chip"/>: MudBlazor puts it beside a clickable chip, inside another.</summary>
+    private static string CloseButton(string chip) => $"{chip} + .mud-chip-close-button, {chip} .mud-chip-close-button";
+
+    /// <summary>
+    /// Types <paramref name="value"/> (none for a label) and <paramref name="key"/> (when adding) into the open field
+    /// dialog and saves.
+    /// </summary>
+    private static void SaveField(IRenderedComponent<MudDialogProvider> dialogs, string? key, string? value)
     {
         dialogs.WaitForAssertion(() => Assert.NotNull(dialogs.Find("[data-testid=run-field-save]")));
         if (key is not null) dialogs.Find("[data-testid=run-field-key] input, input[data-testid=run-field-key]").Input(key);
-        dialogs.Find("[data-testid=run-field-value] input, input[data-testid=run-field-value]").Input(value);
+        if (value is not null) dialogs.Find("[data-testid=run-field-value] input, input[data-testid=run-field-value]").Input(value);
+        else Assert.Empty(dialogs.FindAll("[data-testid=run-field-value]"));
         dialogs.Find("[data-testid=run-field-save]").Click();
     }
 
@@ -214,13 +221,15 @@ public sealed class TrialPageTests : StoreBackedTest, IAsyncLifetime
     }
 
     [Fact]
-    public void Viewer_SeesTagsAndParams_NoEditControls()
+    public async Task Viewer_SeesTagsLabelsAndParams_NoEditControls()
     {
+        await Store.UpdateTrialAnnotationsAsync(runId, ["keep"], null, Xunit.TestContext.Current.CancellationToken);
         Authorization.SetPolicies(); // a viewer: signed in, admitted by no role policy
 
         var page = RenderRun();
 
         page.WaitForAssertion(() => Assert.Equal(["team: vision"], page.FindAll("[data-testid=run-tag]").Select(t => t.TextContent.Trim())));
+        Assert.Equal("keep", page.Find("[data-testid=run-label]").TextContent.Trim());
         Assert.Contains("adam", page.Find("[data-testid=parameters]").TextContent);
         Assert.Empty(page.FindAll("[data-testid=add-tag], [data-testid=add-param], [data-testid=edit-param], .mud-chip-close-button"));
         Assert.Empty(page.FindAll("[data-testid=run-tag].mud-clickable"));
@@ -240,7 +249,7 @@ public sealed class TrialPageTests : StoreBackedTest, IAsyncLifetime
     }
 
     [Fact]
-    public async Task BuiltInTrial_ParamsReadOnly()
+    public async Task BuiltInTrial_ParamsReadOnly_TagsAddedAndRemovedAsLabels()
     {
         var trial = new Trial
         {
@@ -248,11 +257,21 @@ public sealed class TrialPageTests : StoreBackedTest, IAsyncLifetime
             Parameters = new() { ["lr"] = 0.1 }, ResolvedParameters = new() { ["lr"] = 0.1, ["batch_size"] = 64 },
         };
         await Store.SaveTrialAsync(trial, cancellationToken: Xunit.TestContext.Current.CancellationToken);
+        await Store.UpdateTrialAnnotationsAsync("builtin", ["baseline"], null, Xunit.TestContext.Current.CancellationToken);
+        var dialogs = Render<MudDialogProvider>();
 
         var page = RenderRun(id: "builtin");
 
         page.WaitForAssertion(() => Assert.Contains("(searched)", page.Find("[data-testid=parameters]").TextContent));
-        Assert.Empty(page.FindAll("[data-testid=add-tag], [data-testid=add-param], [data-testid=edit-param]"));
+        Assert.Empty(page.FindAll("[data-testid=add-param], [data-testid=edit-param]"));
+        page.Find("[data-testid=add-tag]").Click();
+        SaveField(dialogs, "seed-study", value: null);
+        page.WaitForAssertion(() => Assert.Equal(["baseline", "seed-study"], page.FindAll("[data-testid=run-label]").Select(l => l.TextContent.Trim())));
+        Assert.Equal(["baseline", "seed-study"], (await Store.GetTrialAsync("builtin", Xunit.TestContext.Current.CancellationToken))!.Tags);
+
+        page.Find(CloseButton("[data-testid=run-label][data-label=baseline]")).Click();
+        page.WaitForAssertion(() => Assert.Equal(["seed-study"], page.FindAll("[data-testid=run-label]").Select(l => l.TextContent.Trim())));
+        Assert.Equal(["seed-study"], (await Store.GetTrialAsync("builtin", Xunit.TestContext.Current.CancellationToken))!.Tags);
     }
 
     [Fact]

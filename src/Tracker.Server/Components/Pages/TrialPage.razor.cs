@@ -269,6 +269,32 @@ public partial class TrialPage : LiveComponentBase
         Show(await Registry.DeleteTagAsync(Id, key));
     }
 
+    /// <summary>Adds a label (a user's word for the trial, as the runs grid gives it) to a trial Tracker ran.</summary>
+    private async Task AddLabelAsync()
+    {
+        if (await EditorAsync() is null) return;
+        var field = await AskFieldAsync("Add a tag", null, "", valueMaxLength: null, null, keyLabel: "Tag");
+        if (field is null || await EditorAsync() is null) return;
+        await ChangeLabelsAsync(labels => [.. labels, field.Key]);
+    }
+
+    private async Task RemoveLabelAsync(string label)
+    {
+        if (await EditorAsync() is null) return;
+        await ChangeLabelsAsync(labels => labels.Where(l => l != label).ToList());
+    }
+
+    /// <summary>Writes the trial's labels as <paramref name="change"/> makes them from the stored ones, as the runs grid does.</summary>
+    private async Task ChangeLabelsAsync(Func<IReadOnlyList<string>, IReadOnlyList<string>> change)
+    {
+        // From the stored labels, not the page's: another user's edit since the page loaded is kept.
+        if (await Stores.Trials.GetTrialAsync(Id) is not { } stored) return;
+        if (await Stores.Trials.UpdateTrialAnnotationsAsync(Id, change(stored.Tags), null) is not { } updated) return;
+        editError = null;
+        trial = updated;
+        Feed.Publish(new TrialChanged(updated));
+    }
+
     /// <summary>
     /// Corrects the param <paramref name="key"/> of a logged run, or adds one (no key). Logging never changes a param
     /// (MLflow's rule); this is a user's explicit correction, recorded with the run.
@@ -282,17 +308,23 @@ public partial class TrialPage : LiveComponentBase
         Show(await Ingest.EditParamsAsync(Id, new Dictionary<string, string>(StringComparer.Ordinal) { [field.Key] = field.Value }, editor.Identity?.Name ?? ""));
     }
 
-    /// <summary>The key and value the user saves in <see cref="RunFieldDialog"/>, or <c>null</c> when they cancel.</summary>
-    private async Task<RunFieldDialog.Result?> AskFieldAsync(string title, string? key, string value, int valueMaxLength, string? explanation)
+    /// <summary>
+    /// The key and value the user saves in <see cref="RunFieldDialog"/>, or <c>null</c> when they cancel; with no
+    /// <paramref name="valueMaxLength"/> the field is a key alone (a label).
+    /// </summary>
+    private async Task<RunFieldDialog.Result?> AskFieldAsync(string title, string? key, string value, int? valueMaxLength, string? explanation,
+        string keyLabel = "Key")
     {
         var parameters = new DialogParameters<RunFieldDialog>
         {
             { d => d.Key, key ?? "" },
+            { d => d.KeyLabel, keyLabel },
+            { d => d.AsksValue, valueMaxLength is not null },
             { d => d.KeyFixed, key is not null },
             { d => d.Value, value },
-            { d => d.ValueMaxLength, valueMaxLength },
             { d => d.Explanation, explanation },
         };
+        if (valueMaxLength is { } longest) parameters.Add(d => d.ValueMaxLength, longest);
         var dialog = await Dialogs.ShowAsync<RunFieldDialog>(title, parameters, new DialogOptions { MaxWidth = MaxWidth.Small, FullWidth = true, CloseOnEscapeKey = true });
         return await dialog.Result is { Canceled: false, Data: RunFieldDialog.Result field } ? field : null;
     }
