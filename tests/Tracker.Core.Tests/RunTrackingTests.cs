@@ -205,4 +205,48 @@ public sealed class RunTrackingTests : IDisposable
         Assert.Contains(seen, e => e is MetricsRecorded { Step: 3 } r && r.TrialId == id && r.Values["m"] == 1);
         Assert.Contains(seen, e => e is TrialChanged c && c.Trial.Id == id && c.Trial.FinalMetrics.ContainsKey("m"));
     }
+
+    [Fact]
+    public async Task EditParams_FinishedRun_ValueCorrectedAndRecorded_LoggingStillRefusesAChange()
+    {
+        string id = await NewRunAsync();
+        Ok(await ingest.LogCheckedAsync(id, [new LoggedMetric("val_f1_macro", 0.7, T0 + 1, 1)], [ParamWrite.OfText("lr", "0.1"), ParamWrite.OfText("opt", "sgd")], [], Ct));
+        Ok(await registry.SetRunStateAsync(id, TrialState.Completed, null, null, Ct));
+
+        var run = Ok(await ingest.EditParamsAsync(id, new Dictionary<string, string> { ["lr"] = "0.2", ["opt"] = "sgd", ["seed"] = "7" }, "ana", Ct));
+
+        Assert.Equal(("0.2", "sgd", "7"), (run.Logged!.Params["lr"], run.Logged.Params["opt"], run.Logged.Params["seed"]));
+        Assert.Equal((0.2, 7.0), (run.Parameters["lr"].Number, run.Parameters["seed"].Number));
+        Assert.Equal(0.7, run.Objective); // the rest of the run as it was
+        Assert.Equal(TrialState.Completed, run.State);
+        // Only what changed is recorded; a key the correction added has no old value.
+        Assert.Equal([("lr", (string?)"0.1", "0.2", "ana"), ("seed", null, "7", "ana")],
+            run.Logged.ParamEdits.Select(e => (e.Key, e.OldText, e.NewText, e.By)).OrderBy(e => e.Key));
+        Reopen();
+        Assert.Equal(2, Ok(await registry.GetRunAsync(id, Ct)).Logged!.ParamEdits.Count);
+
+        // Logging keeps MLflow's rule: the corrected value may be logged again, another one may not.
+        Assert.True((await ingest.LogCheckedAsync(id, [], [ParamWrite.OfText("lr", "0.2")], [], Ct)).Succeeded);
+        Assert.Equal(TrackingErrorKind.Conflict, (await ingest.LogCheckedAsync(id, [], [ParamWrite.OfText("lr", "0.3")], [], Ct)).Error!.Kind);
+        // The same value again is no correction.
+        Assert.Equal(2, Ok(await ingest.EditParamsAsync(id, new Dictionary<string, string> { ["lr"] = "0.2" }, "ana", Ct)).Logged!.ParamEdits.Count);
+    }
+
+    [Fact]
+    public async Task EditParams_DeletedRunOrOverLongValue_Refused_NothingWritten()
+    {
+        string id = await NewRunAsync();
+        Ok(await ingest.LogCheckedAsync(id, [], [ParamWrite.OfText("lr", "0.1")], [], Ct));
+
+        var tooLong = await ingest.EditParamsAsync(id, new Dictionary<string, string> { ["lr"] = new string('9', LoggingRules.MaxParamValueLength + 1) }, "ana", Ct);
+        var emptyKey = await ingest.EditParamsAsync(id, new Dictionary<string, string> { [""] = "1" }, "ana", Ct);
+        Ok(await registry.DeleteRunAsync(id, Ct));
+        var deleted = await ingest.EditParamsAsync(id, new Dictionary<string, string> { ["lr"] = "0.2" }, "ana", Ct);
+
+        Assert.Equal([TrackingErrorKind.InvalidParameter, TrackingErrorKind.InvalidParameter, TrackingErrorKind.InvalidParameter],
+            new[] { tooLong, emptyKey, deleted }.Select(r => r.Error!.Kind));
+        var run = Ok(await registry.GetRunAsync(id, Ct));
+        Assert.Equal("0.1", run.Logged!.Params["lr"]);
+        Assert.Empty(run.Logged.ParamEdits);
+    }
 }

@@ -37,7 +37,22 @@ public sealed record LoggedRunInfo
     /// recognised after a restart and on any server process. Defaults to none.
     /// </summary>
     public List<string> RecentWriteKeys { get; init; } = [];
+
+    /// <summary>
+    /// The corrections users made to the params after they were logged (<see cref="RunIngest.EditParamsAsync"/>),
+    /// oldest first: logging never changes a param, so these are the only changes <see cref="Params"/> has seen.
+    /// Defaults to none.
+    /// </summary>
+    public List<ParamEdit> ParamEdits { get; init; } = [];
 }
+
+/// <summary>A user's correction of a logged run's param.</summary>
+/// <param name="Key">The param.</param>
+/// <param name="OldText">Its text before, or <c>null</c> when the correction added it.</param>
+/// <param name="NewText">Its text after.</param>
+/// <param name="By">Who made it, as the dashboard names its user.</param>
+/// <param name="At">When.</param>
+public sealed record ParamEdit(string Key, string? OldText, string NewText, string By, DateTimeOffset At);
 
 /// <summary>The step and time of a metric value.</summary>
 /// <param name="Step">The step.</param>

@@ -35,6 +35,40 @@ public sealed class RunIngest(RunRegistry registry, IExperimentStore experiments
         return (await WriteAsync(runId, [], checkedParameters.Value!, [], refuseFinished: true, writeKey: null, cancellationToken)).Result;
     }
 
+    /// <summary>
+    /// Corrects params of an active run as a user asks (the dashboard's edit), finished or not: unlike logging, which
+    /// keeps MLflow's rule that a logged param never changes, a value may change here, and a new key is added. Keys and
+    /// values are checked as logged ones are (<see cref="LoggingRules"/>); each change is recorded in
+    /// <see cref="LoggedRunInfo.ParamEdits"/> with <paramref name="editor"/> and the time. Values equal to the ones held
+    /// change nothing and are not recorded.
+    /// </summary>
+    public async Task<TrackingResult<Trial>> EditParamsAsync(string runId, IReadOnlyDictionary<string, string> parameters, string editor,
+        CancellationToken cancellationToken = default)
+    {
+        var checkedParameters = LoggingRules.CheckParameters(parameters.ToDictionary(p => p.Key, p => (ParameterValue)p.Value, StringComparer.Ordinal));
+        if (!checkedParameters.Succeeded) return checkedParameters.Error!;
+        var writes = checkedParameters.Value!.Select(p => ParamWrite.OfText(p.Key, p.Text)).ToList();
+        var found = await registry.GetRunAsync(runId, cancellationToken);
+        if (!found.Succeeded) return found;
+        string objectiveMetric = await ObjectiveMetricAsync(found.Value!.ExperimentId, cancellationToken);
+        var now = DateTimeOffset.UtcNow;
+        TrackingError? refused = null;
+        var updated = await trials.UpdateTrialAsync(runId, run =>
+        {
+            refused = run.Logged is null ? NoRun(runId) : run.LifecycleStage != LifecycleStage.Active ? RunRegistry.NotActive(runId) : null;
+            if (refused is not null) return null;
+            var changed = writes.Where(w => !run.Logged!.Params.TryGetValue(w.Key, out var old) || old != w.Text).ToList();
+            if (changed.Count == 0) return null;
+            var edits = changed.Select(w => new ParamEdit(w.Key, run.Logged!.Params.GetValueOrDefault(w.Key), w.Text, editor, now));
+            var next = Apply(run, objectiveMetric, [], changed, [], []);
+            return new TrialWrite(next with { Logged = next.Logged! with { ParamEdits = [.. next.Logged.ParamEdits, .. edits] } });
+        }, cancellationToken);
+        if (refused is not null) return refused;
+        if (updated is null) return NoRun(runId);
+        feed.Publish(new TrialChanged(updated));
+        return updated;
+    }
+
     /// <summary>Sets tags of an active run (a later value replaces an earlier one).</summary>
     public async Task<TrackingResult<Trial>> SetTagsAsync(string runId, IReadOnlyDictionary<string, string> tags, CancellationToken cancellationToken = default) =>
         LoggingRules.CheckTags(tags) ?? (await WriteAsync(runId, [], [], [.. tags], refuseFinished: false, writeKey: null, cancellationToken)).Result;
@@ -82,8 +116,7 @@ public sealed class RunIngest(RunRegistry registry, IExperimentStore experiments
     {
         var found = await registry.GetRunAsync(runId, cancellationToken);
         if (!found.Succeeded) return (found, false);
-        var experiment = await experiments.GetExperimentAsync(found.Value!.ExperimentId, cancellationToken);
-        string objectiveMetric = experiment?.Spec.Objective.Metric ?? new ObjectiveSpec().Metric;
+        string objectiveMetric = await ObjectiveMetricAsync(found.Value!.ExperimentId, cancellationToken);
         TrackingError? refused = null;
         bool replayed = false;
         List<MetricPoint> points = [];
@@ -108,6 +141,10 @@ public sealed class RunIngest(RunRegistry registry, IExperimentStore experiments
         feed.Publish(new TrialChanged(updated));
         return (updated, false);
     }
+
+    // The metric a run's objective is read from: its experiment's.
+    private async Task<string> ObjectiveMetricAsync(string experimentId, CancellationToken cancellationToken) =>
+        (await experiments.GetExperimentAsync(experimentId, cancellationToken))?.Spec.Objective.Metric ?? new ObjectiveSpec().Metric;
 
     // The run's latest write keys with one more, oldest dropped first.
     private static List<string> Remember(List<string> keys, string key)
