@@ -9,7 +9,6 @@ using Tracker.Core.Experiments;
 using Tracker.Core.Live;
 using Tracker.Core.Plugins;
 using Tracker.Core.Tracking;
-using Tracker.Server.Components.Shared;
 using Tracker.Server.Components.Pages;
 using Tracker.Server.Components.Shared;
 
