@@ -203,6 +203,7 @@ public sealed class RunTrackingTests : IDisposable
         lock (events) seen = [.. events];
         Assert.Contains(seen, e => e is ExperimentChanged c && c.Experiment.Id == experimentId);
         Assert.Contains(seen, e => e is MetricsRecorded { Step: 3 } r && r.TrialId == id && r.Values["m"] == 1);
+        Assert.Equal(DateTimeOffset.FromUnixTimeMilliseconds(T0), seen.OfType<MetricsRecorded>().Single().LoggedAt); // the logged time, for a live time axis
         Assert.Contains(seen, e => e is TrialChanged c && c.Trial.Id == id && c.Trial.FinalMetrics.ContainsKey("m"));
     }
 

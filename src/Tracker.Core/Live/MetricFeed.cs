@@ -6,8 +6,8 @@ namespace Tracker.Core.Live;
 /// <summary>Something that happened to an experiment or trial, pushed to live views.</summary>
 public abstract record FeedEvent(string ExperimentId);
 
-/// <summary>A trial recorded metrics for a step (an epoch).</summary>
-public sealed record MetricsRecorded(string ExperimentId, string TrialId, int Step, IReadOnlyDictionary<string, double> Values)
+/// <summary>A trial recorded metrics for a step (an epoch), at the time <paramref name="LoggedAt"/> when one is known.</summary>
+public sealed record MetricsRecorded(string ExperimentId, string TrialId, int Step, IReadOnlyDictionary<string, double> Values, DateTimeOffset? LoggedAt = null)
     : FeedEvent(ExperimentId);
 
 /// <summary>A trial was created or changed state or progress.</summary>

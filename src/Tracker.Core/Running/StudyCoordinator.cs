@@ -126,7 +126,7 @@ public sealed class StudyCoordinator(IExperimentStore experimentStore, ITrialSto
             FinalMetrics = Merge(trial.FinalMetrics, metrics),
         };
         await trialStore.SaveTrialAsync(trial, metrics.Select(m => new MetricPoint(trial.Id, m.Key, step, m.Value, now)).ToList(), cancellationToken);
-        feed.Publish(new MetricsRecorded(trial.ExperimentId, trial.Id, step, metrics));
+        feed.Publish(new MetricsRecorded(trial.ExperimentId, trial.Id, step, metrics, now));
         feed.Publish(new TrialChanged(trial));
 
         if (!double.IsFinite(objective) || PrunerFor(experiment) is not { } pruner) return (trial, PruneDecision.Continue);

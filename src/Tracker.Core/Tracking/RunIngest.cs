@@ -154,13 +154,18 @@ public sealed class RunIngest(RunRegistry registry, IExperimentStore experiments
         return kept;
     }
 
-    /// <summary>One <see cref="MetricsRecorded"/> per step of <paramref name="points"/>, in the order the steps first come, with each key's last value of the step.</summary>
+    /// <summary>
+    /// One <see cref="MetricsRecorded"/> per step of <paramref name="points"/>, in the order the steps first come, with
+    /// each key's last value of the step and that point's logged time.
+    /// </summary>
     private void PublishSteps(Trial run, List<MetricPoint> points)
     {
         var steps = new List<int>();
         var values = new Dictionary<int, Dictionary<string, double>>();
+        var loggedAt = new Dictionary<int, DateTimeOffset>();
         foreach (var point in points)
         {
+            loggedAt[point.Step] = point.Timestamp;
             if (!values.TryGetValue(point.Step, out var ofStep))
             {
                 values[point.Step] = ofStep = new Dictionary<string, double>(StringComparer.Ordinal);
@@ -168,7 +173,7 @@ public sealed class RunIngest(RunRegistry registry, IExperimentStore experiments
             }
             ofStep[point.Key] = point.Value;
         }
-        foreach (int step in steps) feed.Publish(new MetricsRecorded(run.ExperimentId, run.Id, step, values[step]));
+        foreach (int step in steps) feed.Publish(new MetricsRecorded(run.ExperimentId, run.Id, step, values[step], loggedAt[step]));
     }
 
     private static TrackingError? Refusal(Trial run, string runId, IReadOnlyList<ParamWrite> parameters, bool refuseFinished)

@@ -181,9 +181,8 @@ public partial class TrialPage : LiveComponentBase
         {
             case MetricsRecorded m:
                 // A step written while the page loaded arrives after the load that read it: its point replaces, never
-                // doubles, the one read. The event carries no time: a live point is stamped when it arrives, which is
-                // within moments of when it was logged; a reload reads the logged times.
-                var arrived = DateTimeOffset.UtcNow;
+                // doubles, the one read. Its time is the logged one; an event that carries none is stamped on arrival.
+                var arrived = m.LoggedAt ?? DateTimeOffset.UtcNow;
                 foreach (var (key, value) in m.Values)
                 {
                     var points = Points(key);
