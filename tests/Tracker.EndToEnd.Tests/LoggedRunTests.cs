@@ -94,6 +94,9 @@ public sealed class LoggedRunTests(BrowserFixture fixture) : BrowserTest(fixture
         await Assertions.Expect(valF1.Locator(".modebar-btn[data-title='Download plot as a PNG']")).ToHaveCountAsync(1);
         await valF1.Locator(".scatterlayer .point").Nth(59).HoverAsync(new() { Force = true });
         await Assertions.Expect(Page.Locator(".hoverlayer .hovertext").First).ToContainTextAsync("(59, 0.01667)");
+        // Zoomed to steps 10–20 (as a drag would), the x ticks are asked again for the view: whole 1-2-5 steps within it.
+        await valF1.Locator(".js-plotly-plot").EvaluateAsync("el => Plotly.relayout(el, { 'xaxis.range[0]': 10, 'xaxis.range[1]': 20 })");
+        await Assertions.Expect(valF1.Locator(".xtick text")).ToHaveTextAsync(["10", "12", "14", "16", "18", "20"]);
         Assert.Equal(1, await Page.EvaluateAsync<int?>("() => window.__marker")); // no reload happened
         string text = await Page.Locator("[data-interactive=true]").InnerTextAsync();
         Assert.DoesNotContain("epochs", text);

@@ -1,5 +1,7 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Components;
+using Microsoft.Extensions.Logging;
+using Microsoft.JSInterop;
 using Plotly.Blazor;
 using Plotly.Blazor.Interop;
 
@@ -12,10 +14,15 @@ namespace Tracker.Server.Components.Shared;
 /// </summary>
 public partial class PlotView : ComponentBase
 {
+    private readonly string elementId = $"plot-{Guid.NewGuid():N}";
     private PlotlyChart? chart;
     private Config config = PlotlyFigures.Config("chart");
     private bool drawn;
     private PlotlyFigure? shown;
+
+    [Inject] private IJSRuntime JS { get; set; } = default!;
+
+    [Inject] private ILogger<PlotView> Log { get; set; } = default!;
 
     /// <summary>The figure to draw.</summary>
     [Parameter, EditorRequired] public PlotlyFigure Figure { get; set; } = default!;
@@ -55,11 +62,25 @@ public partial class PlotView : ComponentBase
         if (chart is not null && (XTicksWithin is not null || YTicksWithin is not null)) _ = chart.SubscribeRelayoutEvent();
     }
 
-    private void OnRelayout(RelayoutEventData e) => _ = InvokeAsync(() => RetickAsync(e));
+    private void OnRelayout(RelayoutEventData e) => _ = InvokeAsync(async () =>
+    {
+        try
+        {
+            await RetickAsync(e);
+        }
+        catch (JSDisconnectedException)
+        {
+            // The page went away: there is no chart left to tick.
+        }
+        catch (Exception ex)
+        {
+            // Ticks of a zoomed view are a nicety: the chart keeps its own, and the page goes on.
+            Log.LogWarning(ex, "Could not update the ticks of a zoomed chart.");
+        }
+    });
 
     private async Task RetickAsync(RelayoutEventData e)
     {
-        if (chart is null) return;
         var xAxis = Figure.Layout.XAxis?.FirstOrDefault();
         var yAxis = Figure.Layout.YAxis?.FirstOrDefault();
         var update = new Dictionary<string, object>();
@@ -76,7 +97,9 @@ public partial class PlotView : ComponentBase
             update["yaxis.tickvals"] = ticks.Select(t => t.Value).ToArray();
             update["yaxis.ticktext"] = ticks.Select(t => t.Label).ToArray();
         }
-        if (update.Count > 0) await chart.Relayout(update);
+        // Through Tracker's own script: the chart component's relayout call failed here with a JSON error ("Expected
+        // startObject") and changed nothing.
+        if (update.Count > 0) await JS.InvokeVoidAsync("trackerCharts.retick", elementId, update);
     }
 
     /// <summary>The view of one axis that a relayout event sets, or null when it leaves that axis as it was.</summary>
