@@ -6,6 +6,7 @@ using Tracker.Server.Api;
 using Tracker.Server.Api.Mlflow;
 using Tracker.Server.Components;
 using Tracker.Server.Hubs;
+using Tracker.Server.SavedViews;
 using Tracker.Server.Security;
 
 namespace Tracker.Server;
@@ -25,7 +26,7 @@ public static class ServerExtensions
         && !context.Request.Path.StartsWithSegments("/api") && !context.Request.Path.StartsWithSegments("/hubs")
         && context.Request.Headers.Accept.ToString().Contains("text/html", StringComparison.OrdinalIgnoreCase);
 
-    /// <summary>Adds Razor components (interactive server), MudBlazor, problem details, JSON options, SignalR, API keys, dashboard sign-in and the OpenAPI document.</summary>
+    /// <summary>Adds Razor components (interactive server), MudBlazor, problem details, JSON options, SignalR, API keys, dashboard sign-in, the runs grid's saved views and the OpenAPI document.</summary>
     public static IHostApplicationBuilder AddTrackerServer(this IHostApplicationBuilder builder)
     {
         // The dashboard's own files (app.css, favicon.png) live in the repository's top-level wwwroot and are served by
@@ -61,6 +62,7 @@ public static class ServerExtensions
         services.AddDashboardSignIn(builder.Configuration);
         services.AddSingleton<PluginViews>();
         services.AddSingleton<MlflowTracking>();
+        services.AddSavedViews(builder.Configuration);
         return builder;
     }
 

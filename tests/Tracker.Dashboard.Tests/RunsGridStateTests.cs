@@ -22,7 +22,7 @@ public sealed class RunsGridStateTests
             new RangeFilterRow { Name = "optimizer", Text = "sgd" },
             new RangeFilterRow { IsMetric = true, Name = MetricNames.ValF1Macro, Text = "0.8.." },
         ],
-        Columns = [TrialSortField.Parameter("learning_rate"), TrialSortField.Metric(MetricNames.ValAccuracy)],
+        Columns = [RunColumn.RunName, RunColumn.Dataset, RunColumn.Parameter("learning_rate"), RunColumn.Metric(MetricNames.ValAccuracy)],
         SortBy = TrialSortField.Metric(MetricNames.ValF1Macro),
         Descending = false,
         Page = 4,
@@ -93,6 +93,52 @@ public sealed class RunsGridStateTests
 
         Assert.Equal("/runs?col=", state.ToUrl());
         Assert.Empty(RunsGridState.FromUri(state.ToUrl()).Columns);
+    }
+
+    [Fact]
+    public void ShownColumns_Default_WhatTheRunIsThenEveryParameterInViewThenTheMetrics()
+    {
+        var shown = new RunsGridState().ShownColumns(["dropout", "lr"]);
+
+        Assert.Equal(["runName", "model", "strategy", "dataset", "param:dropout", "param:lr", "metric:val_f1_macro", "metric:val_loss"], shown.Select(c => c.ToString()));
+    }
+
+    [Fact]
+    public void ShownColumns_SortedByAColumnNotShown_AddsItsColumnOnly()
+    {
+        var state = new RunsGridState { Columns = [RunColumn.Parameter("lr")], SortBy = TrialSortField.Metric("val_loss") };
+
+        Assert.Equal([RunColumn.Parameter("lr"), RunColumn.Metric("val_loss")], state.ShownColumns(["lr", "seed"]));
+        Assert.Equal([RunColumn.Parameter("lr")], state.Columns);
+        Assert.DoesNotContain("col=metric", state.ToUrl());
+    }
+
+    [Theory]
+    [InlineData("runName", RunColumnKind.RunName, "", "Run name")]
+    [InlineData("DataSet", RunColumnKind.Dataset, "", "Data set")]
+    [InlineData("params", RunColumnKind.SearchedParameters, "", "Parameters")]
+    [InlineData("param:lr", RunColumnKind.Parameter, "lr", "Param: lr")]
+    [InlineData("metric:val_f1_macro", RunColumnKind.Metric, "val_f1_macro", "Metric: val_f1_macro")]
+    public void RunColumn_TryParse_ReadsTheTextFormAndNamesItForPeople(string text, RunColumnKind kind, string name, string label)
+    {
+        Assert.True(RunColumn.TryParse(text, out var column));
+
+        Assert.Equal((kind, name, label), (column.Kind, column.Name, column.Label));
+        Assert.True(RunColumn.TryParse(column.ToString(), out var back));
+        Assert.Equal(column, back);
+        Assert.False(RunColumn.TryParse("param:", out _));
+        Assert.False(RunColumn.TryParse("loss", out _));
+    }
+
+    [Fact]
+    public void ToUrl_WithoutPage_DropsOnlyThePage()
+    {
+        var state = Everything();
+
+        var url = state.ToUrl(withPage: false);
+
+        Assert.Equal(0, RunsGridState.FromUri(url).Page);
+        Assert.Equal(state.ToUrl().Replace("&page=4", ""), url);
     }
 
     [Fact]

@@ -36,6 +36,9 @@ public abstract class StoreBackedTest : BunitContext
     /// <summary>Who the pages' user is and which role policies admit them.</summary>
     protected BunitAuthorizationContext Authorization { get; }
 
+    /// <summary>The test's temporary folder, which holds the store and is deleted with the test.</summary>
+    protected string Folder => folder;
+
     /// <summary>The store, in a file of its own.</summary>
     protected LiteDbStore Store { get; }
 

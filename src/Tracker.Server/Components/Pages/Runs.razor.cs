@@ -7,6 +7,7 @@ using Tracker.Core.Experiments;
 using Tracker.Core.Live;
 using Tracker.Core.Storage;
 using Tracker.Server.Components.Shared;
+using Tracker.Server.SavedViews;
 
 namespace Tracker.Server.Components.Pages;
 
@@ -24,14 +25,23 @@ public partial class Runs : LiveComponentBase
 
     [Inject] private IDialogService Dialogs { get; set; } = default!;
 
+    [Inject] private ISavedViews Views { get; set; } = default!;
+
     private RunsGridState state = new();
     private MudTable<TrialRow>? table;
-    private List<Experiment> experiments = [];
+    private int tableGeneration; // a new table for each view brought in by the URL, so that it starts from that view's sort
+    private List<Experiment> experiments = []; // those the experiment picker offers
+    private Dictionary<string, Experiment> experimentsById = []; // every one, deleted too, for the rows' data sets
     private SortedSet<string> parameterNames = new(StringComparer.Ordinal), metricNames = new(StringComparer.Ordinal);
     private TrialQueryResult? page;
     private SortedSet<string> tagKeys = new(StringComparer.Ordinal); // run tags' keys seen on pages, to group by
     private IReadOnlyList<RunGroup>? groups; // the groups of every matching run, when grouped
     private string? groupsOf; // what groups were computed for (grouping, metric and filters); null: compute again
+    private IReadOnlyList<string> parametersInView = []; // the parameters of every matching run, for the default columns
+    private string? parametersOf; // the filters parametersInView were read for; null: read again
+    private IReadOnlyList<RunColumn> shownColumns = [];
+    private IReadOnlyList<SavedView> savedViews = [];
+    private string? savedViewsError;
     private string shownUrl = "";
     private bool refreshPending;
     private readonly List<string> chosen = []; // trial ids ticked for comparison, in the order ticked, across pages and filters
@@ -50,31 +60,73 @@ public partial class Runs : LiveComponentBase
     private string PageSummary => page is null ? "" : page.Total == 0 ? "0 trials"
         : $"{page.Page * page.PageSize + 1:N0}–{page.Page * page.PageSize + page.Items.Count:N0} of {page.Total:N0} trials";
 
-    /// <summary>The columns the picker offers: the shown ones first, then every known parameter and metric.</summary>
-    private IEnumerable<TrialSortField> ColumnChoices =>
-        state.Columns
-            .Concat(parameterNames.Select(TrialSortField.Parameter))
-            .Concat(metricNames.Select(TrialSortField.Metric))
+    /// <summary>The columns the picker offers: what a run is, then every known parameter and metric, then any other shown one.</summary>
+    private IEnumerable<RunColumn> ColumnChoices =>
+        RunColumn.Descriptive
+            .Concat(parameterNames.Select(RunColumn.Parameter))
+            .Concat(metricNames.Select(RunColumn.Metric))
+            .Concat(shownColumns)
             .Distinct();
+
+    // Room for what a column usually holds; the header can be dragged wider or narrower.
+    private static string ColumnWidth(RunColumn column) => column.Kind switch
+    {
+        RunColumnKind.RunName => "12rem",
+        RunColumnKind.Model or RunColumnKind.Strategy or RunColumnKind.Dataset => "8rem",
+        _ => "7rem",
+    };
 
     /// <inheritdoc />
     protected override async Task OnInitializedAsync()
     {
         state = RunsGridState.FromUri(Navigation.Uri);
-        if (state.SortBy.Kind is TrialSortKind.Metric or TrialSortKind.Parameter && !state.Columns.Contains(state.SortBy))
-            state.Columns.Add(state.SortBy); // the sort needs its header
-        // The first load writes the URL back in its normal form (defaults dropped, the sort's column added).
+        shownColumns = state.ShownColumns(parametersInView);
+        // The first load writes the URL back in its normal form (defaults dropped).
         shownUrl = "/" + Navigation.ToBaseRelativePath(Navigation.Uri);
         Navigation.LocationChanged += OnLocationChanged;
         await LoadExperimentsAsync();
+        await LoadSavedViewsAsync();
     }
 
     private async Task LoadExperimentsAsync()
     {
-        experiments = ExperimentChoices.Offered(await Stores.Experiments.ListExperimentsAsync(), state.ExperimentIds);
+        var all = await Stores.Experiments.ListExperimentsAsync();
+        experimentsById = all.ToDictionary(e => e.Id, StringComparer.Ordinal);
+        experiments = ExperimentChoices.Offered(all, state.ExperimentIds);
         foreach (var name in experiments.SelectMany(e => e.Spec.SearchSpace.Parameters.Select(p => p.Name))) parameterNames.Add(name);
         foreach (var name in MetricNames.Epoch.Concat(MetricNames.Final)) metricNames.Add(name);
-        foreach (var column in state.Columns) (column.Kind == TrialSortKind.Metric ? metricNames : parameterNames).Add(column.Name ?? "");
+        foreach (var column in state.Columns.Where(c => c.Kind is RunColumnKind.Metric or RunColumnKind.Parameter))
+            (column.Kind == RunColumnKind.Metric ? metricNames : parameterNames).Add(column.Name);
+    }
+
+    private async Task LoadSavedViewsAsync()
+    {
+        try
+        {
+            (savedViews, savedViewsError) = (await Views.ListAsync(), null);
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
+        {
+            (savedViews, savedViewsError) = ([], e.Message);
+        }
+    }
+
+    private async Task SaveViewAsync()
+    {
+        var dialog = await Dialogs.ShowAsync<SaveViewDialog>("Save this view", new DialogOptions { MaxWidth = MaxWidth.Small, FullWidth = true });
+        if (await dialog.Result is not { Canceled: false, Data: string name }) return;
+        // The view starts at its first page: a saved page number would point at other runs once more arrive.
+        await Views.SaveAsync(new SavedView(name, state.ToUrl(withPage: false), DateTimeOffset.UtcNow));
+        await LoadSavedViewsAsync();
+    }
+
+    // The URL change brings the view in (OnLocationChanged), as a link to it would.
+    private void OpenView(SavedView view) => Navigation.NavigateTo(view.Url);
+
+    private async Task DeleteViewAsync(SavedView view)
+    {
+        await Views.DeleteAsync(view.Name);
+        await LoadSavedViewsAsync();
     }
 
     private async Task<TableData<TrialRow>> LoadAsync(TableState tableState, CancellationToken cancel)
@@ -116,6 +168,24 @@ public partial class Runs : LiveComponentBase
                 // A newer read replaced this one (see above); it computes the groups again.
             }
         }
+        if (state.Columns.Contains(RunColumn.SearchedParameters))
+        {
+            // The default columns show the parameters of every matching run, not only of this page; read again when the filters change.
+            string filters = TrialQueryString.ToQueryString(query with { SortBy = TrialSortField.CreatedAt, Descending = true }, paging: false);
+            if (filters != parametersOf)
+            {
+                try
+                {
+                    parametersInView = (await Stores.Trials.TrialFieldsAsync(query, cancel)).Parameters;
+                    parametersOf = filters;
+                }
+                catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+                {
+                    // A newer read replaced this one (see above); it reads them again.
+                }
+            }
+        }
+        shownColumns = state.ShownColumns(parametersInView);
         ShowInUrl();
         _ = InvokeAsync(StateHasChanged); // the pager and the pickers live outside the table
         return new TableData<TrialRow> { Items = page.Items, TotalItems = page.Total };
@@ -137,8 +207,11 @@ public partial class Runs : LiveComponentBase
         var next = RunsGridState.FromUri(e.Location);
         if (next.ToUrl() == shownUrl) return;
         state = next;
+        shownColumns = state.ShownColumns(parametersInView);
         shownUrl = state.ToUrl();
-        _ = InvokeAsync(ReloadAsync);
+        // A new table, which reads its rows itself: the old one would keep its own sort and send it back over the URL's.
+        tableGeneration++;
+        _ = InvokeAsync(StateHasChanged);
     }
 
     private Task ReloadAsync() => table?.ReloadServerData() ?? Task.CompletedTask;
@@ -206,7 +279,13 @@ public partial class Runs : LiveComponentBase
 
     private Task OnColumnsChanged(IEnumerable<string> columns)
     {
-        state.Columns = [.. columns.Select(c => TrialSortField.TryParse(c, out var f) ? f : default).Where(f => f.Kind is TrialSortKind.Metric or TrialSortKind.Parameter)];
+        var ticked = columns.Select(c => RunColumn.TryParse(c, out var column) ? column : (RunColumn?)null).OfType<RunColumn>().ToHashSet();
+        // MudSelect reports the columns it is given too (as the parameters in view arrive): that changes nothing.
+        if (ticked.SetEquals(shownColumns)) return Task.CompletedTask;
+        // Once changed in the picker, the columns are the ones ticked, no longer "every parameter in view"; those
+        // kept stay where they were, new ones go at the end.
+        state.Columns = [.. shownColumns.Where(ticked.Contains), .. ticked.Except(shownColumns)];
+        shownColumns = state.ShownColumns(parametersInView);
         ShowInUrl();
         return Task.CompletedTask;
     }
@@ -273,20 +352,13 @@ public partial class Runs : LiveComponentBase
     private SortDirection Initial(string label) =>
         state.SortBy.ToString() != label ? SortDirection.None : state.Descending ? SortDirection.Descending : SortDirection.Ascending;
 
-    private string ExperimentsText(List<string> ids) =>
-        string.Join(", ", ids.Select(id => experiments.FirstOrDefault(e => e.Id == id)?.Spec.Name ?? id));
+    private string ExperimentsText(List<string?>? ids) => string.Join(", ", (ids ?? []).Select(ExperimentName));
 
-    // A column's value in the picker (metric:val_f1_macro) as people read it (val_f1_macro).
-    private static string ColumnLabel(string? value) => TrialSortField.TryParse(value, out var column) ? ColumnTitle(column) : value ?? "";
+    // An experiment id as people read it: its name (an id stays as it is only while its experiment is unknown).
+    private string ExperimentName(string? id) => id is not null && experimentsById.TryGetValue(id, out var e) ? e.Spec.Name : id ?? "";
 
-    private static string ColumnTitle(TrialSortField column) => column.Kind == TrialSortKind.Parameter ? $"{column.Name} (param)" : column.Name ?? "";
-
-    internal static string CellText(Trial trial, TrialSortField column) => column.Kind switch
-    {
-        TrialSortKind.Parameter => trial.Parameters.TryGetValue(column.Name ?? "", out var value) ? Format.Value(value) : "–",
-        TrialSortKind.Metric => Format.Metric(trial.FinalMetrics.TryGetValue(column.Name ?? "", out var metric) ? metric : null),
-        _ => "",
-    };
+    // A column's value in the picker (metric:val_f1_macro) as people read it (Metric: val_f1_macro).
+    private static string ColumnLabel(string? value) => RunColumn.TryParse(value, out var column) ? column.Label : value ?? "";
 
     /// <inheritdoc />
     protected override bool Wants(FeedEvent e) => e is TrialChanged or ExperimentChanged;
@@ -296,7 +368,7 @@ public partial class Runs : LiveComponentBase
     protected override async Task OnFeedEventAsync(FeedEvent e)
     {
         if (e is ExperimentChanged) await LoadExperimentsAsync();
-        groupsOf = null; // runs changed: the next read groups them again
+        (groupsOf, parametersOf) = (null, null); // runs changed: the next read groups them and reads their parameters again
         if (refreshPending) return;
         refreshPending = true;
         _ = Task.Delay(RefreshDelay).ContinueWith(_ => InvokeAsync(async () =>

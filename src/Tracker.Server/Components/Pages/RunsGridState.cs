@@ -40,7 +40,7 @@ public sealed class RunsGridState
     /// <summary>The page's path.</summary>
     public const string Path = "/runs";
 
-    /// <summary>The query-string key of a shown parameter or metric column (repeated, one per column).</summary>
+    /// <summary>The query-string key of a shown column (repeated, one per column; see <see cref="RunColumn"/>).</summary>
     public const string ColumnKey = "col";
 
     /// <summary>The query-string key of the grouping (<c>param:lr</c>, <c>tag:team</c> or <c>experiment</c>).</summary>
@@ -49,8 +49,14 @@ public sealed class RunsGridState
     /// <summary>The query-string key of the metric summarised per group.</summary>
     public const string GroupMetricKey = "groupMetric";
 
-    /// <summary>The columns shown when the URL names none.</summary>
-    public static IReadOnlyList<TrialSortField> DefaultColumns { get; } = [TrialSortField.Metric(MetricNames.ValF1Macro), TrialSortField.Metric(MetricNames.ValLoss)];
+    /// <summary>
+    /// The columns shown when the URL names none: as MLflow's and W&amp;B's run tables, what the run is (name, model,
+    /// strategy, data set), every parameter of the runs in view, then the headline metrics.
+    /// </summary>
+    public static IReadOnlyList<RunColumn> DefaultColumns { get; } =
+    [
+        .. RunColumn.Descriptive, RunColumn.SearchedParameters, RunColumn.Metric(MetricNames.ValF1Macro), RunColumn.Metric(MetricNames.ValLoss),
+    ];
 
     /// <summary>The page sizes offered.</summary>
     public static IReadOnlyList<int> PageSizes { get; } = [25, 50, 100, 250, 500];
@@ -76,8 +82,8 @@ public sealed class RunsGridState
     /// <summary>The range builder's rows; incomplete or wrong rows do not filter. Defaults to none.</summary>
     public List<RangeFilterRow> Ranges { get; set; } = [];
 
-    /// <summary>The parameter and metric columns shown, in order. Defaults to <see cref="DefaultColumns"/>.</summary>
-    public List<TrialSortField> Columns { get; set; } = [.. DefaultColumns];
+    /// <summary>The columns chosen, in order (see <see cref="ShownColumns"/> for those shown). Defaults to <see cref="DefaultColumns"/>.</summary>
+    public List<RunColumn> Columns { get; set; } = [.. DefaultColumns];
 
     /// <summary>The sort key. Defaults to creation time.</summary>
     public TrialSortField SortBy { get; set; } = TrialSortField.CreatedAt;
@@ -131,7 +137,7 @@ public sealed class RunsGridState
     }
 
     /// <summary>The state that shows <paramref name="query"/> with <paramref name="columns"/> (the default ones when <c>null</c>).</summary>
-    public static RunsGridState FromQuery(TrialQuery query, IEnumerable<TrialSortField>? columns = null) => new()
+    public static RunsGridState FromQuery(TrialQuery query, IEnumerable<RunColumn>? columns = null) => new()
     {
         ExperimentIds = [.. query.ExperimentIds],
         Model = query.Model,
@@ -158,14 +164,15 @@ public sealed class RunsGridState
         var pairs = at < 0 ? [] : QueryHelpers.ParseQuery(uri[at..].Split('#')[0]);
         var parse = TrialQueryString.Parse(pairs.SelectMany(p => p.Value.Select(v => new KeyValuePair<string, string?>(p.Key, v))));
         var errors = parse.Errors.ToDictionary(e => e.Key, e => e.Value, StringComparer.OrdinalIgnoreCase);
-        List<TrialSortField>? columns = null;
+        List<RunColumn>? columns = null;
         if (pairs.TryGetValue(ColumnKey, out var values))
         {
             columns = [];
             foreach (var value in values.Where(v => !string.IsNullOrEmpty(v)))
             {
-                if (TrialSortField.TryParse(value, out var column) && column.Kind is TrialSortKind.Metric or TrialSortKind.Parameter) columns.Add(column);
-                else errors[ColumnKey] = [.. errors.GetValueOrDefault(ColumnKey) ?? [], $"'{value}' is not a column; use metric:<name> or param:<name>."];
+                if (RunColumn.TryParse(value, out var column)) columns.Add(column);
+                else errors[ColumnKey] = [.. errors.GetValueOrDefault(ColumnKey) ?? [],
+                    $"'{value}' is not a column; use runName, model, strategy, dataset, params, metric:<name> or param:<name>."];
             }
         }
         var state = FromQuery(parse.Query, columns?.Distinct());
@@ -179,10 +186,22 @@ public sealed class RunsGridState
         return state;
     }
 
-    /// <summary>The page URL that shows this state (path and query string).</summary>
-    public string ToUrl()
+    /// <summary>
+    /// The columns shown: <see cref="Columns"/> with <see cref="RunColumn.SearchedParameters"/> standing for
+    /// <paramref name="parametersInView"/>, and the sort key's column at the end when no other shows it, since the
+    /// sort's direction is shown in its header.
+    /// </summary>
+    public IReadOnlyList<RunColumn> ShownColumns(IEnumerable<string> parametersInView)
     {
-        var pairs = TrialQueryString.ToPairs(ToQuery()).ToList();
+        var shown = Columns.SelectMany(c => c.Kind == RunColumnKind.SearchedParameters ? parametersInView.Select(RunColumn.Parameter) : [c]).Distinct().ToList();
+        if (RunColumn.Of(SortBy) is { } sorted && !shown.Contains(sorted)) shown.Add(sorted);
+        return shown;
+    }
+
+    /// <summary>The page URL that shows this state (path and query string); without the page number when <paramref name="withPage"/> is <c>false</c>.</summary>
+    public string ToUrl(bool withPage = true)
+    {
+        var pairs = TrialQueryString.ToPairs(withPage ? ToQuery() : ToQuery() with { Page = 0 }).ToList();
         if (!Columns.SequenceEqual(DefaultColumns))
             pairs.AddRange(Columns.Count == 0 ? [new(ColumnKey, "")] : Columns.Select(c => new KeyValuePair<string, string>(ColumnKey, c.ToString())));
         if (GroupBy is { } grouping)
