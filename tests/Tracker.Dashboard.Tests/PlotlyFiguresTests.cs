@@ -69,6 +69,9 @@ public sealed class PlotlyFiguresTests
         var plain = Assert.IsType<Bar>(figure.Data[1]);
         Assert.Equal(["0.5", "0.8"], withErrors.TextArray);
         Assert.Equal([0.1, 0.05], withErrors.ErrorY.Array.Cast<double>());
+        // The number sits at the foot of a bar whose whisker runs through its top.
+        Assert.Equal((Plotly.Blazor.Traces.BarLib.TextPositionEnum.Inside, Plotly.Blazor.Traces.BarLib.InsideTextAnchorEnum.Start),
+            (withErrors.TextPosition, withErrors.InsideTextAnchor));
         Assert.Equal(["0", "0.2"], plain.TextArray); // a zero still says so
         Assert.Null(plain.ErrorY);
         Assert.Equal(Plotly.Blazor.Traces.BarLib.TextPositionEnum.Outside, plain.TextPosition);

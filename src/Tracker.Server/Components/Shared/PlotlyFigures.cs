@@ -49,6 +49,8 @@ public static class PlotlyFigures
                 Shape = s.Step ? Plotly.Blazor.Traces.ScatterLib.LineLib.ShapeEnum.Hv : Plotly.Blazor.Traces.ScatterLib.LineLib.ShapeEnum.Linear,
             },
             Marker = new ScatterMarker { Color = s.Color, Size = 6 },
+            // A marker on the domain's edge is drawn whole rather than cut in half by the plot area.
+            ClipOnAxis = false,
             HoverTextArray = s.Points.Select(p => p.Label).ToList(),
             HoverInfo = Plotly.Blazor.Traces.ScatterLib.HoverInfoFlag.Text | Plotly.Blazor.Traces.ScatterLib.HoverInfoFlag.Name,
         }).ToList();
@@ -66,8 +68,10 @@ public static class PlotlyFigures
             X = s.Bars.Select(b => (object)b.Group).ToList(),
             Y = s.Bars.Select(b => (object)b.Value).ToList(),
             TextArray = s.Bars.Select(b => b.ValueText).ToList(),
-            // Above the bar, so that a zero still shows its number on the axis; inside it where a whisker stands above.
+            // Above the bar, so that a zero still shows its number on the axis; where a whisker stands above and through
+            // the bar's top, at the bar's foot instead.
             TextPosition = s.Bars.Any(b => b.Error > 0) ? Plotly.Blazor.Traces.BarLib.TextPositionEnum.Inside : Plotly.Blazor.Traces.BarLib.TextPositionEnum.Outside,
+            InsideTextAnchor = Plotly.Blazor.Traces.BarLib.InsideTextAnchorEnum.Start,
             Marker = new Plotly.Blazor.Traces.BarLib.Marker { Color = s.Color },
             HoverTextArray = s.Bars.Select(b => b.Label).ToList(),
             HoverInfo = Plotly.Blazor.Traces.BarLib.HoverInfoFlag.Text,
