@@ -7,15 +7,14 @@ namespace Tracker.Server.SavedViews;
 /// would tie a view to one experiment while a view spans any; a view is a dashboard preference, not run data, so it
 /// lives beside the store in a file rather than in a new store contract that both backends would have to implement
 /// and migrate. Writes go to a temporary file that then replaces the old one, so that a crash leaves the old views
-/// or the new ones, never half a file. One lock serialises this process's read-change-write steps.
+/// or the new ones, never half a file. One lock serialises this process's read-change-write steps. Continuations leave
+/// the caller's context (a Blazor circuit's): nothing here needs it, and a caller that waits on that context's own
+/// thread would otherwise never see the answer.
 /// </summary>
 public sealed class JsonFileSavedViews(string path) : ISavedViews
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
     private readonly SemaphoreSlim gate = new(1, 1);
-
-    // Continuations leave the caller's context (a Blazor circuit's): nothing here needs it, and a caller that waits
-    // on the context's own thread would otherwise never see the answer.
 
     /// <summary>The file.</summary>
     public string FilePath { get; } = Path.GetFullPath(path);
