@@ -33,7 +33,7 @@ public sealed record BarChartLayout(IReadOnlyList<string> Groups, IReadOnlyList<
 
     /// <summary>Whether <paramref name="other"/> draws the same bars on the same axis.</summary>
     public bool SameAs(BarChartLayout other) =>
-        Groups.SequenceEqual(other.Groups) && Y.Low == other.Y.Low && Y.High == other.Y.High && Y.Ticks.SequenceEqual(other.Y.Ticks)
+        Groups.SequenceEqual(other.Groups) && Y.Low == other.Y.Low && Y.High == other.Y.High // ticks follow from these
         && Series.Count == other.Series.Count
         && Series.Zip(other.Series).All(p => (p.First.Name, p.First.Color) == (p.Second.Name, p.Second.Color) && p.First.Bars.SequenceEqual(p.Second.Bars));
 
@@ -53,7 +53,6 @@ public sealed record BarChartLayout(IReadOnlyList<string> Groups, IReadOnlyList<
         if (bars.Count == 0) return new BarChartLayout([], [], ChartLayout.Axis.None);
         double y0 = Math.Min(0, bars.Min(b => b.Value - b.Error)), y1 = Math.Max(bars.Max(b => b.Value + b.Error), y0 + 1e-9);
         y1 += (y1 - y0) * Headroom;
-        var ticks = ChartLayout.Ticks(y0, y1).Select(t => new ChartLayout.Tick(t, NumberText.Number(t == 0 ? 0 : t))).ToList();
-        return new BarChartLayout(groups, placed, new ChartLayout.Axis(y0, y1, ticks));
+        return new BarChartLayout(groups, placed, new ChartLayout.Axis(y0, y1, ChartLayout.LinearTicks(y0, y1)));
     }
 }
